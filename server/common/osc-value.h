@@ -1,0 +1,34 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* the default limit on a value's serialised plaintext */
+#define OSC_VALUE_DEFAULT_MAX_SIZE (1024 * 1024)
+
+JsonNode *
+osc_value_normalize(JsonNode *value, GError **error);
+gchar *
+osc_value_to_python_json(JsonNode *value, gsize *out_len);
+JsonNode *
+osc_value_parse(const gchar *text, gssize len, GError **error);
+gchar *
+osc_json_to_string(JsonNode *node, gsize *out_len);
+
+/* timestamps: API.md §1.8 */
+gchar *
+osc_timestamp_now_db(void);
+gchar *
+osc_timestamp_db_to_api(const gchar *db_text);
+gchar *
+osc_timestamp_now_api(void);
+gchar *
+osc_timestamp_from_datetime(GDateTime *dt);
+
+G_END_DECLS

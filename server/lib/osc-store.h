@@ -1,0 +1,111 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Newest schema version this build writes; see the changelog in osc-store.c. */
+#define OSC_STORE_SCHEMA_VERSION 1
+
+/**
+ * OscEntryRow:
+ * @id: SQLite row id (never reused, unlike the original)
+ * @key: the entry key
+ * @environment: the environment
+ * @category: (nullable): the category
+ * @token: the Fernet token (`encrypted_value`)
+ * @fingerprint: (nullable): fingerprint of the derived key that wrote @token; %NULL for rows
+ *   written by the original until their first successful decrypt
+ * @created_at: SQLite timestamp text, `YYYY-MM-DD HH:MM:SS.ffffff` UTC
+ * @updated_at: same format
+ * @version: per-entry version, 1 at creation and +1 on every update
+ * @revision: store-wide modification counter at this row's last change (the ETag)
+ *
+ * One row of `configurations`, as stored. Plaintext never appears here.
+ */
+typedef struct {
+	gint64 id;
+	gchar *key;
+	gchar *environment;
+	gchar *category;
+	gchar *token;
+	gchar *fingerprint;
+	gchar *created_at;
+	gchar *updated_at;
+	gint64 version;
+	gint64 revision;
+} OscEntryRow;
+
+#define OSC_TYPE_ENTRY_ROW (osc_entry_row_get_type())
+GType
+osc_entry_row_get_type(void);
+OscEntryRow *
+osc_entry_row_copy(const OscEntryRow *self);
+void
+osc_entry_row_free(OscEntryRow *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntryRow, osc_entry_row_free)
+
+#define OSC_TYPE_STORE (osc_store_get_type())
+G_DECLARE_FINAL_TYPE(OscStore, osc_store, OSC, STORE, GObject)
+
+OscStore *
+osc_store_new(const gchar *path, GError **error);
+const gchar *
+osc_store_get_path(OscStore *self);
+gint
+osc_store_get_schema_version(OscStore *self, GError **error);
+
+gchar *
+osc_store_get_meta(OscStore *self, const gchar *name, GError **error);
+gboolean
+osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError **error);
+
+OscEntryRow *
+osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError **error);
+OscEntryRow *
+osc_store_insert(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 const gchar *category,
+		 const gchar *token,
+		 const gchar *fingerprint,
+		 GError **error);
+OscEntryRow *
+osc_store_update(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 gboolean set_category,
+		 const gchar *category,
+		 const gchar *token,
+		 const gchar *fingerprint,
+		 gint64 expected_revision,
+		 GError **error);
+gboolean
+osc_store_delete(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 gint64 expected_revision,
+		 GError **error);
+gboolean
+osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, GError **error);
+GPtrArray *
+osc_store_list(OscStore *self, const gchar *category, const gchar *environment, GError **error);
+gint64
+osc_store_count(OscStore *self, const gchar *category, const gchar *environment, GError **error);
+GPtrArray *
+osc_store_list_environments(OscStore *self, GError **error);
+GPtrArray *
+osc_store_list_categories(OscStore *self, GError **error);
+GPtrArray *
+osc_store_count_by(OscStore *self, const gchar *column, GError **error);
+gboolean
+osc_store_checkpoint(OscStore *self, GError **error);
+void
+osc_store_close(OscStore *self);
+
+G_END_DECLS

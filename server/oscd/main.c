@@ -1,0 +1,12 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include "config.h"
+
+int
+main(int argc, char **argv)
+{
+	return 1;
+}
