@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <openssl/evp.h>
+#include <openssl/bio.h>
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 
@@ -17,3 +18,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_MAC, EVP_MAC_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_MAC_CTX, EVP_MAC_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_MD_CTX, EVP_MD_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BIO, BIO_free)

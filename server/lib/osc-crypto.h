@@ -34,6 +34,9 @@ osc_crypto_pbkdf2(const guint8 *password,
 		  guint iterations,
 		  guint8 out[OSC_DERIVED_KEY_LEN],
 		  GError **error);
+/* debugging aid for tests: how many PBKDF2 runs the calling thread has made */
+guint
+osc_crypto_get_thread_pbkdf2_count(void);
 
 void
 osc_crypto_fingerprint(const guint8 key[OSC_DERIVED_KEY_LEN],
