@@ -20,6 +20,8 @@ JsonNode *
 osc_value_parse(const gchar *text, gssize len, GError **error);
 gchar *
 osc_json_to_string(JsonNode *node, gsize *out_len);
+gboolean
+osc_json_validate(const gchar *text, gssize len, GError **error);
 
 /* timestamps: API.md §1.8 */
 gchar *

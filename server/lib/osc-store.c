@@ -3,4 +3,1498 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+#define G_LOG_DOMAIN "OscStore"
+
 #include "config.h"
+
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "osc-autocleanups.h"
+#include "osc-error.h"
+#include "osc-store.h"
+#include "osc-value.h"
+
+/*
+ * Schema changelog; osc_schema_version holds the number of the last migration applied.
+ *
+ * 0	The original's `configurations` table and its three indexes, created with exactly
+ *	the DDL of API.md §8.1. A database written by the original Python server is at 0
+ *	(it has no osc_schema_version table).
+ * 1	configurations gains key_fingerprint TEXT, version INTEGER NOT NULL DEFAULT 1 and
+ *	revision INTEGER NOT NULL DEFAULT 0; new tables osc_meta (name, value), seeded with
+ *	revision = max(rowid), last_id = max(id) and pbkdf2_iterations = 480000, and
+ *	osc_schema_version; existing rows get revision = id.
+ *
+ * Only columns are ever added: the original names its columns explicitly, so it keeps
+ * reading and writing a migrated file.
+ */
+
+/* connections kept open while idle; busier moments open more and close the excess */
+#define OSC_STORE_MAX_IDLE	 16
+#define OSC_STORE_BUSY_TIMEOUT_MS 5000
+
+static const gchar *osc_store_ddl_v0[] = {
+    "CREATE TABLE configurations (\n"
+    "    id INTEGER NOT NULL,\n"
+    "    \"key\" VARCHAR(255) NOT NULL,\n"
+    "    encrypted_value TEXT NOT NULL,\n"
+    "    category VARCHAR(100),\n"
+    "    environment VARCHAR(100) NOT NULL,\n"
+    "    created_at DATETIME NOT NULL,\n"
+    "    updated_at DATETIME NOT NULL,\n"
+    "    PRIMARY KEY (id),\n"
+    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+    ")",
+    "CREATE INDEX ix_configurations_category ON configurations (category)",
+    "CREATE INDEX ix_configurations_key ON configurations (\"key\")",
+    "CREATE INDEX ix_configurations_environment ON configurations (environment)",
+};
+
+static const gchar *osc_store_migration_1[] = {
+    "ALTER TABLE configurations ADD COLUMN key_fingerprint TEXT",
+    "ALTER TABLE configurations ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE configurations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+    "CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS osc_schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO osc_meta (name, value) SELECT 'revision', IFNULL(MAX(rowid), 0) "
+    "FROM configurations",
+    "INSERT INTO osc_meta (name, value) SELECT 'last_id', IFNULL(MAX(id), 0) "
+    "FROM configurations",
+    "INSERT OR IGNORE INTO osc_meta (name, value) VALUES ('pbkdf2_iterations', '480000')",
+    /* distinct revisions for the existing rows, all <= the seeded counter */
+    "UPDATE configurations SET revision = id",
+};
+
+typedef enum {
+	OSC_STORE_STMT_BEGIN_IMMEDIATE,
+	OSC_STORE_STMT_COMMIT,
+	OSC_STORE_STMT_ROLLBACK,
+	OSC_STORE_STMT_GET,
+	OSC_STORE_STMT_INSERT,
+	OSC_STORE_STMT_UPDATE,
+	OSC_STORE_STMT_DELETE,
+	OSC_STORE_STMT_SET_FINGERPRINT,
+	OSC_STORE_STMT_NEXT_ID,
+	OSC_STORE_STMT_NEXT_REVISION,
+	OSC_STORE_STMT_META_GET,
+	OSC_STORE_STMT_META_SET,
+	OSC_STORE_STMT_LIST,
+	OSC_STORE_STMT_COUNT,
+	OSC_STORE_STMT_ENVIRONMENTS,
+	OSC_STORE_STMT_CATEGORIES,
+	OSC_STORE_STMT_COUNT_BY_CATEGORY,
+	OSC_STORE_STMT_COUNT_BY_ENVIRONMENT,
+	OSC_STORE_STMT_SCHEMA_VERSION,
+	OSC_STORE_STMT_LAST
+} OscStoreStmtId;
+
+#define OSC_STORE_ROW_COLUMNS                                                                     \
+	"id, \"key\", environment, category, encrypted_value, key_fingerprint, created_at, "      \
+	"updated_at, version, revision"
+
+static const gchar *osc_store_sql[OSC_STORE_STMT_LAST] = {
+    [OSC_STORE_STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [OSC_STORE_STMT_COMMIT] = "COMMIT",
+    [OSC_STORE_STMT_ROLLBACK] = "ROLLBACK",
+    [OSC_STORE_STMT_GET] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
+			   "WHERE \"key\" = ?1 AND environment = ?2",
+    [OSC_STORE_STMT_INSERT] = "INSERT INTO configurations (id, \"key\", encrypted_value, category, "
+			      "environment, created_at, updated_at, key_fingerprint, version, "
+			      "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, 1, ?8)",
+    [OSC_STORE_STMT_UPDATE] = "UPDATE configurations SET encrypted_value = ?1, "
+			      "key_fingerprint = ?2, "
+			      "category = CASE WHEN ?3 THEN ?4 ELSE category END, "
+			      "updated_at = ?5, version = version + 1, revision = ?6 WHERE id = ?7",
+    [OSC_STORE_STMT_DELETE] = "DELETE FROM configurations WHERE id = ?1",
+    /* only fills in: a row rewritten meanwhile already has the right fingerprint */
+    [OSC_STORE_STMT_SET_FINGERPRINT] = "UPDATE configurations SET key_fingerprint = ?2 "
+				       "WHERE id = ?1 AND key_fingerprint IS NULL",
+    /* above every id ever handed out, and above rows the original may have added since */
+    [OSC_STORE_STMT_NEXT_ID] = "UPDATE osc_meta SET value = MAX(CAST(value AS INTEGER), "
+			       "IFNULL((SELECT MAX(id) FROM configurations), 0)) + 1 "
+			       "WHERE name = 'last_id' RETURNING CAST(value AS INTEGER)",
+    [OSC_STORE_STMT_NEXT_REVISION] = "UPDATE osc_meta SET value = CAST(value AS INTEGER) + 1 "
+				     "WHERE name = 'revision' RETURNING CAST(value AS INTEGER)",
+    [OSC_STORE_STMT_META_GET] = "SELECT value FROM osc_meta WHERE name = ?1",
+    [OSC_STORE_STMT_META_SET] = "INSERT INTO osc_meta (name, value) VALUES (?1, ?2) "
+				"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [OSC_STORE_STMT_LIST] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
+			    "WHERE (?1 IS NULL OR category = ?1) AND "
+			    "(?2 IS NULL OR environment = ?2) ORDER BY id",
+    [OSC_STORE_STMT_COUNT] = "SELECT COUNT(*) FROM configurations "
+			     "WHERE (?1 IS NULL OR category = ?1) AND "
+			     "(?2 IS NULL OR environment = ?2)",
+    [OSC_STORE_STMT_ENVIRONMENTS] = "SELECT DISTINCT environment FROM configurations "
+				    "WHERE environment IS NOT NULL AND environment <> '' "
+				    "ORDER BY environment",
+    [OSC_STORE_STMT_CATEGORIES] = "SELECT DISTINCT category FROM configurations "
+				  "WHERE category IS NOT NULL AND category <> '' "
+				  "ORDER BY category",
+    [OSC_STORE_STMT_COUNT_BY_CATEGORY] = "SELECT category, COUNT(*) FROM configurations "
+					 "GROUP BY category ORDER BY MIN(id)",
+    [OSC_STORE_STMT_COUNT_BY_ENVIRONMENT] = "SELECT environment, COUNT(*) FROM configurations "
+					    "GROUP BY environment ORDER BY MIN(id)",
+    [OSC_STORE_STMT_SCHEMA_VERSION] = "SELECT MAX(version) FROM osc_schema_version",
+};
+
+/* one SQLite connection with its prepared statements; one thread uses it at a time */
+typedef struct {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[OSC_STORE_STMT_LAST];
+} OscStoreConn;
+
+struct _OscStore {
+	GObject parent_instance;
+	gchar *path;
+	const gchar *synchronous; /* "FULL" or "NORMAL", a constant */
+	GMutex pool_mutex;	  /* protects idle, n_busy and closed */
+	GCond pool_cond;
+	GPtrArray *idle; /* (element-type OscStoreConn) */
+	guint n_busy;
+	gboolean closed;
+	/* serialises our own writers so they queue here instead of sleeping in SQLite's busy
+	 * handler; other processes on the same file are still covered by busy_timeout */
+	GMutex write_mutex;
+};
+
+G_DEFINE_FINAL_TYPE(OscStore, osc_store, G_TYPE_OBJECT)
+
+/* a cached statement, reset and unbound (not finalized) when it goes out of scope */
+typedef sqlite3_stmt OscStoreStmt;
+
+static void
+osc_store_stmt_reset(OscStoreStmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscStoreStmt, osc_store_stmt_reset)
+
+G_DEFINE_BOXED_TYPE(OscEntryRow, osc_entry_row, osc_entry_row_copy, osc_entry_row_free)
+
+OscEntryRow *
+osc_entry_row_copy(const OscEntryRow *self)
+{
+	OscEntryRow *copy;
+
+	g_return_val_if_fail(self != NULL, NULL);
+
+	copy = g_new0(OscEntryRow, 1);
+	copy->id = self->id;
+	copy->key = g_strdup(self->key);
+	copy->environment = g_strdup(self->environment);
+	copy->category = g_strdup(self->category);
+	copy->token = g_strdup(self->token);
+	copy->fingerprint = g_strdup(self->fingerprint);
+	copy->created_at = g_strdup(self->created_at);
+	copy->updated_at = g_strdup(self->updated_at);
+	copy->version = self->version;
+	copy->revision = self->revision;
+	return copy;
+}
+
+void
+osc_entry_row_free(OscEntryRow *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->key);
+	g_free(self->environment);
+	g_free(self->category);
+	g_free(self->token);
+	g_free(self->fingerprint);
+	g_free(self->created_at);
+	g_free(self->updated_at);
+	g_free(self);
+}
+
+void
+osc_store_count_free(OscStoreCount *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->name);
+	g_free(self);
+}
+
+/* converts the last SQLite error of @db (result @rc) into an OSC_ERROR */
+static void
+osc_store_set_sqlite_error(sqlite3 *db, gint rc, GError **error)
+{
+	gint code;
+
+	if (db != NULL)
+		rc = sqlite3_extended_errcode(db);
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = OSC_ERROR_CORRUPT;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = OSC_ERROR_UNAVAILABLE;
+		break;
+	case SQLITE_CONSTRAINT:
+		code = rc == SQLITE_CONSTRAINT_UNIQUE ? OSC_ERROR_EXISTS : OSC_ERROR_FAILED;
+		break;
+	default:
+		code = OSC_ERROR_FAILED;
+		break;
+	}
+	g_set_error(error, OSC_ERROR, code, "%s",
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static void
+osc_store_conn_free(OscStoreConn *conn)
+{
+	for (guint i = 0; i < OSC_STORE_STMT_LAST; i++)
+		g_clear_pointer(&conn->stmts[i], sqlite3_finalize);
+	if (conn->db != NULL) {
+		gint rc = sqlite3_close(conn->db);
+		if (rc != SQLITE_OK)
+			g_warning("failed to close database: %s", sqlite3_errstr(rc));
+	}
+	g_free(conn);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscStoreConn, osc_store_conn_free)
+
+/* runs constant SQL (never data: that is bound with ?N), ignoring any result rows */
+static gboolean
+osc_store_conn_exec(OscStoreConn *conn, const gchar *sql, GError **error)
+{
+	gint rc = sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static OscStoreStmt *
+osc_store_conn_stmt(OscStoreConn *conn, OscStoreStmtId id, GError **error)
+{
+	g_assert(id < OSC_STORE_STMT_LAST);
+
+	if (conn->stmts[id] == NULL) {
+		gint rc = sqlite3_prepare_v3(conn->db, osc_store_sql[id], -1,
+					     SQLITE_PREPARE_PERSISTENT, &conn->stmts[id], NULL);
+		if (rc != SQLITE_OK) {
+			osc_store_set_sqlite_error(conn->db, rc, error);
+			g_prefix_error(error, "failed to prepare statement: ");
+			return NULL;
+		}
+	}
+	return conn->stmts[id];
+}
+
+/* steps a statement that returns no row */
+static gboolean
+osc_store_conn_step_done(OscStoreConn *conn, sqlite3_stmt *stmt, GError **error)
+{
+	gint rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+osc_store_conn_run(OscStoreConn *conn, OscStoreStmtId id, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, id, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	return osc_store_conn_step_done(conn, stmt, error);
+}
+
+static OscStoreConn *
+osc_store_conn_open(OscStore *self, GError **error)
+{
+	g_autoptr(OscStoreConn) conn = g_new0(OscStoreConn, 1);
+	g_autofree gchar *pragmas = NULL;
+	gint rc;
+
+	/* NOMUTEX: a connection is only ever used by the thread that acquired it */
+	rc = sqlite3_open_v2(self->path, &conn->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(conn->db, 1);
+	rc = sqlite3_busy_timeout(conn->db, OSC_STORE_BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return NULL;
+	}
+	/* synchronous is per connection; FULL makes an acknowledged write survive a crash */
+	pragmas = g_strdup_printf("PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; %s",
+				  self->synchronous, g_getenv("XXX_PRAGMA") ? g_getenv("XXX_PRAGMA") : "");
+	if (!osc_store_conn_exec(conn, pragmas, error))
+		return NULL;
+	return g_steal_pointer(&conn);
+}
+
+static OscStoreConn *
+osc_store_acquire(OscStore *self, GError **error)
+{
+	OscStoreConn *conn = NULL;
+
+	g_mutex_lock(&self->pool_mutex);
+	if (self->closed) {
+		g_mutex_unlock(&self->pool_mutex);
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "store is closed");
+		return NULL;
+	}
+	if (self->idle->len > 0)
+		conn = g_ptr_array_steal_index_fast(self->idle, self->idle->len - 1);
+	self->n_busy++;
+	g_mutex_unlock(&self->pool_mutex);
+
+	if (conn == NULL) {
+		conn = osc_store_conn_open(self, error);
+		if (conn == NULL) {
+			g_mutex_lock(&self->pool_mutex);
+			self->n_busy--;
+			if (self->closed)
+				g_cond_broadcast(&self->pool_cond);
+			g_mutex_unlock(&self->pool_mutex);
+			return NULL;
+		}
+	}
+	return conn;
+}
+
+static void
+osc_store_release(OscStore *self, OscStoreConn *conn)
+{
+	g_mutex_lock(&self->pool_mutex);
+	if (!self->closed && self->idle->len < OSC_STORE_MAX_IDLE) {
+		g_ptr_array_add(self->idle, conn);
+		conn = NULL;
+	}
+	self->n_busy--;
+	/* only osc_store_close() waits; a broadcast is a syscall, so not on every release */
+	if (self->closed)
+		g_cond_broadcast(&self->pool_cond);
+	g_mutex_unlock(&self->pool_mutex);
+
+	if (conn != NULL)
+		osc_store_conn_free(conn);
+}
+
+/* BEGIN IMMEDIATE, holding the write mutex until osc_store_commit()/osc_store_rollback() */
+static gboolean
+osc_store_begin(OscStore *self, OscStoreConn *conn, GError **error)
+{
+	g_mutex_lock(&self->write_mutex);
+	if (!osc_store_conn_run(conn, OSC_STORE_STMT_BEGIN_IMMEDIATE, error)) {
+		g_mutex_unlock(&self->write_mutex);
+		g_prefix_error(error, "failed to begin transaction: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+osc_store_rollback(OscStore *self, OscStoreConn *conn)
+{
+	/* SQLite may already have rolled back by itself (e.g. on SQLITE_FULL) */
+	if (!sqlite3_get_autocommit(conn->db)) {
+		g_autoptr(GError) error_local = NULL;
+		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
+			g_warning("failed to roll back: %s", error_local->message);
+	}
+	g_mutex_unlock(&self->write_mutex);
+}
+
+static gboolean
+osc_store_commit(OscStore *self, OscStoreConn *conn, GError **error)
+{
+	if (!osc_store_conn_run(conn, OSC_STORE_STMT_COMMIT, error)) {
+		g_prefix_error(error, "failed to commit: ");
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
+	g_mutex_unlock(&self->write_mutex);
+	return TRUE;
+}
+
+static gchar *
+osc_store_column_text(sqlite3_stmt *stmt, gint col)
+{
+	return g_strdup((const gchar *)sqlite3_column_text(stmt, col));
+}
+
+/* a row of OSC_STORE_ROW_COLUMNS */
+static OscEntryRow *
+osc_store_row_from_stmt(sqlite3_stmt *stmt)
+{
+	OscEntryRow *row = g_new0(OscEntryRow, 1);
+
+	row->id = sqlite3_column_int64(stmt, 0);
+	row->key = osc_store_column_text(stmt, 1);
+	row->environment = osc_store_column_text(stmt, 2);
+	row->category = osc_store_column_text(stmt, 3);
+	row->token = osc_store_column_text(stmt, 4);
+	row->fingerprint = osc_store_column_text(stmt, 5);
+	row->created_at = osc_store_column_text(stmt, 6);
+	row->updated_at = osc_store_column_text(stmt, 7);
+	row->version = sqlite3_column_int64(stmt, 8);
+	row->revision = sqlite3_column_int64(stmt, 9);
+	return row;
+}
+
+static void
+osc_store_bind_text(sqlite3_stmt *stmt, gint idx, const gchar *text)
+{
+	/* the caller's strings outlive the statement's use: the cleanup clears the bindings */
+	sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+static void
+osc_store_set_not_found(const gchar *key, const gchar *environment, GError **error)
+{
+	g_set_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND,
+		    "Configuration with key '%s' not found in environment '%s'", key, environment);
+}
+
+/* the row for (key, environment); %NULL with OSC_ERROR_NOT_FOUND when there is none */
+static OscEntryRow *
+osc_store_conn_get(OscStoreConn *conn, const gchar *key, const gchar *environment, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_GET, error);
+	gint rc;
+
+	if (stmt == NULL)
+		return NULL;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return osc_store_row_from_stmt(stmt);
+	if (rc == SQLITE_DONE) {
+		osc_store_set_not_found(key, environment, error);
+		return NULL;
+	}
+	osc_store_set_sqlite_error(conn->db, rc, error);
+	return NULL;
+}
+
+/* bumps one of the osc_meta counters and returns its new value */
+static gboolean
+osc_store_conn_next(OscStoreConn *conn, OscStoreStmtId id, gint64 *value, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, id, error);
+	gint rc;
+
+	if (stmt == NULL)
+		return FALSE;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_CORRUPT,
+				    "store metadata counter is missing");
+		return FALSE;
+	}
+	if (rc != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	*value = sqlite3_column_int64(stmt, 0);
+	/* finish the statement so the change is complete before the caller goes on */
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+osc_store_conn_table_exists(OscStoreConn *conn,
+			    const gchar *name,
+			    gboolean *exists,
+			    GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc;
+
+	rc = sqlite3_prepare_v2(conn->db,
+				"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	osc_store_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	*exists = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+static gboolean
+osc_store_conn_schema_version(OscStoreConn *conn, gint *version, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = NULL;
+	gboolean exists = FALSE;
+	gint rc;
+
+	if (!osc_store_conn_table_exists(conn, "osc_schema_version", &exists, error))
+		return FALSE;
+	if (!exists) {
+		*version = 0;
+		return TRUE;
+	}
+	stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_SCHEMA_VERSION, error);
+	if (stmt == NULL)
+		return FALSE;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	*version = sqlite3_column_int(stmt, 0);
+	return TRUE;
+}
+
+static gboolean
+osc_store_conn_set_schema_version(OscStoreConn *conn, gint version, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc;
+
+	if (!osc_store_conn_exec(conn, "DELETE FROM osc_schema_version", error))
+		return FALSE;
+	rc = sqlite3_prepare_v2(conn->db, "INSERT INTO osc_schema_version (version) VALUES (?1)",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	sqlite3_bind_int(stmt, 1, version);
+	return osc_store_conn_step_done(conn, stmt, error);
+}
+
+static gboolean
+osc_store_conn_exec_all(OscStoreConn *conn, const gchar **sql, gsize n_sql, GError **error)
+{
+	for (gsize i = 0; i < n_sql; i++) {
+		if (!osc_store_conn_exec(conn, sql[i], error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* creates the original schema if the file has none: version 0 */
+static gboolean
+osc_store_create_v0(OscStore *self, OscStoreConn *conn, GError **error)
+{
+	gboolean exists = FALSE;
+	gint version = 0;
+
+	if (!osc_store_begin(self, conn, error))
+		return FALSE;
+	if (!osc_store_conn_table_exists(conn, "configurations", &exists, error) ||
+	    !osc_store_conn_schema_version(conn, &version, error)) {
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
+	if (exists) {
+		osc_store_rollback(self, conn);
+		return TRUE;
+	}
+	if (version > 0) {
+		osc_store_rollback(self, conn);
+		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
+			    "database schema version %d has no configurations table", version);
+		return FALSE;
+	}
+	if (!osc_store_conn_exec_all(conn, osc_store_ddl_v0, G_N_ELEMENTS(osc_store_ddl_v0),
+				     error)) {
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
+	return osc_store_commit(self, conn, error);
+}
+
+static gboolean
+osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
+{
+	if (!osc_store_create_v0(self, conn, error)) {
+		g_prefix_error(error, "failed to create the schema: ");
+		return FALSE;
+	}
+
+	/* one transaction per migration; the version is read inside it, so two processes
+	 * opening the same file at once cannot both migrate */
+	for (;;) {
+		gint version = 0;
+
+		if (!osc_store_begin(self, conn, error))
+			return FALSE;
+		if (!osc_store_conn_schema_version(conn, &version, error)) {
+			osc_store_rollback(self, conn);
+			return FALSE;
+		}
+		if (version > OSC_STORE_SCHEMA_VERSION) {
+			osc_store_rollback(self, conn);
+			g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
+				    "database schema version %d is newer than this server supports",
+				    version);
+			return FALSE;
+		}
+		if (version == OSC_STORE_SCHEMA_VERSION) {
+			osc_store_rollback(self, conn);
+			return TRUE;
+		}
+
+		g_info("migrating %s to schema version %d", self->path, version + 1);
+		switch (version + 1) {
+		case 1:
+			if (!osc_store_conn_exec_all(conn, osc_store_migration_1,
+						     G_N_ELEMENTS(osc_store_migration_1), error)) {
+				osc_store_rollback(self, conn);
+				g_prefix_error(error, "failed to migrate to schema version 1: ");
+				return FALSE;
+			}
+			break;
+		default:
+			g_assert_not_reached();
+		}
+		if (!osc_store_conn_set_schema_version(conn, version + 1, error)) {
+			osc_store_rollback(self, conn);
+			return FALSE;
+		}
+		if (!osc_store_commit(self, conn, error))
+			return FALSE;
+	}
+}
+
+static gboolean
+osc_store_open(OscStore *self, GError **error)
+{
+	g_autoptr(OscStoreConn) conn = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree gchar *dir = g_path_get_dirname(self->path);
+	const gchar *mode;
+	gint fd;
+
+	if (!sqlite3_threadsafe()) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED,
+				    "SQLite is built without thread support");
+		return FALSE;
+	}
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		gint errsv = errno;
+		g_set_error(error, OSC_ERROR, OSC_ERROR_FAILED, "cannot create directory %s: %s",
+			    dir, g_strerror(errsv));
+		return FALSE;
+	}
+	/* create the file ourselves so that it is private from the start; SQLite gives the
+	 * -wal and -shm files the same mode */
+	fd = g_open(self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		gint errsv = errno;
+		g_set_error(error, OSC_ERROR, OSC_ERROR_FAILED, "cannot open %s: %s", self->path,
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	g_close(fd, NULL);
+
+	conn = osc_store_conn_open(self, error);
+	if (conn == NULL)
+		return FALSE;
+
+	/* persistent in the file, so once is enough */
+	if (sqlite3_prepare_v2(conn->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, SQLITE_ERROR, error);
+		return FALSE;
+	}
+	mode = (const gchar *)sqlite3_column_text(stmt, 0);
+	if (g_ascii_strcasecmp(mode != NULL ? mode : "", "wal") != 0)
+		g_warning("%s: journal mode is %s, not WAL", self->path, mode);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	if (!osc_store_migrate(self, conn, error))
+		return FALSE;
+
+	g_ptr_array_add(self->idle, g_steal_pointer(&conn));
+	return TRUE;
+}
+
+/**
+ * osc_store_new:
+ * @path: the SQLite file, created (mode 0600, parent directory 0700) if missing
+ * @error: return location for a #GError
+ *
+ * Opens the store and migrates its schema. The environment variable `OSC_DB_SYNCHRONOUS`
+ * (`FULL`, the default, or `NORMAL`) sets SQLite's synchronous mode; `NORMAL` may lose the
+ * last acknowledged writes on power loss and is meant for benchmarks.
+ *
+ * Returns: (transfer full): the store, or %NULL
+ */
+OscStore *
+osc_store_new(const gchar *path, GError **error)
+{
+	g_autoptr(OscStore) self = NULL;
+	const gchar *sync_env = g_getenv("OSC_DB_SYNCHRONOUS");
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	self = g_object_new(OSC_TYPE_STORE, NULL);
+	self->path = g_strdup(path);
+	if (sync_env != NULL && g_ascii_strcasecmp(sync_env, "NORMAL") == 0) {
+		self->synchronous = "NORMAL";
+	} else if (sync_env != NULL && *sync_env != '\0' &&
+		   g_ascii_strcasecmp(sync_env, "FULL") != 0) {
+		g_warning("OSC_DB_SYNCHRONOUS=%s is not NORMAL or FULL, using FULL", sync_env);
+	}
+	if (!osc_store_open(self, error)) {
+		g_prefix_error(error, "cannot open database %s: ", path);
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
+const gchar *
+osc_store_get_path(OscStore *self)
+{
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	return self->path;
+}
+
+gint
+osc_store_get_schema_version(OscStore *self, GError **error)
+{
+	OscStoreConn *conn;
+	gint version = 0;
+	gboolean ret;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), -1);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return -1;
+	ret = osc_store_conn_schema_version(conn, &version, error);
+	osc_store_release(self, conn);
+	return ret ? version : -1;
+}
+
+static gchar *
+osc_store_conn_get_meta(OscStoreConn *conn, const gchar *name, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_META_GET, error);
+	gint rc;
+
+	if (stmt == NULL)
+		return NULL;
+	osc_store_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return osc_store_column_text(stmt, 0);
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND, "no metadata named '%s'", name);
+		return NULL;
+	}
+	osc_store_set_sqlite_error(conn->db, rc, error);
+	return NULL;
+}
+
+/**
+ * osc_store_get_meta:
+ *
+ * Returns: (transfer full): the value of @name in osc_meta, or %NULL with
+ *   %OSC_ERROR_NOT_FOUND when it has none
+ */
+gchar *
+osc_store_get_meta(OscStore *self, const gchar *name, GError **error)
+{
+	OscStoreConn *conn;
+	gchar *value;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(name != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	value = osc_store_conn_get_meta(conn, name, error);
+	osc_store_release(self, conn);
+	return value;
+}
+
+gboolean
+osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError **error)
+{
+	OscStoreConn *conn;
+	gboolean ret = FALSE;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(name != NULL, FALSE);
+	g_return_val_if_fail(value != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	g_mutex_lock(&self->write_mutex);
+	{
+		g_autoptr(OscStoreStmt) stmt =
+		    osc_store_conn_stmt(conn, OSC_STORE_STMT_META_SET, error);
+		if (stmt != NULL) {
+			osc_store_bind_text(stmt, 1, name);
+			osc_store_bind_text(stmt, 2, value);
+			ret = osc_store_conn_step_done(conn, stmt, error);
+		}
+	}
+	g_mutex_unlock(&self->write_mutex);
+	osc_store_release(self, conn);
+	if (!ret)
+		g_prefix_error(error, "failed to set metadata '%s': ", name);
+	return ret;
+}
+
+/**
+ * osc_store_get:
+ *
+ * Returns: (transfer full): the row for (@key, @environment), or %NULL with
+ *   %OSC_ERROR_NOT_FOUND
+ */
+OscEntryRow *
+osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError **error)
+{
+	OscStoreConn *conn;
+	OscEntryRow *row;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = osc_store_conn_get(conn, key, environment, error);
+	osc_store_release(self, conn);
+	return row;
+}
+
+static OscEntryRow *
+osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	gint rc;
+
+	if (!osc_store_begin(self, conn, error))
+		return NULL;
+	if (!osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_ID, &row->id, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &row->revision, error)) {
+		osc_store_rollback(self, conn);
+		return NULL;
+	}
+	{
+		g_autoptr(OscStoreStmt) stmt =
+		    osc_store_conn_stmt(conn, OSC_STORE_STMT_INSERT, error);
+		if (stmt == NULL) {
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+		sqlite3_bind_int64(stmt, 1, row->id);
+		osc_store_bind_text(stmt, 2, row->key);
+		osc_store_bind_text(stmt, 3, row->token);
+		osc_store_bind_text(stmt, 4, row->category);
+		osc_store_bind_text(stmt, 5, row->environment);
+		osc_store_bind_text(stmt, 6, row->created_at);
+		osc_store_bind_text(stmt, 7, row->fingerprint);
+		sqlite3_bind_int64(stmt, 8, row->revision);
+		rc = sqlite3_step(stmt);
+		if (rc != SQLITE_DONE)
+			osc_store_set_sqlite_error(conn->db, rc, &error_local);
+	}
+	if (error_local != NULL) {
+		osc_store_rollback(self, conn);
+		/* the UNIQUE constraint is the atomic duplicate check */
+		if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_EXISTS)) {
+			g_set_error(error, OSC_ERROR, OSC_ERROR_EXISTS,
+				    "Configuration with key '%s' already exists in environment "
+				    "'%s'",
+				    row->key, row->environment);
+			return NULL;
+		}
+		g_propagate_prefixed_error(error, g_steal_pointer(&error_local),
+					   "failed to insert: ");
+		return NULL;
+	}
+	if (!osc_store_commit(self, conn, error))
+		return NULL;
+	return osc_entry_row_copy(row);
+}
+
+/**
+ * osc_store_insert:
+ * @category: (nullable): the category
+ * @fingerprint: (nullable): fingerprint of the key that encrypted @token
+ *
+ * Adds a row with a fresh id (never one used before) and revision, version 1.
+ *
+ * Returns: (transfer full): the stored row, or %NULL; %OSC_ERROR_EXISTS when the
+ *   (@key, @environment) pair is taken
+ */
+OscEntryRow *
+osc_store_insert(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 const gchar *category,
+		 const gchar *token,
+		 const gchar *fingerprint,
+		 GError **error)
+{
+	g_autoptr(OscEntryRow) row = NULL;
+	OscStoreConn *conn;
+	OscEntryRow *ret;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+	g_return_val_if_fail(token != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = g_new0(OscEntryRow, 1);
+	row->key = g_strdup(key);
+	row->environment = g_strdup(environment);
+	row->category = g_strdup(category);
+	row->token = g_strdup(token);
+	row->fingerprint = g_strdup(fingerprint);
+	row->created_at = osc_timestamp_now_db();
+	row->updated_at = g_strdup(row->created_at);
+	row->version = 1;
+	ret = osc_store_conn_insert(self, conn, row, error);
+	osc_store_release(self, conn);
+	return ret;
+}
+
+static gboolean
+osc_store_check_revision(const OscEntryRow *row, gint64 expected_revision, GError **error)
+{
+	if (expected_revision >= 0 && expected_revision != row->revision) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED,
+			    "Configuration '%s' was modified (revision %" G_GINT64_FORMAT ")",
+			    row->key, row->revision);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static OscEntryRow *
+osc_store_conn_update(OscStore *self,
+		      OscStoreConn *conn,
+		      const gchar *key,
+		      const gchar *environment,
+		      gboolean set_category,
+		      const gchar *category,
+		      const gchar *token,
+		      const gchar *fingerprint,
+		      gint64 expected_revision,
+		      GError **error)
+{
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autofree gchar *now = osc_timestamp_now_db();
+	gint64 revision = 0;
+
+	if (!osc_store_begin(self, conn, error))
+		return NULL;
+	row = osc_store_conn_get(conn, key, environment, error);
+	if (row == NULL || !osc_store_check_revision(row, expected_revision, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
+		osc_store_rollback(self, conn);
+		return NULL;
+	}
+	{
+		g_autoptr(OscStoreStmt) stmt =
+		    osc_store_conn_stmt(conn, OSC_STORE_STMT_UPDATE, error);
+		if (stmt == NULL) {
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+		osc_store_bind_text(stmt, 1, token);
+		osc_store_bind_text(stmt, 2, fingerprint);
+		sqlite3_bind_int(stmt, 3, set_category ? 1 : 0);
+		osc_store_bind_text(stmt, 4, category);
+		osc_store_bind_text(stmt, 5, now);
+		sqlite3_bind_int64(stmt, 6, revision);
+		sqlite3_bind_int64(stmt, 7, row->id);
+		if (!osc_store_conn_step_done(conn, stmt, error)) {
+			g_prefix_error(error, "failed to update: ");
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+	}
+	if (!osc_store_commit(self, conn, error))
+		return NULL;
+
+	g_free(row->token);
+	row->token = g_strdup(token);
+	g_free(row->fingerprint);
+	row->fingerprint = g_strdup(fingerprint);
+	if (set_category) {
+		g_free(row->category);
+		row->category = g_strdup(category);
+	}
+	g_free(row->updated_at);
+	row->updated_at = g_steal_pointer(&now);
+	row->version++;
+	row->revision = revision;
+	return g_steal_pointer(&row);
+}
+
+/**
+ * osc_store_update:
+ * @set_category: whether to replace the category with @category
+ * @category: (nullable): the new category
+ * @fingerprint: (nullable): fingerprint of the key that encrypted @token
+ * @expected_revision: the revision the row must have, or -1 for any
+ *
+ * Replaces the token (and the category when @set_category) of an existing row.
+ *
+ * Returns: (transfer full): the updated row, or %NULL with %OSC_ERROR_NOT_FOUND,
+ *   %OSC_ERROR_PRECONDITION_FAILED or another error
+ */
+OscEntryRow *
+osc_store_update(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 gboolean set_category,
+		 const gchar *category,
+		 const gchar *token,
+		 const gchar *fingerprint,
+		 gint64 expected_revision,
+		 GError **error)
+{
+	OscStoreConn *conn;
+	OscEntryRow *row;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+	g_return_val_if_fail(token != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = osc_store_conn_update(self, conn, key, environment, set_category, category, token,
+				    fingerprint, expected_revision, error);
+	osc_store_release(self, conn);
+	return row;
+}
+
+static gboolean
+osc_store_conn_delete(OscStore *self,
+		      OscStoreConn *conn,
+		      const gchar *key,
+		      const gchar *environment,
+		      gint64 expected_revision,
+		      GError **error)
+{
+	g_autoptr(OscEntryRow) row = NULL;
+	gint64 revision = 0;
+
+	if (!osc_store_begin(self, conn, error))
+		return FALSE;
+	row = osc_store_conn_get(conn, key, environment, error);
+	if (row == NULL || !osc_store_check_revision(row, expected_revision, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
+	{
+		g_autoptr(OscStoreStmt) stmt =
+		    osc_store_conn_stmt(conn, OSC_STORE_STMT_DELETE, error);
+		if (stmt == NULL) {
+			osc_store_rollback(self, conn);
+			return FALSE;
+		}
+		sqlite3_bind_int64(stmt, 1, row->id);
+		if (!osc_store_conn_step_done(conn, stmt, error)) {
+			g_prefix_error(error, "failed to delete: ");
+			osc_store_rollback(self, conn);
+			return FALSE;
+		}
+	}
+	return osc_store_commit(self, conn, error);
+}
+
+/**
+ * osc_store_delete:
+ * @expected_revision: the revision the row must have, or -1 for any
+ *
+ * Returns: %TRUE if the row was deleted, else %FALSE with %OSC_ERROR_NOT_FOUND,
+ *   %OSC_ERROR_PRECONDITION_FAILED or another error
+ */
+gboolean
+osc_store_delete(OscStore *self,
+		 const gchar *key,
+		 const gchar *environment,
+		 gint64 expected_revision,
+		 GError **error)
+{
+	OscStoreConn *conn;
+	gboolean ret;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(environment != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, error);
+	osc_store_release(self, conn);
+	return ret;
+}
+
+/**
+ * osc_store_set_fingerprint:
+ *
+ * Records the key fingerprint of a row written by the original, once a key has opened it.
+ * Rows that already have a fingerprint, or no longer exist, are left alone. Neither the
+ * revision nor updated_at changes.
+ */
+gboolean
+osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, GError **error)
+{
+	OscStoreConn *conn;
+	gboolean ret = FALSE;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(fingerprint != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	g_mutex_lock(&self->write_mutex);
+	{
+		g_autoptr(OscStoreStmt) stmt =
+		    osc_store_conn_stmt(conn, OSC_STORE_STMT_SET_FINGERPRINT, error);
+		if (stmt != NULL) {
+			sqlite3_bind_int64(stmt, 1, id);
+			osc_store_bind_text(stmt, 2, fingerprint);
+			ret = osc_store_conn_step_done(conn, stmt, error);
+		}
+	}
+	g_mutex_unlock(&self->write_mutex);
+	osc_store_release(self, conn);
+	return ret;
+}
+
+static const gchar *
+osc_store_filter(const gchar *value)
+{
+	return value != NULL && *value != '\0' ? value : NULL;
+}
+
+static GPtrArray *
+osc_store_conn_list(OscStoreConn *conn,
+		    const gchar *category,
+		    const gchar *environment,
+		    GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_LIST, error);
+	g_autoptr(GPtrArray) rows = NULL;
+	gint rc;
+
+	if (stmt == NULL)
+		return NULL;
+	osc_store_bind_text(stmt, 1, osc_store_filter(category));
+	osc_store_bind_text(stmt, 2, osc_store_filter(environment));
+	rows = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_row_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(rows, osc_store_row_from_stmt(stmt));
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return NULL;
+	}
+	return g_steal_pointer(&rows);
+}
+
+/**
+ * osc_store_list:
+ * @category: (nullable): only rows with exactly this category; %NULL or "" for all
+ * @environment: (nullable): only rows with exactly this environment; %NULL or "" for all
+ *
+ * Returns: (transfer container) (element-type OscEntryRow): the rows in id order
+ */
+GPtrArray *
+osc_store_list(OscStore *self, const gchar *category, const gchar *environment, GError **error)
+{
+	OscStoreConn *conn;
+	GPtrArray *rows;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	rows = osc_store_conn_list(conn, category, environment, error);
+	osc_store_release(self, conn);
+	return rows;
+}
+
+static gint64
+osc_store_conn_count(OscStoreConn *conn,
+		     const gchar *category,
+		     const gchar *environment,
+		     GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_COUNT, error);
+	gint rc;
+
+	if (stmt == NULL)
+		return -1;
+	osc_store_bind_text(stmt, 1, osc_store_filter(category));
+	osc_store_bind_text(stmt, 2, osc_store_filter(environment));
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return -1;
+	}
+	return sqlite3_column_int64(stmt, 0);
+}
+
+/**
+ * osc_store_count:
+ *
+ * Same filters as osc_store_list().
+ *
+ * Returns: the number of matching rows, or -1 on error
+ */
+gint64
+osc_store_count(OscStore *self, const gchar *category, const gchar *environment, GError **error)
+{
+	OscStoreConn *conn;
+	gint64 count;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), -1);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return -1;
+	count = osc_store_conn_count(conn, category, environment, error);
+	osc_store_release(self, conn);
+	return count;
+}
+
+static GPtrArray *
+osc_store_list_strings(OscStore *self, OscStoreStmtId id, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(GPtrArray) names = NULL;
+	gint rc;
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	{
+		g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, id, error);
+		if (stmt != NULL) {
+			names = g_ptr_array_new_with_free_func(g_free);
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+				g_ptr_array_add(names, osc_store_column_text(stmt, 0));
+			if (rc != SQLITE_DONE) {
+				osc_store_set_sqlite_error(conn->db, rc, error);
+				g_clear_pointer(&names, g_ptr_array_unref);
+			}
+		}
+	}
+	osc_store_release(self, conn);
+	return g_steal_pointer(&names);
+}
+
+/**
+ * osc_store_list_environments:
+ *
+ * Returns: (transfer container) (element-type utf8): the distinct non-empty environments,
+ *   sorted by code point
+ */
+GPtrArray *
+osc_store_list_environments(OscStore *self, GError **error)
+{
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	return osc_store_list_strings(self, OSC_STORE_STMT_ENVIRONMENTS, error);
+}
+
+/**
+ * osc_store_list_categories:
+ *
+ * Returns: (transfer container) (element-type utf8): the distinct non-empty categories,
+ *   sorted by code point
+ */
+GPtrArray *
+osc_store_list_categories(OscStore *self, GError **error)
+{
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	return osc_store_list_strings(self, OSC_STORE_STMT_CATEGORIES, error);
+}
+
+/**
+ * osc_store_count_by:
+ * @column: "category" or "environment"
+ *
+ * Returns: (transfer container) (element-type OscStoreCount): the number of rows per
+ *   value of @column, in the order each value first appears (lowest id); rows without a
+ *   category form a group named %NULL
+ */
+GPtrArray *
+osc_store_count_by(OscStore *self, const gchar *column, GError **error)
+{
+	OscStoreConn *conn;
+	OscStoreStmtId id;
+	g_autoptr(GPtrArray) counts = NULL;
+	gint rc;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(column != NULL, NULL);
+
+	if (g_strcmp0(column, "category") == 0) {
+		id = OSC_STORE_STMT_COUNT_BY_CATEGORY;
+	} else if (g_strcmp0(column, "environment") == 0) {
+		id = OSC_STORE_STMT_COUNT_BY_ENVIRONMENT;
+	} else {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+			    "cannot count by '%s': only category or environment", column);
+		return NULL;
+	}
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	{
+		g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, id, error);
+		if (stmt != NULL) {
+			counts = g_ptr_array_new_with_free_func(
+			    (GDestroyNotify)osc_store_count_free);
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+				OscStoreCount *item = g_new0(OscStoreCount, 1);
+				item->name = osc_store_column_text(stmt, 0);
+				item->count = sqlite3_column_int64(stmt, 1);
+				g_ptr_array_add(counts, item);
+			}
+			if (rc != SQLITE_DONE) {
+				osc_store_set_sqlite_error(conn->db, rc, error);
+				g_clear_pointer(&counts, g_ptr_array_unref);
+			}
+		}
+	}
+	osc_store_release(self, conn);
+	return g_steal_pointer(&counts);
+}
+
+/**
+ * osc_store_checkpoint:
+ *
+ * Copies the WAL into the database file and truncates it (e.g. before a backup or at
+ * shutdown).
+ */
+gboolean
+osc_store_checkpoint(OscStore *self, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gboolean ret = FALSE;
+	gint rc;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	g_mutex_lock(&self->write_mutex);
+	rc = sqlite3_prepare_v2(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		/* busy = 1 when a reader elsewhere kept the checkpoint from completing */
+		if (sqlite3_column_int(stmt, 0) != 0)
+			g_debug("checkpoint of %s did not complete", self->path);
+		ret = TRUE;
+	} else {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		g_prefix_error(error, "failed to checkpoint: ");
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+	g_mutex_unlock(&self->write_mutex);
+	osc_store_release(self, conn);
+	return ret;
+}
+
+/**
+ * osc_store_close:
+ *
+ * Closes every connection, waiting for calls in progress on other threads to finish.
+ * Later calls fail with %OSC_ERROR_UNAVAILABLE. Safe to call more than once.
+ */
+void
+osc_store_close(OscStore *self)
+{
+	g_autoptr(GPtrArray) idle = NULL;
+
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->pool_mutex);
+	self->closed = TRUE;
+	idle = g_steal_pointer(&self->idle);
+	self->idle = g_ptr_array_new_with_free_func((GDestroyNotify)osc_store_conn_free);
+	while (self->n_busy > 0)
+		g_cond_wait(&self->pool_cond, &self->pool_mutex);
+	g_mutex_unlock(&self->pool_mutex);
+}
+
+static void
+osc_store_finalize(GObject *object)
+{
+	OscStore *self = OSC_STORE(object);
+
+	osc_store_close(self);
+	g_clear_pointer(&self->idle, g_ptr_array_unref);
+	g_free(self->path);
+	g_mutex_clear(&self->pool_mutex);
+	g_cond_clear(&self->pool_cond);
+	g_mutex_clear(&self->write_mutex);
+
+	G_OBJECT_CLASS(osc_store_parent_class)->finalize(object);
+}
+
+static void
+osc_store_class_init(OscStoreClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->finalize = osc_store_finalize;
+}
+
+static void
+osc_store_init(OscStore *self)
+{
+	self->synchronous = "FULL";
+	self->idle = g_ptr_array_new_with_free_func((GDestroyNotify)osc_store_conn_free);
+	g_mutex_init(&self->pool_mutex);
+	g_cond_init(&self->pool_cond);
+	g_mutex_init(&self->write_mutex);
+}

@@ -50,6 +50,22 @@ void
 osc_entry_row_free(OscEntryRow *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntryRow, osc_entry_row_free)
 
+/**
+ * OscStoreCount:
+ * @name: (nullable): the category or environment; %NULL for rows without a category
+ * @count: the number of rows
+ *
+ * One group of osc_store_count_by().
+ */
+typedef struct {
+	gchar *name;
+	gint64 count;
+} OscStoreCount;
+
+void
+osc_store_count_free(OscStoreCount *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscStoreCount, osc_store_count_free)
+
 #define OSC_TYPE_STORE (osc_store_get_type())
 G_DECLARE_FINAL_TYPE(OscStore, osc_store, OSC, STORE, GObject)
 

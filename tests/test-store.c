@@ -1,0 +1,1304 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define G_LOG_DOMAIN "OscTestStore"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "osc-autocleanups.h"
+#include "osc-error.h"
+#include "osc-store.h"
+#include "osc-test-utils.h"
+#include "osc-value.h"
+
+/* API.md §8.1, verbatim: what the original's ORM creates */
+static const gchar *original_table_ddl =
+    "CREATE TABLE configurations (\n"
+    "    id INTEGER NOT NULL,\n"
+    "    \"key\" VARCHAR(255) NOT NULL,\n"
+    "    encrypted_value TEXT NOT NULL,\n"
+    "    category VARCHAR(100),\n"
+    "    environment VARCHAR(100) NOT NULL,\n"
+    "    created_at DATETIME NOT NULL,\n"
+    "    updated_at DATETIME NOT NULL,\n"
+    "    PRIMARY KEY (id),\n"
+    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+    ")";
+static const gchar *original_index_ddl[][2] = {
+    {"ix_configurations_category",
+     "CREATE INDEX ix_configurations_category ON configurations (category)"},
+    {"ix_configurations_key", "CREATE INDEX ix_configurations_key ON configurations (\"key\")"},
+    {"ix_configurations_environment",
+     "CREATE INDEX ix_configurations_environment ON configurations (environment)"},
+};
+
+/* the same after migration 1: SQLite splices ADD COLUMN definitions in after the last column
+ * definition of the stored CREATE TABLE text and leaves the rest as it was */
+static const gchar *migrated_table_ddl =
+    "CREATE TABLE configurations (\n"
+    "    id INTEGER NOT NULL,\n"
+    "    \"key\" VARCHAR(255) NOT NULL,\n"
+    "    encrypted_value TEXT NOT NULL,\n"
+    "    category VARCHAR(100),\n"
+    "    environment VARCHAR(100) NOT NULL,\n"
+    "    created_at DATETIME NOT NULL,\n"
+    "    updated_at DATETIME NOT NULL, key_fingerprint TEXT, version INTEGER NOT NULL DEFAULT 1, "
+    "revision INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (id),\n"
+    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+    ")";
+
+#define ORIGINAL_COLUMNS                                                                           \
+	"id, \"key\", encrypted_value, category, environment, created_at, updated_at"
+
+#define TS_DB_REGEX "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{6}$"
+
+#define ROW1_TOKEN                                                                                 \
+	"gAAAAABlU_EAAAECAwQFBgcICQoLDA0OD-LKzUUXMcM7ZLrQybyHGsJFdetukhbu3s6n23fTU4rjBBgrQ5o3rXcJlm5" \
+	"PDaodBbDYAQ4eYfpJ1fe7u79vyxjE4HdyJKv7HLwSAiXPBdmW"
+
+typedef struct {
+	gchar *tmpdir;
+	gchar *path;
+	OscStore *store;
+} StoreFixture;
+
+static void
+store_fixture_setup_empty(StoreFixture *fx, gconstpointer data)
+{
+	fx->tmpdir = osc_test_make_tmpdir();
+	/* a missing parent directory: the store creates it */
+	fx->path = g_build_filename(fx->tmpdir, "state", "configurations.db", NULL);
+}
+
+static void
+store_fixture_setup(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	store_fixture_setup_empty(fx, data);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fx->store);
+}
+
+static void
+store_fixture_teardown(StoreFixture *fx, gconstpointer data)
+{
+	g_clear_object(&fx->store);
+	osc_test_rm_rf(fx->tmpdir);
+	g_free(fx->tmpdir);
+	g_free(fx->path);
+}
+
+/* a private sqlite3 handle to look at the file behind the store's back */
+static sqlite3 *
+raw_open(const gchar *path)
+{
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static void
+raw_exec(sqlite3 *db, const gchar *sql)
+{
+	g_autofree gchar *msg = NULL;
+	gchar *errmsg = NULL;
+	gint rc = sqlite3_exec(db, sql, NULL, NULL, &errmsg);
+
+	msg = g_strdup(errmsg);
+	sqlite3_free(errmsg);
+	g_assert_cmpstr(msg, ==, NULL);
+	g_assert_cmpint(rc, ==, SQLITE_OK);
+}
+
+/* the first column of the first row of @sql, as text (NULL for SQL NULL) */
+static gchar *
+raw_query_text(sqlite3 *db, const gchar *sql)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	rc = sqlite3_step(stmt);
+	g_assert_cmpint(rc, ==, SQLITE_ROW);
+	return g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
+}
+
+static gint64
+raw_query_int(sqlite3 *db, const gchar *sql)
+{
+	g_autofree gchar *text = raw_query_text(db, sql);
+	return g_ascii_strtoll(text, NULL, 10);
+}
+
+/* every row of configurations, all columns as text, one line per row */
+static gchar *
+raw_dump(sqlite3 *db, const gchar *columns)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree gchar *sql =
+	    g_strdup_printf("SELECT %s FROM configurations ORDER BY id", columns);
+	GString *out = g_string_new(NULL);
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (gint i = 0; i < sqlite3_column_count(stmt); i++) {
+			const gchar *v = (const gchar *)sqlite3_column_text(stmt, i);
+			g_string_append_printf(out, "%s%s|", v != NULL ? v : "<NULL>",
+					       sqlite3_column_type(stmt, i) == SQLITE_TEXT ? "" : "#");
+		}
+		g_string_append_c(out, '\n');
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+copy_file(const gchar *src, const gchar *dest)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+
+	g_file_get_contents(src, &contents, &len, &error);
+	g_assert_no_error(error);
+	g_file_set_contents(dest, contents, len, &error);
+	g_assert_no_error(error);
+}
+
+static OscEntryRow *
+insert_ok(OscStore *store, const gchar *key, const gchar *env, const gchar *category)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *token = g_strdup_printf("token-%s-%s", key, env);
+	OscEntryRow *row = osc_store_insert(store, key, env, category, token, "fp1", &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(row);
+	return row;
+}
+
+static void
+assert_rows_equal(const OscEntryRow *a, const OscEntryRow *b)
+{
+	g_assert_cmpint(a->id, ==, b->id);
+	g_assert_cmpstr(a->key, ==, b->key);
+	g_assert_cmpstr(a->environment, ==, b->environment);
+	g_assert_cmpstr(a->category, ==, b->category);
+	g_assert_cmpstr(a->token, ==, b->token);
+	g_assert_cmpstr(a->fingerprint, ==, b->fingerprint);
+	g_assert_cmpstr(a->created_at, ==, b->created_at);
+	g_assert_cmpstr(a->updated_at, ==, b->updated_at);
+	g_assert_cmpint(a->version, ==, b->version);
+	g_assert_cmpint(a->revision, ==, b->revision);
+}
+
+static void
+assert_schema_v1(const gchar *path)
+{
+	sqlite3 *db = raw_open(path);
+	g_autofree gchar *table_sql = raw_query_text(
+	    db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'configurations'");
+	g_autofree gchar *meta_sql = raw_query_text(
+	    db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'osc_meta'");
+
+	/* the original columns, constraint and indexes exactly as the original creates them */
+	g_assert_cmpstr(table_sql, ==, migrated_table_ddl);
+	for (guint i = 0; i < G_N_ELEMENTS(original_index_ddl); i++) {
+		g_autofree gchar *q = g_strdup_printf(
+		    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '%s'",
+		    original_index_ddl[i][0]);
+		g_autofree gchar *sql = raw_query_text(db, q);
+		g_assert_cmpstr(sql, ==, original_index_ddl[i][1]);
+	}
+	g_assert_cmpstr(meta_sql, ==,
+			"CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)");
+	g_assert_cmpint(raw_query_int(db, "SELECT COUNT(*) FROM osc_schema_version"), ==, 1);
+	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==, 1);
+	g_assert_cmpint(raw_query_int(db, "SELECT COUNT(*) FROM osc_meta WHERE name IN "
+					  "('revision', 'last_id', 'pbkdf2_iterations')"),
+			==, 3);
+	sqlite3_close(db);
+}
+
+static void
+test_store_schema_fresh(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *iterations = NULL;
+	g_autofree gchar *revision = NULL;
+	g_autofree gchar *last_id = NULL;
+	sqlite3 *db;
+
+	assert_schema_v1(fx->path);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	g_assert_no_error(error);
+	g_assert_cmpint(OSC_STORE_SCHEMA_VERSION, ==, 1);
+	g_assert_cmpstr(osc_store_get_path(fx->store), ==, fx->path);
+
+	iterations = osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(iterations, ==, "480000");
+	revision = osc_store_get_meta(fx->store, "revision", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(revision, ==, "0");
+	last_id = osc_store_get_meta(fx->store, "last_id", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(last_id, ==, "0");
+
+	db = raw_open(fx->path);
+	{
+		g_autofree gchar *mode = raw_query_text(db, "PRAGMA journal_mode");
+		g_assert_cmpstr(mode, ==, "wal");
+	}
+	sqlite3_close(db);
+}
+
+static void
+test_store_file_mode(StoreFixture *fx, gconstpointer data)
+{
+	g_autofree gchar *dir = g_path_get_dirname(fx->path);
+	g_autofree gchar *wal = g_strconcat(fx->path, "-wal", NULL);
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", NULL);
+	GStatBuf st;
+
+	g_assert_cmpint(g_stat(fx->path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_cmpint(g_stat(dir, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+	/* SQLite gives the WAL the database file's mode */
+	g_assert_cmpint(g_stat(wal, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+}
+
+static void
+test_store_crud(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(OscEntryRow) updated = NULL;
+	g_autoptr(OscEntryRow) updated2 = NULL;
+	g_autoptr(OscEntryRow) updated3 = NULL;
+	g_autoptr(OscEntryRow) copy = NULL;
+	g_autoptr(OscEntryRow) gone = NULL;
+	GType boxed = OSC_TYPE_ENTRY_ROW;
+
+	g_assert_true(G_TYPE_IS_BOXED(boxed));
+
+	row = osc_store_insert(fx->store, "database", "production", "config", ROW1_TOKEN, "fp-a",
+			       &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(row);
+	g_assert_cmpint(row->id, ==, 1);
+	g_assert_cmpstr(row->key, ==, "database");
+	g_assert_cmpstr(row->environment, ==, "production");
+	g_assert_cmpstr(row->category, ==, "config");
+	g_assert_cmpstr(row->token, ==, ROW1_TOKEN);
+	g_assert_cmpstr(row->fingerprint, ==, "fp-a");
+	g_assert_cmpint(row->version, ==, 1);
+	g_assert_cmpint(row->revision, ==, 1);
+	g_assert_cmpstr(row->created_at, ==, row->updated_at);
+	g_assert_true(g_regex_match_simple(TS_DB_REGEX, row->created_at, 0, 0));
+
+	got = osc_store_get(fx->store, "database", "production", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, row);
+	copy = g_boxed_copy(OSC_TYPE_ENTRY_ROW, got);
+	assert_rows_equal(copy, row);
+
+	/* keep the category */
+	g_usleep(1000);
+	updated = osc_store_update(fx->store, "database", "production", FALSE, "ignored", "tok2",
+				   "fp-b", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(updated->id, ==, row->id);
+	g_assert_cmpstr(updated->category, ==, "config");
+	g_assert_cmpstr(updated->token, ==, "tok2");
+	g_assert_cmpstr(updated->fingerprint, ==, "fp-b");
+	g_assert_cmpstr(updated->created_at, ==, row->created_at);
+	g_assert_cmpstr(updated->updated_at, >, row->updated_at);
+	g_assert_cmpint(updated->version, ==, 2);
+	g_assert_cmpint(updated->revision, ==, 2);
+	g_clear_pointer(&got, osc_entry_row_free);
+	got = osc_store_get(fx->store, "database", "production", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, updated);
+
+	/* set the category to NULL, then to "" */
+	updated2 = osc_store_update(fx->store, "database", "production", TRUE, NULL, "tok3", NULL,
+				    -1, &error);
+	g_assert_no_error(error);
+	g_assert_null(updated2->category);
+	g_assert_null(updated2->fingerprint);
+	g_assert_cmpint(updated2->version, ==, 3);
+	updated3 = osc_store_update(fx->store, "database", "production", TRUE, "", "tok4", "fp",
+				    -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(updated3->category, ==, "");
+	g_clear_pointer(&got, osc_entry_row_free);
+	got = osc_store_get(fx->store, "database", "production", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, updated3);
+
+	g_assert_true(osc_store_delete(fx->store, "database", "production", -1, &error));
+	g_assert_no_error(error);
+	gone = osc_store_get(fx->store, "database", "production", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Configuration with key 'database' not found in environment 'production'");
+	g_assert_null(gone);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 0);
+}
+
+static void
+test_store_duplicate(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "db", "prod", NULL);
+	g_autoptr(OscEntryRow) dup = NULL;
+	g_autoptr(OscEntryRow) other_env = NULL;
+	g_autoptr(OscEntryRow) other_case = NULL;
+	g_autoptr(OscEntryRow) next = NULL;
+	g_autofree gchar *revision = NULL;
+
+	dup = osc_store_insert(fx->store, "db", "prod", "c", "t", NULL, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_EXISTS);
+	g_assert_cmpstr(error->message, ==,
+			"Configuration with key 'db' already exists in environment 'prod'");
+	g_assert_null(dup);
+	g_clear_error(&error);
+
+	/* uniqueness is on the exact pair, case-sensitive */
+	other_env = insert_ok(fx->store, "db", "staging", NULL);
+	other_case = insert_ok(fx->store, "DB", "prod", NULL);
+
+	/* the failed insert used up neither an id nor a revision */
+	next = insert_ok(fx->store, "db2", "prod", NULL);
+	g_assert_cmpint(next->id, ==, 4);
+	g_assert_cmpint(next->revision, ==, 4);
+	revision = osc_store_get_meta(fx->store, "revision", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(revision, ==, "4");
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 4);
+}
+
+#define N_THREADS 8
+
+typedef struct {
+	OscStore *store;
+	gint go;
+	gint n_ok;
+	gint n_exists;
+	gint n_other;
+	guint n_per_thread;
+	gint next_thread;
+} RaceData;
+
+static void
+race_wait(RaceData *race)
+{
+	while (!g_atomic_int_get(&race->go))
+		g_thread_yield();
+}
+
+static gpointer
+race_same_pair_cb(gpointer user_data)
+{
+	RaceData *race = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+
+	race_wait(race);
+	row = osc_store_insert(race->store, "shared", "prod", NULL, "t", NULL, &error);
+	if (row != NULL)
+		g_atomic_int_inc(&race->n_ok);
+	else if (g_error_matches(error, OSC_ERROR, OSC_ERROR_EXISTS))
+		g_atomic_int_inc(&race->n_exists);
+	else
+		g_atomic_int_inc(&race->n_other);
+	return NULL;
+}
+
+static gpointer
+race_distinct_cb(gpointer user_data)
+{
+	RaceData *race = user_data;
+	gint thread = g_atomic_int_add(&race->next_thread, 1);
+
+	race_wait(race);
+	for (guint i = 0; i < race->n_per_thread; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *key = g_strdup_printf("key-%d-%u", thread, i);
+		g_autoptr(OscEntryRow) row =
+		    osc_store_insert(race->store, key, "prod", NULL, "t", NULL, &error);
+		g_autoptr(OscEntryRow) got = NULL;
+
+		if (row == NULL) {
+			g_test_message("insert %s: %s", key, error->message);
+			g_atomic_int_inc(&race->n_other);
+			continue;
+		}
+		got = osc_store_get(race->store, key, "prod", &error);
+		if (got == NULL || got->id != row->id)
+			g_atomic_int_inc(&race->n_other);
+		else
+			g_atomic_int_inc(&race->n_ok);
+	}
+	return NULL;
+}
+
+static void
+run_threads(RaceData *race, GThreadFunc func)
+{
+	GThread *threads[N_THREADS];
+
+	for (guint i = 0; i < N_THREADS; i++)
+		threads[i] = g_thread_new("race", func, race);
+	g_atomic_int_set(&race->go, 1);
+	for (guint i = 0; i < N_THREADS; i++)
+		g_thread_join(threads[i]);
+}
+
+static void
+test_store_duplicate_threads(StoreFixture *fx, gconstpointer data)
+{
+	for (guint round = 0; round < 5; round++) {
+		RaceData race = {.store = fx->store};
+		g_autoptr(GError) error = NULL;
+
+		run_threads(&race, race_same_pair_cb);
+		g_assert_cmpint(race.n_other, ==, 0);
+		g_assert_cmpint(race.n_ok, ==, 1);
+		g_assert_cmpint(race.n_exists, ==, N_THREADS - 1);
+		g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 1);
+		g_assert_true(osc_store_delete(fx->store, "shared", "prod", -1, &error));
+		g_assert_no_error(error);
+	}
+}
+
+static void
+test_store_insert_threads(StoreFixture *fx, gconstpointer data)
+{
+	RaceData race = {.store = fx->store, .n_per_thread = 50};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GHashTable) revisions = g_hash_table_new(g_int64_hash, g_int64_equal);
+
+	run_threads(&race, race_distinct_cb);
+	g_assert_cmpint(race.n_other, ==, 0);
+	g_assert_cmpint(race.n_ok, ==, N_THREADS * 50);
+
+	rows = osc_store_list(fx->store, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, N_THREADS * 50);
+	for (guint i = 0; i < rows->len; i++) {
+		OscEntryRow *row = g_ptr_array_index(rows, i);
+		/* ids are 1..n in order, revisions all distinct */
+		g_assert_cmpint(row->id, ==, (gint64)i + 1);
+		g_assert_false(g_hash_table_contains(revisions, &row->revision));
+		g_hash_table_add(revisions, &row->revision);
+	}
+}
+
+static void
+test_store_not_found(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "here", "prod", NULL);
+	g_autoptr(OscEntryRow) updated = NULL;
+
+	updated = osc_store_update(fx->store, "missing", "prod", FALSE, NULL, "t", NULL, -1,
+				   &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Configuration with key 'missing' not found in environment 'prod'");
+	g_assert_null(updated);
+	g_clear_error(&error);
+
+	/* same key, other environment */
+	g_assert_false(osc_store_delete(fx->store, "here", "staging", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Configuration with key 'here' not found in environment 'staging'");
+	g_clear_error(&error);
+
+	/* a failed write consumed no revision */
+	{
+		g_autofree gchar *revision = osc_store_get_meta(fx->store, "revision", &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(revision, ==, "1");
+	}
+}
+
+static void
+test_store_expected_revision(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "prod", NULL);
+	g_autoptr(OscEntryRow) other = insert_ok(fx->store, "other", "prod", NULL);
+	g_autoptr(OscEntryRow) updated = NULL;
+	g_autoptr(OscEntryRow) stale = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+
+	g_assert_cmpint(row->revision, ==, 1);
+	g_assert_cmpint(other->revision, ==, 2);
+
+	/* match */
+	updated = osc_store_update(fx->store, "k", "prod", FALSE, NULL, "t2", NULL, row->revision,
+				   &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(updated->revision, ==, 3);
+
+	/* mismatch: the old revision */
+	stale = osc_store_update(fx->store, "k", "prod", FALSE, NULL, "t3", NULL, row->revision,
+				 &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED);
+	g_assert_cmpstr(error->message, ==, "Configuration 'k' was modified (revision 3)");
+	g_assert_null(stale);
+	g_clear_error(&error);
+
+	g_assert_false(osc_store_delete(fx->store, "k", "prod", 2, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED);
+	g_assert_cmpstr(error->message, ==, "Configuration 'k' was modified (revision 3)");
+	g_clear_error(&error);
+
+	/* nothing changed */
+	got = osc_store_get(fx->store, "k", "prod", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, updated);
+
+	g_assert_true(osc_store_delete(fx->store, "k", "prod", 3, &error));
+	g_assert_no_error(error);
+}
+
+static void
+test_store_revisions(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 last = 0;
+
+	for (guint i = 0; i < 20; i++) {
+		g_autofree gchar *key = g_strdup_printf("k%u", i % 4);
+		g_autoptr(OscEntryRow) row = NULL;
+		g_autoptr(OscEntryRow) before = osc_store_get(fx->store, key, "e", NULL);
+		g_autofree gchar *meta = NULL;
+
+		if (before == NULL) {
+			row = insert_ok(fx->store, key, "e", NULL);
+			g_assert_cmpint(row->version, ==, 1);
+		} else if (i % 7 == 6) {
+			g_assert_true(osc_store_delete(fx->store, key, "e", -1, &error));
+			g_assert_no_error(error);
+			meta = osc_store_get_meta(fx->store, "revision", &error);
+			g_assert_no_error(error);
+			g_assert_cmpint(g_ascii_strtoll(meta, NULL, 10), ==, last + 1);
+			last++;
+			continue;
+		} else {
+			row = osc_store_update(fx->store, key, "e", FALSE, NULL, "t", NULL, -1,
+					       &error);
+			g_assert_no_error(error);
+			g_assert_cmpint(row->version, ==, before->version + 1);
+			g_assert_cmpint(row->id, ==, before->id);
+			g_assert_cmpstr(row->created_at, ==, before->created_at);
+			g_assert_cmpstr(row->updated_at, >=, before->updated_at);
+		}
+		/* strictly increasing, store-wide */
+		g_assert_cmpint(row->revision, >, last);
+		last = row->revision;
+		meta = osc_store_get_meta(fx->store, "revision", &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(g_ascii_strtoll(meta, NULL, 10), ==, last);
+	}
+}
+
+static void
+test_store_ids_not_reused(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) a = insert_ok(fx->store, "a", "e", NULL);
+	g_autoptr(OscEntryRow) b = insert_ok(fx->store, "b", "e", NULL);
+	g_autoptr(OscEntryRow) c = insert_ok(fx->store, "c", "e", NULL);
+	g_autoptr(OscEntryRow) d = NULL;
+	g_autoptr(OscEntryRow) c2 = NULL;
+
+	g_assert_cmpint(c->id, ==, 3);
+	g_assert_true(osc_store_delete(fx->store, "c", "e", -1, &error));
+	g_assert_no_error(error);
+	/* the original would hand out 3 again (no AUTOINCREMENT) */
+	d = insert_ok(fx->store, "d", "e", NULL);
+	g_assert_cmpint(d->id, ==, 4);
+	c2 = insert_ok(fx->store, "c", "e", NULL);
+	g_assert_cmpint(c2->id, ==, 5);
+
+	/* and across a reopen */
+	g_assert_true(osc_store_delete(fx->store, "c", "e", -1, &error));
+	g_clear_object(&fx->store);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(OscEntryRow) e = insert_ok(fx->store, "e", "e", NULL);
+		g_assert_cmpint(e->id, ==, 6);
+	}
+}
+
+static void
+test_store_list(StoreFixture *fx, gconstpointer data)
+{
+	const struct {
+		const gchar *key;
+		const gchar *env;
+		const gchar *category;
+	} rows[] = {
+	    {"z", "prod", "db"},     {"a", "prod", NULL},     {"m", "dev", "db"},
+	    {"b", "prod", "cache"},  {"y", "Prod", "db"},     {"c", "dev", ""},
+	    {"d", "prod", "DB"},
+	};
+	g_autoptr(GError) error = NULL;
+	const struct {
+		const gchar *category;
+		const gchar *env;
+		const gchar *expected;
+	} filters[] = {
+	    {NULL, NULL, "z a m b y c d"}, {"", "", "z a m b y c d"}, {"db", NULL, "z m y"},
+	    {NULL, "prod", "z a b d"},	   {"db", "prod", "z"},	       {"DB", "", "d"},
+	    {NULL, "Prod", "y"},	   {"nope", NULL, ""},	       {"db", "staging", ""},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_autoptr(OscEntryRow) row =
+		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(filters); i++) {
+		g_autoptr(GPtrArray) list =
+		    osc_store_list(fx->store, filters[i].category, filters[i].env, &error);
+		g_autoptr(GString) keys = g_string_new(NULL);
+		gint64 last_id = 0;
+
+		g_assert_no_error(error);
+		for (guint j = 0; j < list->len; j++) {
+			OscEntryRow *row = g_ptr_array_index(list, j);
+			g_assert_cmpint(row->id, >, last_id);
+			last_id = row->id;
+			if (keys->len > 0)
+				g_string_append_c(keys, ' ');
+			g_string_append(keys, row->key);
+		}
+		g_assert_cmpstr(keys->str, ==, filters[i].expected);
+		g_assert_cmpint(osc_store_count(fx->store, filters[i].category, filters[i].env,
+						&error),
+				==, list->len);
+		g_assert_no_error(error);
+	}
+}
+
+static void
+test_store_count_by(StoreFixture *fx, gconstpointer data)
+{
+	const struct {
+		const gchar *key;
+		const gchar *env;
+		const gchar *category;
+	} rows[] = {
+	    {"k1", "prod", "web"}, {"k2", "dev", NULL},	  {"k3", "prod", "db"},
+	    {"k4", "test", "web"}, {"k5", "dev", NULL},	  {"k6", "prod", ""},
+	};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) by_cat = NULL;
+	g_autoptr(GPtrArray) by_env = NULL;
+	g_autoptr(GPtrArray) bad = NULL;
+	OscStoreCount *item;
+
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_autoptr(OscEntryRow) row =
+		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+	}
+	/* first appearance decides the order, not the name; the delete moves "dev" back */
+	g_assert_true(osc_store_delete(fx->store, "k2", "dev", -1, &error));
+	g_assert_no_error(error);
+
+	by_cat = osc_store_count_by(fx->store, "category", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(by_cat->len, ==, 4);
+	item = g_ptr_array_index(by_cat, 0);
+	g_assert_cmpstr(item->name, ==, "web");
+	g_assert_cmpint(item->count, ==, 2);
+	item = g_ptr_array_index(by_cat, 1);
+	g_assert_cmpstr(item->name, ==, "db");
+	g_assert_cmpint(item->count, ==, 1);
+	item = g_ptr_array_index(by_cat, 2);
+	g_assert_null(item->name);
+	g_assert_cmpint(item->count, ==, 1);
+	item = g_ptr_array_index(by_cat, 3);
+	g_assert_cmpstr(item->name, ==, "");
+	g_assert_cmpint(item->count, ==, 1);
+
+	by_env = osc_store_count_by(fx->store, "environment", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(by_env->len, ==, 3);
+	item = g_ptr_array_index(by_env, 0);
+	g_assert_cmpstr(item->name, ==, "prod");
+	g_assert_cmpint(item->count, ==, 3);
+	item = g_ptr_array_index(by_env, 1);
+	g_assert_cmpstr(item->name, ==, "test");
+	g_assert_cmpint(item->count, ==, 1);
+	item = g_ptr_array_index(by_env, 2);
+	g_assert_cmpstr(item->name, ==, "dev");
+	g_assert_cmpint(item->count, ==, 1);
+
+	bad = osc_store_count_by(fx->store, "key; DROP TABLE configurations", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
+	g_assert_null(bad);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 5);
+}
+
+static void
+test_store_distinct(StoreFixture *fx, gconstpointer data)
+{
+	const struct {
+		const gchar *key;
+		const gchar *env;
+		const gchar *category;
+	} rows[] = {
+	    {"k1", "prod", "web"},	  {"k2", "dev", NULL},	 {"k3", "prod", "db"},
+	    {"k4", "Test", "web"},	  {"k5", "\xc3\xa9t\xc3\xa9", "Zeta"},
+	    {"k6", "dev", ""},		  {"k7", "alpha", "\xc3\xa9"},
+	};
+	const gchar *envs[] = {"Test", "alpha", "dev", "prod", "\xc3\xa9t\xc3\xa9"};
+	const gchar *cats[] = {"Zeta", "db", "web", "\xc3\xa9"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) env_list = NULL;
+	g_autoptr(GPtrArray) cat_list = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_autoptr(OscEntryRow) row =
+		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+	}
+	env_list = osc_store_list_environments(fx->store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(env_list->len, ==, G_N_ELEMENTS(envs));
+	for (guint i = 0; i < env_list->len; i++)
+		g_assert_cmpstr(g_ptr_array_index(env_list, i), ==, envs[i]);
+	cat_list = osc_store_list_categories(fx->store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(cat_list->len, ==, G_N_ELEMENTS(cats));
+	for (guint i = 0; i < cat_list->len; i++)
+		g_assert_cmpstr(g_ptr_array_index(cat_list, i), ==, cats[i]);
+}
+
+static void
+test_store_meta(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *missing = NULL;
+	g_autofree gchar *value = NULL;
+	g_autofree gchar *value2 = NULL;
+
+	missing = osc_store_get_meta(fx->store, "nothing", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_null(missing);
+	g_clear_error(&error);
+
+	g_assert_true(osc_store_set_meta(fx->store, "pbkdf2_iterations", "1000", &error));
+	g_assert_no_error(error);
+	value = osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(value, ==, "1000");
+
+	g_assert_true(osc_store_set_meta(fx->store, "node'; --", "x\"y", &error));
+	g_assert_no_error(error);
+	value2 = osc_store_get_meta(fx->store, "node'; --", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(value2, ==, "x\"y");
+}
+
+static void
+test_store_set_fingerprint(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(OscEntryRow) got2 = NULL;
+
+	row = osc_store_insert(fx->store, "k", "e", NULL, "t", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(row->fingerprint);
+
+	g_assert_true(osc_store_set_fingerprint(fx->store, row->id, "fp-1", &error));
+	g_assert_no_error(error);
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got->fingerprint, ==, "fp-1");
+	g_assert_cmpint(got->revision, ==, row->revision);
+	g_assert_cmpint(got->version, ==, row->version);
+	g_assert_cmpstr(got->updated_at, ==, row->updated_at);
+
+	/* only fills in, never overwrites */
+	g_assert_true(osc_store_set_fingerprint(fx->store, row->id, "fp-2", &error));
+	g_assert_no_error(error);
+	got2 = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got2->fingerprint, ==, "fp-1");
+
+	/* a row that is gone is no error */
+	g_assert_true(osc_store_set_fingerprint(fx->store, 999, "fp", &error));
+	g_assert_no_error(error);
+}
+
+static void
+test_store_unicode(StoreFixture *fx, gconstpointer data)
+{
+	const gchar *key = "cl\xc3\xa9-\xf0\x9f\x98\x80 'quoted' \"dq\" %s ; --";
+	const gchar *env = "pr\xc3\xb6\x64\xc3\xbc\x63tion \xe4\xb8\xad";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(OscEntryRow) dup = NULL;
+	g_autoptr(OscEntryRow) nfd = NULL;
+	g_autofree gchar *expected = NULL;
+
+	row = osc_store_insert(fx->store, key, env, "\xc3\xbc", "t", NULL, &error);
+	g_assert_no_error(error);
+	got = osc_store_get(fx->store, key, env, &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, row);
+	g_assert_cmpstr(got->key, ==, key);
+
+	dup = osc_store_insert(fx->store, key, env, NULL, "t", NULL, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_EXISTS);
+	expected = g_strdup_printf("Configuration with key '%s' already exists in environment '%s'",
+				   key, env);
+	g_assert_cmpstr(error->message, ==, expected);
+	g_clear_error(&error);
+
+	/* byte comparison: a decomposed "é" is another key */
+	nfd = osc_store_insert(fx->store, "cle\xcc\x81-\xf0\x9f\x98\x80 'quoted' \"dq\" %s ; --",
+			       env, NULL, "t", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(nfd);
+}
+
+static void
+test_store_timestamps(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", NULL);
+	g_autofree gchar *api = osc_timestamp_db_to_api(row->created_at);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree gchar *today = g_date_time_format(now, "%Y-%m-%d");
+	sqlite3 *db;
+
+	g_assert_true(g_regex_match_simple(TS_DB_REGEX, row->created_at, 0, 0));
+	g_assert_true(g_regex_match_simple(TS_DB_REGEX, row->updated_at, 0, 0));
+	g_assert_true(g_regex_match_simple(
+	    "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z$", api, 0, 0));
+	/* UTC (this may straddle midnight only in theory) */
+	g_assert_true(g_str_has_prefix(row->created_at, today) ||
+		      g_date_time_get_hour(now) == 0);
+
+	/* stored as TEXT, exactly as returned */
+	db = raw_open(fx->path);
+	{
+		g_autofree gchar *type =
+		    raw_query_text(db, "SELECT typeof(created_at) FROM configurations");
+		g_autofree gchar *text = raw_query_text(db, "SELECT created_at FROM configurations");
+		g_assert_cmpstr(type, ==, "text");
+		g_assert_cmpstr(text, ==, row->created_at);
+	}
+	sqlite3_close(db);
+}
+
+static void
+test_store_migrate_v1(StoreFixture *fx, gconstpointer data)
+{
+	g_autofree gchar *src = osc_test_data_path("original-v0.db");
+	g_autofree gchar *src_salt = osc_test_data_path("original-v0.salt");
+	g_autofree gchar *dir = g_path_get_dirname(fx->path);
+	g_autofree gchar *salt_path = g_build_filename(dir, "encryption.salt", NULL);
+	g_autofree gchar *before = NULL;
+	g_autofree gchar *after = NULL;
+	g_autofree gchar *salt = NULL;
+	g_autofree gchar *meta_revision = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gsize salt_len = 0;
+	sqlite3 *db;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	copy_file(src, fx->path);
+	copy_file(src_salt, salt_path);
+	g_file_get_contents(salt_path, &salt, &salt_len, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(salt_len, ==, 64);
+	for (guint i = 0; i < 64; i++)
+		g_assert_cmpint((guchar)salt[i], ==, i);
+
+	db = raw_open(fx->path);
+	before = raw_dump(db, ORIGINAL_COLUMNS);
+	g_assert_cmpuint(strlen(before), >, 0);
+	{
+		g_autofree gchar *table_sql = raw_query_text(
+		    db, "SELECT sql FROM sqlite_master WHERE name = 'configurations'");
+		g_assert_cmpstr(table_sql, ==, original_table_ddl);
+	}
+	sqlite3_close(db);
+
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	g_assert_no_error(error);
+	assert_schema_v1(fx->path);
+
+	/* the original columns, byte for byte */
+	db = raw_open(fx->path);
+	after = raw_dump(db, ORIGINAL_COLUMNS);
+	g_assert_cmpstr(after, ==, before);
+	sqlite3_close(db);
+
+	rows = osc_store_list(fx->store, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, 3);
+	{
+		OscEntryRow *r1 = g_ptr_array_index(rows, 0);
+		OscEntryRow *r2 = g_ptr_array_index(rows, 1);
+		OscEntryRow *r5 = g_ptr_array_index(rows, 2);
+
+		g_assert_cmpint(r1->id, ==, 1);
+		g_assert_cmpstr(r1->key, ==, "database");
+		g_assert_cmpstr(r1->environment, ==, "production");
+		g_assert_cmpstr(r1->category, ==, "config");
+		g_assert_cmpstr(r1->token, ==, ROW1_TOKEN);
+		g_assert_cmpstr(r1->created_at, ==, "2023-11-14 22:00:00.123456");
+		g_assert_cmpstr(r1->updated_at, ==, "2023-11-14 22:00:00.123456");
+		g_assert_null(r1->fingerprint);
+		g_assert_cmpint(r1->version, ==, 1);
+		g_assert_cmpint(r1->revision, ==, 1);
+
+		g_assert_cmpint(r2->id, ==, 2);
+		g_assert_null(r2->category);
+		g_assert_cmpint(r2->revision, ==, 2);
+
+		g_assert_cmpint(r5->id, ==, 5);
+		g_assert_cmpstr(r5->key, ==, "cl\xc3\xa9-\xf0\x9f\x98\x80");
+		g_assert_cmpstr(r5->environment, ==, "pr\xc3\xb6\x64\xc3\xbc\x63tion");
+		g_assert_cmpstr(r5->category, ==, "\xc3\xbcn\xc3\xaf\x63ode");
+		g_assert_cmpint(r5->revision, ==, 5);
+	}
+	meta_revision = osc_store_get_meta(fx->store, "revision", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(meta_revision, ==, "5");
+	{
+		g_autofree gchar *last_id = osc_store_get_meta(fx->store, "last_id", &error);
+		g_autofree gchar *iterations =
+		    osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(last_id, ==, "5");
+		g_assert_cmpstr(iterations, ==, "480000");
+	}
+
+	/* reopening changes nothing */
+	g_clear_object(&fx->store);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	assert_schema_v1(fx->path);
+	{
+		g_autofree gchar *again = NULL;
+		g_autofree gchar *rev = osc_store_get_meta(fx->store, "revision", &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(rev, ==, "5");
+		db = raw_open(fx->path);
+		again = raw_dump(db, ORIGINAL_COLUMNS ", key_fingerprint, version, revision");
+		sqlite3_close(db);
+		g_assert_true(g_str_has_suffix(again, "<NULL>#|1#|5#|\n"));
+	}
+
+	/* new rows continue above the original's ids, and 5 is not reused after a delete */
+	{
+		g_autoptr(OscEntryRow) r6 = insert_ok(fx->store, "new", "production", NULL);
+		g_autoptr(OscEntryRow) r7 = NULL;
+		g_autoptr(OscEntryRow) dup = NULL;
+
+		g_assert_cmpint(r6->id, ==, 6);
+		g_assert_cmpint(r6->revision, ==, 6);
+		g_assert_true(osc_store_delete(fx->store, "new", "production", -1, &error));
+		g_assert_true(osc_store_delete(fx->store, "cl\xc3\xa9-\xf0\x9f\x98\x80",
+					       "pr\xc3\xb6\x64\xc3\xbc\x63tion", -1, &error));
+		g_assert_no_error(error);
+		r7 = insert_ok(fx->store, "newer", "production", NULL);
+		g_assert_cmpint(r7->id, ==, 7);
+		dup = osc_store_insert(fx->store, "database", "production", NULL, "t", NULL,
+				       &error);
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_EXISTS);
+	}
+}
+
+static void
+test_store_original_writes_after_migration(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) a = insert_ok(fx->store, "a", "e", NULL);
+	g_autoptr(OscEntryRow) b = NULL;
+	g_autoptr(OscEntryRow) orig = NULL;
+	sqlite3 *db = raw_open(fx->path);
+
+	/* the original server names its columns and lets SQLite pick max(rowid) + 1 */
+	raw_exec(db, "INSERT INTO configurations (\"key\", encrypted_value, category, environment, "
+		     "created_at, updated_at) VALUES ('py', 'tok', NULL, 'e', "
+		     "'2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')");
+	raw_exec(db, "INSERT INTO configurations (\"key\", encrypted_value, category, environment, "
+		     "created_at, updated_at) VALUES ('py2', 'tok', NULL, 'e', "
+		     "'2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')");
+	sqlite3_close(db);
+
+	orig = osc_store_get(fx->store, "py", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(orig->id, ==, 2);
+	g_assert_cmpint(orig->version, ==, 1);
+	g_assert_null(orig->fingerprint);
+
+	/* our next id stays clear of the rows it did not hand out */
+	b = insert_ok(fx->store, "b", "e", NULL);
+	g_assert_cmpint(b->id, ==, 4);
+}
+
+static void
+test_store_schema_too_new(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscStore) store = osc_store_new(fx->path, &error);
+	g_autoptr(OscStore) store2 = NULL;
+	sqlite3 *db;
+
+	g_assert_no_error(error);
+	g_clear_object(&store);
+	db = raw_open(fx->path);
+	raw_exec(db, "UPDATE osc_schema_version SET version = 99");
+	sqlite3_close(db);
+
+	store2 = osc_store_new(fx->path, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
+	g_assert_nonnull(
+	    strstr(error->message, "database schema version 99 is newer than this server supports"));
+	g_assert_null(store2);
+}
+
+static void
+test_store_garbage(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscStore) store = NULL;
+	g_autofree gchar *dir = g_path_get_dirname(fx->path);
+	g_autofree gchar *big = g_strnfill(8192, 'x');
+	g_autofree gchar *contents = NULL;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_file_set_contents(fx->path, "not a database", -1, &error);
+	g_assert_no_error(error);
+	store = osc_store_new(fx->path, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
+	g_assert_null(store);
+	g_clear_error(&error);
+
+	/* the file is left alone */
+	g_file_get_contents(fx->path, &contents, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(contents, ==, "not a database");
+
+	g_file_set_contents(fx->path, big, -1, &error);
+	g_assert_no_error(error);
+	store = osc_store_new(fx->path, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
+	g_assert_null(store);
+}
+
+static void
+test_store_unwritable(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscStore) store = NULL;
+	g_autofree gchar *path = g_build_filename(fx->tmpdir, "file", "sub", "x.db", NULL);
+	g_autofree gchar *file = g_build_filename(fx->tmpdir, "file", NULL);
+
+	/* a regular file where the parent directory should be */
+	g_file_set_contents(file, "", -1, &error);
+	g_assert_no_error(error);
+	store = osc_store_new(path, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_FAILED);
+	g_assert_null(store);
+}
+
+static void
+test_store_close(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", NULL);
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(OscEntryRow) ins = NULL;
+	g_autoptr(OscEntryRow) upd = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GPtrArray) envs = NULL;
+	g_autoptr(GPtrArray) counts = NULL;
+	g_autofree gchar *meta = NULL;
+
+	g_assert_true(osc_store_checkpoint(fx->store, &error));
+	g_assert_no_error(error);
+	osc_store_close(fx->store);
+	osc_store_close(fx->store);
+
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_assert_cmpstr(error->message, ==, "store is closed");
+	g_assert_null(got);
+	g_clear_error(&error);
+	ins = osc_store_insert(fx->store, "k2", "e", NULL, "t", NULL, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_assert_null(ins);
+	g_clear_error(&error);
+	upd = osc_store_update(fx->store, "k", "e", FALSE, NULL, "t", NULL, -1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_delete(fx->store, "k", "e", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	list = osc_store_list(fx->store, NULL, NULL, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_assert_null(list);
+	g_clear_error(&error);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, &error), ==, -1);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	envs = osc_store_list_environments(fx->store, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	counts = osc_store_count_by(fx->store, "category", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	meta = osc_store_get_meta(fx->store, "revision", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_set_meta(fx->store, "a", "b", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_set_fingerprint(fx->store, 1, "fp", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_checkpoint(fx->store, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, -1);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+
+	/* the data survived: a new store sees it */
+	g_clear_object(&fx->store);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, row);
+}
+
+typedef struct {
+	OscStore *store;
+	gint go;
+	gint stop;
+	gint n_errors;
+	gint n_reads;
+} MixedData;
+
+static gpointer
+mixed_reader_cb(gpointer user_data)
+{
+	MixedData *mixed = user_data;
+
+	while (!g_atomic_int_get(&mixed->go))
+		g_thread_yield();
+	while (!g_atomic_int_get(&mixed->stop)) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OscEntryRow) row = osc_store_get(mixed->store, "hot", "e", &error);
+		g_autoptr(GPtrArray) list = osc_store_list(mixed->store, NULL, "e", &error);
+
+		if (row == NULL || list == NULL || row->version < 1)
+			g_atomic_int_inc(&mixed->n_errors);
+		g_atomic_int_inc(&mixed->n_reads);
+	}
+	return NULL;
+}
+
+static void
+test_store_readers_and_writers(StoreFixture *fx, gconstpointer data)
+{
+	MixedData mixed = {.store = fx->store};
+	g_autoptr(OscEntryRow) hot = insert_ok(fx->store, "hot", "e", NULL);
+	GThread *readers[4];
+	gint64 last_rev = hot->revision;
+
+	for (guint i = 0; i < G_N_ELEMENTS(readers); i++)
+		readers[i] = g_thread_new("reader", mixed_reader_cb, &mixed);
+	g_atomic_int_set(&mixed.go, 1);
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OscEntryRow) row = osc_store_update(fx->store, "hot", "e", FALSE, NULL,
+							      "t", NULL, last_rev, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(row->revision, >, last_rev);
+		last_rev = row->revision;
+	}
+	g_atomic_int_set(&mixed.stop, 1);
+	for (guint i = 0; i < G_N_ELEMENTS(readers); i++)
+		g_thread_join(readers[i]);
+	g_assert_cmpint(mixed.n_errors, ==, 0);
+	g_assert_cmpint(mixed.n_reads, >, 0);
+}
+
+static void
+store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboolean open)
+{
+	g_test_add(path, StoreFixture, NULL,
+		   open ? store_fixture_setup : store_fixture_setup_empty, func,
+		   store_fixture_teardown);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+	store_add("/osc/store/schema-fresh", test_store_schema_fresh, TRUE);
+	store_add("/osc/store/file-mode", test_store_file_mode, TRUE);
+	store_add("/osc/store/crud", test_store_crud, TRUE);
+	store_add("/osc/store/duplicate", test_store_duplicate, TRUE);
+	store_add("/osc/store/duplicate-threads", test_store_duplicate_threads, TRUE);
+	store_add("/osc/store/insert-threads", test_store_insert_threads, TRUE);
+	store_add("/osc/store/not-found", test_store_not_found, TRUE);
+	store_add("/osc/store/expected-revision", test_store_expected_revision, TRUE);
+	store_add("/osc/store/revisions", test_store_revisions, TRUE);
+	store_add("/osc/store/ids-not-reused", test_store_ids_not_reused, TRUE);
+	store_add("/osc/store/list", test_store_list, TRUE);
+	store_add("/osc/store/count-by", test_store_count_by, TRUE);
+	store_add("/osc/store/distinct", test_store_distinct, TRUE);
+	store_add("/osc/store/meta", test_store_meta, TRUE);
+	store_add("/osc/store/set-fingerprint", test_store_set_fingerprint, TRUE);
+	store_add("/osc/store/unicode", test_store_unicode, TRUE);
+	store_add("/osc/store/timestamps", test_store_timestamps, TRUE);
+	store_add("/osc/store/migrate-v1", test_store_migrate_v1, FALSE);
+	store_add("/osc/store/original-writes", test_store_original_writes_after_migration, TRUE);
+	store_add("/osc/store/schema-too-new", test_store_schema_too_new, FALSE);
+	store_add("/osc/store/garbage", test_store_garbage, FALSE);
+	store_add("/osc/store/unwritable", test_store_unwritable, FALSE);
+	store_add("/osc/store/close", test_store_close, TRUE);
+	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
+	return g_test_run();
+}
