@@ -15,6 +15,9 @@ typedef enum {
 	OSC_METRIC_HISTOGRAM,
 } OscMetricType;
 
+/* the most labels a family may have */
+#define OSC_METRICS_MAX_LABELS 16
+
 /* A metric family owned by its OscMetrics; valid as long as the registry lives. */
 typedef struct _OscMetric OscMetric;
 
@@ -63,6 +66,8 @@ const gchar *
 osc_metric_get_name(OscMetric *metric);
 OscMetricType
 osc_metric_get_metric_type(OscMetric *metric);
+const gchar *const *
+osc_metric_get_label_names(OscMetric *metric);
 void
 osc_metric_inc(OscMetric *metric, gdouble amount, ...) G_GNUC_NULL_TERMINATED;
 void
@@ -77,10 +82,11 @@ osc_metric_foreach(OscMetric *metric, OscMetricForeachFunc func, gpointer user_d
 /* default buckets of the original (prometheus_client) */
 extern const gdouble osc_metrics_default_buckets[14];
 
-/* a small parser of the text exposition, for tests and the app's metrics page */
+/* a small parser of the text exposition, for tests and the app's metrics page; a malformed
+ * line fails with G_IO_ERROR_INVALID_DATA and a message starting "line N: " */
 typedef struct {
 	gchar *name;	     /* sample name, e.g. foo_bucket */
-	GHashTable *labels; /* gchar* → gchar* */
+	GHashTable *labels; /* gchar* → gchar*, unescaped; never NULL */
 	gdouble value;
 } OscMetricSample;
 
