@@ -71,3 +71,186 @@ osc_test_hex_to_bytes(const gchar *hex)
 	}
 	return g_byte_array_free_to_bytes(buf);
 }
+
+void
+osc_test_response_free(OscTestResponse *resp)
+{
+	if (resp == NULL)
+		return;
+	g_free(resp->body);
+	g_clear_pointer(&resp->headers, soup_message_headers_unref);
+	g_clear_pointer(&resp->json, json_node_unref);
+	g_free(resp);
+}
+
+/* a configuration for an in-process service: loopback port 0, files under @tmpdir, cheap
+ * PBKDF2 (the iteration count is store metadata, so tests may use fewer) */
+OscConfig *
+osc_test_config_new(const gchar *tmpdir)
+{
+	OscConfig *config = osc_config_new();
+
+	g_free(config->database_path);
+	config->database_path = g_build_filename(tmpdir, "configurations.db", NULL);
+	g_free(config->salt_file_path);
+	config->salt_file_path = g_build_filename(tmpdir, "encryption.salt", NULL);
+	config->port = 0;
+	config->workers = 2;
+	config->pbkdf2_iterations = 1000;
+	return config;
+}
+
+OscService *
+osc_test_service_new(const OscConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscService) service = osc_service_new(config, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(service);
+	osc_service_start(service, &error);
+	g_assert_no_error(error);
+	return g_steal_pointer(&service);
+}
+
+gchar *
+osc_test_service_base_url(OscService *service)
+{
+	g_autoptr(GPtrArray) uris = osc_service_get_uris(service);
+	g_autofree gchar *uri = NULL;
+	gsize len;
+
+	g_assert_cmpuint(uris->len, >, 0);
+	uri = g_uri_to_string(g_ptr_array_index(uris, 0));
+	len = strlen(uri);
+	if (len > 0 && uri[len - 1] == '/')
+		uri[len - 1] = '\0';
+	return g_steal_pointer(&uri);
+}
+
+SoupSession *
+osc_test_session_new(void)
+{
+	return soup_session_new_with_options("timeout", 30, "max-conns-per-host", 512, "max-conns",
+					     1024, NULL);
+}
+
+typedef struct {
+	GMainLoop *loop;
+	GBytes *bytes;
+	GError *error;
+} HttpWait;
+
+static void
+osc_test_http_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	HttpWait *wait = user_data;
+
+	wait->bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &wait->error);
+	g_main_loop_quit(wait->loop);
+}
+
+/*
+ * Sends a request and spins the thread-default main context until the answer is in, so
+ * that an in-process server on the same context keeps serving meanwhile.
+ * @headers: NULL-terminated name, value, name, value, … list.
+ */
+OscTestResponse *
+osc_test_http_full(SoupSession *session,
+		   const gchar *method,
+		   const gchar *url,
+		   const gchar *content_type,
+		   GBytes *body,
+		   const gchar *const *headers)
+{
+	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+	HttpWait wait = {0};
+	OscTestResponse *resp;
+	gsize len = 0;
+	const gchar *data;
+
+	g_assert_nonnull(msg);
+	for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+		soup_message_headers_append(soup_message_get_request_headers(msg), headers[i],
+					    headers[i + 1]);
+	if (body != NULL)
+		soup_message_set_request_body_from_bytes(msg, content_type, body);
+	wait.loop = g_main_loop_new(NULL, FALSE);
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, osc_test_http_cb,
+					 &wait);
+	g_main_loop_run(wait.loop);
+	g_main_loop_unref(wait.loop);
+	g_assert_no_error(wait.error);
+
+	resp = g_new0(OscTestResponse, 1);
+	resp->status = soup_message_get_status(msg);
+	data = g_bytes_get_data(wait.bytes, &len);
+	resp->body = g_strndup(data, len);
+	resp->len = len;
+	resp->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
+	g_bytes_unref(wait.bytes);
+	if (len > 0) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		if (json_parser_load_from_data(parser, resp->body, (gssize)len, NULL))
+			resp->json = json_node_ref(json_parser_get_root(parser));
+	}
+	return resp;
+}
+
+OscTestResponse *
+osc_test_http(SoupSession *session,
+	      const gchar *method,
+	      const gchar *url,
+	      const gchar *body,
+	      const gchar *first_header,
+	      ...)
+{
+	g_autoptr(GPtrArray) headers = g_ptr_array_new();
+	g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new(body, strlen(body)) : NULL;
+	va_list args;
+
+	va_start(args, first_header);
+	for (const gchar *h = first_header; h != NULL; h = va_arg(args, const gchar *))
+		g_ptr_array_add(headers, (gpointer)h);
+	va_end(args);
+	g_ptr_array_add(headers, NULL);
+	return osc_test_http_full(session, method, url, "application/json", bytes,
+				  (const gchar *const *)headers->pdata);
+}
+
+/* the string `detail` of an error body, or NULL */
+const gchar *
+osc_test_json_detail(OscTestResponse *resp)
+{
+	JsonObject *obj;
+
+	if (resp->json == NULL || !JSON_NODE_HOLDS_OBJECT(resp->json))
+		return NULL;
+	obj = json_node_get_object(resp->json);
+	if (!json_object_has_member(obj, "detail"))
+		return NULL;
+	if (!JSON_NODE_HOLDS_VALUE(json_object_get_member(obj, "detail")))
+		return NULL;
+	return json_object_get_string_member(obj, "detail");
+}
+
+static gboolean
+osc_test_timeout_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* spins the default context until @predicate holds; fails the test after @timeout_ms */
+void
+osc_test_wait_until(gboolean (*predicate)(gpointer), gpointer data, guint timeout_ms)
+{
+	gboolean timed_out = FALSE;
+	guint id = g_timeout_add(timeout_ms, osc_test_timeout_cb, &timed_out);
+
+	while (!predicate(data) && !timed_out)
+		g_main_context_iteration(NULL, TRUE);
+	if (!timed_out)
+		g_source_remove(id);
+	g_assert_false(timed_out);
+}

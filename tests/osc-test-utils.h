@@ -19,3 +19,50 @@ GBytes *
 osc_test_hex_to_bytes(const gchar *hex);
 
 G_END_DECLS
+
+#include <libsoup/soup.h>
+
+#include "osc-service.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	guint status;
+	gchar *body;
+	gsize len;
+	SoupMessageHeaders *headers;
+	JsonNode *json; /* parsed body when it is JSON, else NULL */
+} OscTestResponse;
+
+void
+osc_test_response_free(OscTestResponse *resp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscTestResponse, osc_test_response_free)
+
+OscConfig *
+osc_test_config_new(const gchar *tmpdir);
+OscService *
+osc_test_service_new(const OscConfig *config);
+gchar *
+osc_test_service_base_url(OscService *service);
+SoupSession *
+osc_test_session_new(void);
+OscTestResponse *
+osc_test_http(SoupSession *session,
+	      const gchar *method,
+	      const gchar *url,
+	      const gchar *body,
+	      const gchar *first_header,
+	      ...) G_GNUC_NULL_TERMINATED;
+OscTestResponse *
+osc_test_http_full(SoupSession *session,
+		   const gchar *method,
+		   const gchar *url,
+		   const gchar *content_type,
+		   GBytes *body,
+		   const gchar *const *headers);
+const gchar *
+osc_test_json_detail(OscTestResponse *resp);
+void
+osc_test_wait_until(gboolean (*predicate)(gpointer), gpointer data, guint timeout_ms);
+
+G_END_DECLS

@@ -3,4 +3,1611 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+#define G_LOG_DOMAIN "OscHttp"
+
 #include "config.h"
+
+#include <libsoup/soup.h>
+#include <errno.h>
+#include <math.h>
+#include <openssl/crypto.h>
+
+#include "osc-error.h"
+#include "osc-http-private.h"
+#include "osc-http-server.h"
+#include "osc-service-private.h"
+#include "osc-value.h"
+
+struct _OscHttpServer {
+	GObject parent_instance;
+
+	OscService *service; /* owns us */
+	SoupServer *soup;
+	GMainContext *context;
+	guint in_flight;
+	gboolean draining;
+	GTask *drain_task;
+	guint drain_timeout_id;
+};
+
+G_DEFINE_FINAL_TYPE(OscHttpServer, osc_http_server, G_TYPE_OBJECT)
+
+/* ---- routing ---- */
+
+static const OscRoute routes[] = {
+    {OSC_ROUTE_ROOT, "/", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_HEALTH, "/health", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_READY, "/ready", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_METRICS, "/metrics", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_OPENAPI, "/openapi.json", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_DOCS, "/docs", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_CONFIGS, "/configs", "GET, HEAD, POST", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_CONFIG, "/configs/{key}", "GET, HEAD, PUT, DELETE", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_STATS, "/stats", "GET, HEAD", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_STATS_OPERATIONS, "/stats/operations", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_STATUS, "/cluster/status", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_HEALTH, "/cluster/health", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_CLUSTER_DISTRIBUTION, "/cluster/distribution", "GET, HEAD", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_CLUSTER_CONFIGS, "/cluster/configs", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_SALT, "/cluster/salt", "GET, HEAD, POST", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_SSE_SUBSCRIBE, "/sse/subscribe", "GET", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_SSE_STATS, "/sse/stats", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_SSE_SUBSCRIPTIONS, "/sse/subscriptions", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_SSE_HEALTH, "/sse/health", "GET, HEAD", OSC_AUTH_OPEN},
+};
+
+/* the metric label for a path that matched no route: never the raw path (D7, D15) */
+#define OSC_ENDPOINT_UNMATCHED "unmatched"
+
+static const OscRoute *
+osc_http_route_lookup(OscRouteId id)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+		if (routes[i].id == id)
+			return &routes[i];
+	}
+	g_assert_not_reached();
+}
+
+/*
+ * Matches on the still-encoded path and decodes the {key} segment afterwards, so a key
+ * holding '/' is reachable as %2F (API.md §1.6 MAY; the original can never read it, D41).
+ */
+static const OscRoute *
+osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
+{
+	const gchar *rest;
+
+	*key_out = NULL;
+	*redirect = FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+		if (routes[i].id != OSC_ROUTE_CONFIG && g_str_equal(path, routes[i].template))
+			return &routes[i];
+	}
+	if (!g_str_has_prefix(path, "/configs/"))
+		return NULL;
+	rest = path + strlen("/configs/");
+	if (rest[0] == '\0') {
+		/* "/configs/": the original redirects to the collection */
+		*redirect = TRUE;
+		return osc_http_route_lookup(OSC_ROUTE_CONFIGS);
+	}
+	if (strchr(rest, '/') != NULL)
+		return NULL;
+	*key_out = g_uri_unescape_string(rest, NULL);
+	if (*key_out == NULL || !g_utf8_validate(*key_out, -1, NULL)) {
+		g_clear_pointer(key_out, g_free);
+		return NULL;
+	}
+	return osc_http_route_lookup(OSC_ROUTE_CONFIG);
+}
+
+/* ---- requests ---- */
+
+static void
+osc_request_free(OscRequest *req)
+{
+	/* the message can outlive us (libsoup holds it until the connection is done) */
+	if (req->msg != NULL)
+		g_signal_handlers_disconnect_by_data(req->msg, req);
+	g_clear_object(&req->msg);
+	g_clear_pointer(&req->key, g_free);
+	g_clear_pointer(&req->environment, g_free);
+	g_clear_pointer(&req->category, g_free);
+	g_clear_pointer(&req->filter_category, g_free);
+	g_clear_pointer(&req->filter_environment, g_free);
+	g_clear_pointer(&req->value, json_node_unref);
+	g_clear_pointer(&req->body_json, json_node_unref);
+	g_clear_pointer(&req->huge_integer, g_free);
+	g_clear_pointer(&req->if_match, g_array_unref);
+	g_clear_pointer(&req->dk, osc_derived_key_unref);
+	if (req->user_key != NULL) {
+		OPENSSL_cleanse(req->user_key, req->user_key_len);
+		g_free(req->user_key);
+	}
+	g_clear_pointer(&req->entry, osc_entry_free);
+	g_clear_pointer(&req->deleted, osc_entry_row_free);
+	g_clear_pointer(&req->resp_body, g_free);
+	g_clear_pointer(&req->resp_etag, g_free);
+	g_clear_pointer(&req->resp_location, g_free);
+	g_clear_error(&req->error);
+	g_free(req);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscRequest, osc_request_free)
+
+static const gchar *
+osc_request_endpoint(OscRequest *req)
+{
+	return req->route != NULL ? req->route->template : OSC_ENDPOINT_UNMATCHED;
+}
+
+static void
+osc_http_apply_cors(OscHttpServer *self, SoupServerMessage *msg)
+{
+	const OscConfig *config = osc_service_get_config(self->service);
+	SoupMessageHeaders *req_h = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *resp_h = soup_server_message_get_response_headers(msg);
+	const gchar *origin = soup_message_headers_get_one(req_h, "Origin");
+
+	if (origin == NULL)
+		return;
+	soup_message_headers_replace(resp_h, "Access-Control-Allow-Credentials", "true");
+	soup_message_headers_replace(resp_h, "Access-Control-Expose-Headers",
+				     OSC_CORS_EXPOSE_HEADERS);
+	if (osc_config_origins_wildcard(config)) {
+		/* credentials + "*": echo the origin when cookies are sent, as Starlette does */
+		if (soup_message_headers_get_one(req_h, "Cookie") != NULL) {
+			soup_message_headers_replace(resp_h, "Access-Control-Allow-Origin", origin);
+			soup_message_headers_append(resp_h, "Vary", "Origin");
+		} else {
+			soup_message_headers_replace(resp_h, "Access-Control-Allow-Origin", "*");
+		}
+	} else if (osc_config_origin_allowed(config, origin)) {
+		soup_message_headers_replace(resp_h, "Access-Control-Allow-Origin", origin);
+		soup_message_headers_append(resp_h, "Vary", "Origin");
+	}
+}
+
+static void
+osc_http_record(OscHttpServer *self, OscRequest *req, guint status)
+{
+	OscServiceMetrics *m = osc_service_get_metric_families(self->service);
+	const gchar *endpoint = osc_request_endpoint(req);
+	gchar status_text[8];
+	gdouble elapsed = (gdouble)(g_get_monotonic_time() - req->start) / G_USEC_PER_SEC;
+
+	g_snprintf(status_text, sizeof(status_text), "%u", status);
+	osc_metric_inc(m->http_requests, 1, req->method, endpoint, status_text, NULL);
+	osc_metric_observe(m->http_duration, elapsed, req->method, endpoint, NULL);
+	if (req->route != NULL && status >= 400) {
+		const gchar *type;
+		if (status == 404)
+			type = "not_found";
+		else if (status == 401 || status == 403 || status == 429)
+			type = "auth_error";
+		else if (status == 409 || status == 412)
+			type = "conflict";
+		else if (status >= 500)
+			type = "internal_error";
+		else
+			type = "validation_error";
+		osc_metric_inc(m->api_errors, 1, endpoint, type, NULL);
+	}
+	/* the access log: method, route, status, duration; never a key, value or header */
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s %s %u %.3f ms",
+			 req->method, endpoint, status, elapsed * 1000.0, "OSC_EVENT", "request",
+			 "OSC_METHOD", req->method, "OSC_ROUTE", endpoint, "OSC_STATUS",
+			 status_text, NULL);
+}
+
+/* Sets the response and, for requests that went async, unpauses it. Takes @body. */
+void
+osc_request_respond(OscRequest *req, guint status, const gchar *content_type, gchar *body, gsize len)
+{
+	OscHttpServer *self = req->self;
+	SoupServerMessage *msg = req->msg;
+	SoupMessageHeaders *resp_h = soup_server_message_get_response_headers(msg);
+
+	if (req->finished) {
+		/* the client went away; nothing to answer */
+		g_free(body);
+		return;
+	}
+	soup_server_message_set_status(msg, status, NULL);
+	if (body != NULL)
+		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_TAKE, body, len);
+	else
+		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_STATIC, "", 0);
+	if (req->resp_etag != NULL)
+		soup_message_headers_replace(resp_h, "ETag", req->resp_etag);
+	if (req->resp_location != NULL)
+		soup_message_headers_replace(resp_h, "Location", req->resp_location);
+	if (self->draining)
+		soup_message_headers_replace(resp_h, "Connection", "close");
+	osc_http_apply_cors(self, msg);
+	osc_http_record(self, req, status);
+	if (req->paused)
+		soup_server_message_unpause(msg);
+}
+
+void
+osc_request_respond_json(OscRequest *req, guint status, JsonNode *node)
+{
+	gsize len = 0;
+	gchar *body = osc_json_to_string(node, &len);
+
+	osc_request_respond(req, status, "application/json", body, len);
+}
+
+void
+osc_request_respond_detail(OscRequest *req, guint status, const gchar *detail)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) node = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "detail");
+	json_builder_add_string_value(b, detail);
+	json_builder_end_object(b);
+	node = json_builder_get_root(b);
+	osc_request_respond_json(req, status, node);
+}
+
+void
+osc_request_respond_error(OscRequest *req, const GError *error)
+{
+	guint status = osc_error_to_http_status(error);
+
+	if (status >= 500) {
+		/* never leak internals beyond the message; log it for the operator */
+		g_warning("%s %s: %s", req->method, osc_request_endpoint(req), error->message);
+		if (error->domain != OSC_ERROR || error->code != OSC_ERROR_UNAVAILABLE) {
+			g_autofree gchar *detail = g_strdup_printf("Internal error: %s",
+								   error->message);
+			osc_request_respond_detail(req, status, detail);
+			return;
+		}
+	}
+	osc_request_respond_detail(req, status, error->message);
+}
+
+/* ---- 422 items, shaped like pydantic's (API.md §1.3, §3) ---- */
+
+static JsonArray *
+osc_loc_new(const gchar *first, ...)
+{
+	JsonArray *loc = json_array_new();
+	va_list args;
+
+	va_start(args, first);
+	for (const gchar *s = first; s != NULL; s = va_arg(args, const gchar *))
+		json_array_add_string_element(loc, s);
+	va_end(args);
+	return loc;
+}
+
+static void
+osc_items_add(JsonArray *items,
+	      const gchar *type,
+	      JsonArray *loc,
+	      const gchar *msg,
+	      JsonNode *input,
+	      JsonObject *ctx)
+{
+	JsonObject *item = json_object_new();
+
+	json_object_set_string_member(item, "type", type);
+	json_object_set_array_member(item, "loc", loc);
+	json_object_set_string_member(item, "msg", msg);
+	json_object_set_member(item, "input", input != NULL ? input : json_node_new(JSON_NODE_NULL));
+	if (ctx != NULL)
+		json_object_set_object_member(item, "ctx", ctx);
+	json_array_add_object_element(items, item);
+}
+
+static JsonObject *
+osc_ctx_int(const gchar *name, gint64 value)
+{
+	JsonObject *ctx = json_object_new();
+	json_object_set_int_member(ctx, name, value);
+	return ctx;
+}
+
+static void
+osc_items_missing(JsonArray *items, JsonArray *loc, JsonNode *input)
+{
+	osc_items_add(items, "missing", loc, "Field required", input, NULL);
+}
+
+static void
+osc_request_respond_items(OscRequest *req, JsonArray *items)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	JsonObject *obj = json_object_new();
+
+	json_object_set_array_member(obj, "detail", json_array_ref(items));
+	json_node_take_object(node, obj);
+	osc_request_respond_json(req, 422, node);
+}
+
+/*
+ * Validates a string member of the JSON body: pydantic's string_type / too_short /
+ * too_long items, lengths in code points. Returns the value (owned by @body) or NULL.
+ */
+static const gchar *
+osc_validate_string(JsonObject *body,
+		    const gchar *name,
+		    gboolean required,
+		    gboolean nullable,
+		    guint min_len,
+		    guint max_len,
+		    JsonArray *items,
+		    gboolean *present)
+{
+	JsonNode *node = json_object_get_member(body, name);
+	const gchar *text;
+	glong len;
+
+	*present = node != NULL;
+	if (node == NULL) {
+		if (required) {
+			JsonNode *input = json_node_new(JSON_NODE_OBJECT);
+			json_node_set_object(input, body);
+			osc_items_missing(items, osc_loc_new("body", name, NULL), input);
+		}
+		return NULL;
+	}
+	if (JSON_NODE_HOLDS_NULL(node) && nullable)
+		return NULL;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+		osc_items_add(items, "string_type", osc_loc_new("body", name, NULL),
+			      "Input should be a valid string", json_node_copy(node), NULL);
+		return NULL;
+	}
+	text = json_node_get_string(node);
+	len = g_utf8_strlen(text, -1);
+	if (len < (glong)min_len) {
+		g_autofree gchar *msg = g_strdup_printf("String should have at least %u character%s",
+							min_len, min_len == 1 ? "" : "s");
+		osc_items_add(items, "string_too_short", osc_loc_new("body", name, NULL), msg,
+			      json_node_copy(node), osc_ctx_int("min_length", min_len));
+		return NULL;
+	}
+	if (len > (glong)max_len) {
+		g_autofree gchar *msg = g_strdup_printf("String should have at most %u characters",
+							max_len);
+		osc_items_add(items, "string_too_long", osc_loc_new("body", name, NULL), msg,
+			      json_node_copy(node), osc_ctx_int("max_length", max_len));
+		return NULL;
+	}
+	return text;
+}
+
+/* value: object | string | integer | boolean | array, pydantic smart-union items (§3.3) */
+static JsonNode *
+osc_validate_value(JsonObject *body, JsonArray *items)
+{
+	JsonNode *node = json_object_get_member(body, "value");
+	JsonNode *normalized;
+	const gchar *int_type = "int_type";
+	const gchar *int_msg = "Input should be a valid integer";
+	static const struct {
+		const gchar *tag;
+		const gchar *type;
+		const gchar *msg;
+	} members[] = {
+	    {"dict[any,any]", "dict_type", "Input should be a valid dictionary"},
+	    {"str", "string_type", "Input should be a valid string"},
+	    {"int", NULL, NULL},
+	    {"bool", "bool_type", "Input should be a valid boolean"},
+	    {"list[any]", "list_type", "Input should be a valid list"},
+	};
+
+	if (node == NULL) {
+		JsonNode *input = json_node_new(JSON_NODE_OBJECT);
+		json_node_set_object(input, body);
+		osc_items_missing(items, osc_loc_new("body", "value", NULL), input);
+		return NULL;
+	}
+	normalized = osc_value_normalize(node, NULL);
+	if (normalized != NULL)
+		return normalized;
+
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+		gdouble d = json_node_get_double(node);
+		if (d != floor(d) || isnan(d)) {
+			int_type = "int_from_float";
+			int_msg = "Input should be a valid integer, got a number with a "
+				  "fractional part";
+		} else {
+			int_type = "int_parsing_size";
+			int_msg = "Unable to parse input string as an integer, exceeded maximum "
+				  "size";
+		}
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
+		gboolean is_int = members[i].type == NULL;
+		osc_items_add(items, is_int ? int_type : members[i].type,
+			      osc_loc_new("body", "value", members[i].tag, NULL),
+			      is_int ? int_msg : members[i].msg, json_node_copy(node), NULL);
+	}
+	return NULL;
+}
+
+/*
+ * json-glib 1.6 silently wraps integer literals that do not fit 64 bits (…999 → -1).
+ * Rather than store a different number than the one sent, find such literals in the raw
+ * text (outside strings) and refuse the body. Returns the offending literal or NULL.
+ */
+static gchar *
+osc_json_find_huge_integer(const gchar *text, gsize len)
+{
+	gboolean in_string = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		gchar c = text[i];
+		gsize start, digits = 0;
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+			continue;
+		}
+		if (c == '"') {
+			in_string = TRUE;
+			continue;
+		}
+		if (c != '-' && !g_ascii_isdigit(c))
+			continue;
+		start = i;
+		if (c == '-')
+			i++;
+		while (i < len && g_ascii_isdigit(text[i])) {
+			i++;
+			digits++;
+		}
+		/* a fraction or exponent makes it a double, which json-glib handles */
+		if (i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E')) {
+			while (i < len && (g_ascii_isalnum(text[i]) || text[i] == '.' ||
+					   text[i] == '+' || text[i] == '-'))
+				i++;
+			i--;
+			continue;
+		}
+		if (digits >= 19) {
+			g_autofree gchar *lit = g_strndup(text + start, i - start);
+			gint64 v;
+			gchar *end = NULL;
+
+			errno = 0;
+			v = g_ascii_strtoll(lit, &end, 10);
+			(void)v;
+			if (errno == ERANGE)
+				return g_steal_pointer(&lit);
+		}
+		i--;
+	}
+	return NULL;
+}
+
+static gboolean
+osc_content_type_is_json(SoupServerMessage *msg, gboolean *absent)
+{
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+	const gchar *ct = soup_message_headers_get_content_type(h, NULL);
+
+	*absent = ct == NULL;
+	if (ct == NULL)
+		return TRUE;
+	if (g_ascii_strcasecmp(ct, "application/json") == 0)
+		return TRUE;
+	return g_str_has_prefix(ct, "application/") && g_str_has_suffix(ct, "+json");
+}
+
+/*
+ * §1.4 step 3: the JSON body of POST/PUT /configs is parsed before any auth check; a
+ * malformed one answers 422 json_invalid at once. Returns FALSE when it has answered.
+ */
+static gboolean
+osc_request_read_json_body(OscRequest *req, JsonArray *items)
+{
+	SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(bytes, &len);
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean absent = FALSE;
+
+	if (len > osc_service_get_config(req->self->service)->max_body_size) {
+		g_autofree gchar *detail = g_strdup_printf(
+		    "Request body too large: the limit is %" G_GSIZE_FORMAT " bytes",
+		    osc_service_get_config(req->self->service)->max_body_size);
+		osc_request_respond_detail(req, 413, detail);
+		return FALSE;
+	}
+	if (len == 0) {
+		req->body_state = OSC_BODY_MISSING;
+		return TRUE;
+	}
+	if (!osc_content_type_is_json(req->msg, &absent)) {
+		/* kept as text; fails model validation after auth, like FastAPI (but as a 422,
+		 * not the original's plain-text 500, D42) */
+		req->body_state = OSC_BODY_NOT_JSON;
+		req->body_json = json_node_new(JSON_NODE_VALUE);
+		if (g_utf8_validate(data, (gssize)len, NULL)) {
+			g_autofree gchar *text = g_strndup(data, len);
+			json_node_set_string(req->body_json, text);
+		} else {
+			json_node_set_string(req->body_json, "<binary>");
+		}
+		return TRUE;
+	}
+	parser = json_parser_new_immutable();
+	if (!g_utf8_validate(data, (gssize)len, NULL) ||
+	    !json_parser_load_from_data(parser, data, (gssize)len, &error)) {
+		JsonArray *loc = osc_loc_new("body", NULL);
+		JsonObject *ctx = json_object_new();
+		JsonNode *input = json_node_new(JSON_NODE_OBJECT);
+
+		json_node_take_object(input, json_object_new());
+		json_array_add_int_element(loc, 0);
+		json_object_set_string_member(ctx, "error",
+					      error != NULL ? error->message : "invalid UTF-8");
+		osc_items_add(items, "json_invalid", loc, "JSON decode error", input, ctx);
+		osc_request_respond_items(req, items);
+		return FALSE;
+	}
+	req->body_json = json_node_ref(json_parser_get_root(parser));
+	req->body_state = JSON_NODE_HOLDS_OBJECT(req->body_json) ? OSC_BODY_OBJECT
+								 : OSC_BODY_NOT_OBJECT;
+	req->huge_integer = osc_json_find_huge_integer(data, len);
+	return TRUE;
+}
+
+/* ---- auth ---- */
+
+static gboolean
+osc_request_check_api_key(OscRequest *req)
+{
+	const OscConfig *config = osc_service_get_config(req->self->service);
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	const gchar *given;
+
+	if (!config->api_key_required)
+		return TRUE;
+	given = soup_message_headers_get_one(h, "X-API-Key");
+	if (given == NULL || given[0] == '\0') {
+		osc_request_respond_detail(
+		    req, 403, "API key required but missing. Provide X-API-Key header.");
+		return FALSE;
+	}
+	if (!osc_crypto_equal(given, strlen(given), config->api_key, strlen(config->api_key))) {
+		osc_request_respond_detail(req, 403, "Invalid API key");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * Header bytes are ISO-8859-1 to the original, which re-encodes them as UTF-8 before PBKDF2
+ * (API.md §1.5). Doing the same keeps non-ASCII keys opening the original's data.
+ */
+static gchar *
+osc_latin1_to_utf8(const gchar *text, gsize len, gsize *out_len)
+{
+	gchar *out = g_malloc(len * 2 + 1);
+	gsize j = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)text[i];
+		if (c < 0x80) {
+			out[j++] = (gchar)c;
+		} else {
+			out[j++] = (gchar)(0xC0 | (c >> 6));
+			out[j++] = (gchar)(0x80 | (c & 0x3F));
+		}
+	}
+	out[j] = '\0';
+	*out_len = j;
+	return out;
+}
+
+/* §2.2. Returns FALSE when it has answered; an absent header only adds the 422 item. */
+static gboolean
+osc_request_check_user_key(OscRequest *req, JsonArray *dep_items)
+{
+	const OscConfig *config = osc_service_get_config(req->self->service);
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	const gchar *given = soup_message_headers_get_one(h, "X-User-Key");
+	gsize len;
+
+	if (given == NULL) {
+		req->user_key_missing = TRUE;
+		osc_items_missing(dep_items, osc_loc_new("header", "x-user-key", NULL), NULL);
+		return TRUE;
+	}
+	/* blanks around a header value are not part of it (h11 strips them too) */
+	while (*given == ' ' || *given == '\t')
+		given++;
+	len = strlen(given);
+	while (len > 0 && (given[len - 1] == ' ' || given[len - 1] == '\t'))
+		len--;
+	if (len == 0) {
+		osc_request_respond_detail(
+		    req, 401, "X-User-Key header is required for configuration operations");
+		return FALSE;
+	}
+	if (len < config->min_user_key_length) {
+		g_autofree gchar *detail = g_strdup_printf(
+		    "X-User-Key must be at least %u characters long", config->min_user_key_length);
+		osc_request_respond_detail(req, 401, detail);
+		return FALSE;
+	}
+	req->user_key = osc_latin1_to_utf8(given, len, &req->user_key_len);
+	return TRUE;
+}
+
+/* ---- the dispatch of user-key work to the workers ---- */
+
+static void
+osc_http_server_drain_done(OscHttpServer *self, gboolean timed_out);
+
+/* the end of every request that went async (osc_request_go_async) */
+static void
+osc_http_server_request_done(OscHttpServer *self)
+{
+	g_assert(self->in_flight > 0);
+	self->in_flight--;
+	if (self->draining && self->in_flight == 0 && self->drain_task != NULL) {
+		g_clear_handle_id(&self->drain_timeout_id, g_source_remove);
+		osc_http_server_drain_done(self, FALSE);
+	}
+	g_object_unref(self);
+}
+
+static gboolean
+osc_request_complete_cb(gpointer data)
+{
+	g_autoptr(OscRequest) req = data;
+	OscHttpServer *self = req->self;
+
+	osc_http_complete(req);
+	osc_http_server_request_done(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+osc_request_job_cb(gpointer data, gpointer user_data)
+{
+	OscRequest *req = data;
+
+	osc_http_run_job(req);
+	g_main_context_invoke(req->self->context, osc_request_complete_cb, req);
+}
+
+static void
+osc_request_msg_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	OscRequest *req = user_data;
+	req->finished = TRUE;
+}
+
+static void
+osc_request_go_async(OscRequest *req)
+{
+	OscHttpServer *self = req->self;
+
+	g_object_ref(self);
+	self->in_flight++;
+	req->paused = TRUE;
+	soup_server_message_pause(req->msg);
+	g_signal_connect(req->msg, "finished", G_CALLBACK(osc_request_msg_finished_cb), req);
+}
+
+static void
+osc_request_dispatch(OscRequest *req)
+{
+	osc_service_push_job(req->self->service, osc_request_job_cb, req);
+}
+
+static void
+osc_request_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	OscRequest *req = user_data;
+	g_autoptr(GError) error = NULL;
+
+	req->dk = osc_key_cache_derive_finish(OSC_KEY_CACHE(source), result, &error);
+	if (req->dk == NULL) {
+		req->error = g_steal_pointer(&error);
+		/* completes on this (main) thread through the same path as a job */
+		osc_request_complete_cb(req);
+		return;
+	}
+	osc_request_dispatch(req);
+}
+
+/* Runs the request's job in a worker, after deriving (or finding) the user's key. */
+static void
+osc_request_run_async(OscRequest *req, gboolean needs_key)
+{
+	OscKeyCache *cache = osc_service_get_key_cache(req->self->service);
+
+	osc_request_go_async(req);
+	if (!needs_key) {
+		osc_request_dispatch(req);
+		return;
+	}
+	req->dk = osc_key_cache_lookup(cache, req->user_key, req->user_key_len);
+	if (req->dk != NULL) {
+		osc_request_dispatch(req);
+		return;
+	}
+	osc_key_cache_derive_async(cache, req->user_key, req->user_key_len, NULL,
+				   osc_request_derive_cb, req);
+}
+
+/* ---- GET /sse/subscribe ---- */
+
+static void
+osc_http_sse_start(OscRequest *req)
+{
+	OscHttpServer *self = req->self;
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+
+	osc_http_apply_cors(self, req->msg);
+	/* counted when the stream starts, as the original does (status at response start) */
+	osc_http_record(self, req, 200);
+	osc_sse_hub_subscribe(osc_service_get_sse_hub(self->service), req->msg, req->key,
+			      req->environment, req->category, req->dk,
+			      soup_message_headers_get_one(h, "Last-Event-ID"));
+}
+
+static void
+osc_http_sse_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(OscRequest) req = user_data;
+	OscHttpServer *self = req->self;
+	g_autoptr(GError) error = NULL;
+
+	req->dk = osc_key_cache_derive_finish(OSC_KEY_CACHE(source), result, &error);
+	if (req->dk == NULL)
+		osc_request_respond_error(req, error);
+	else if (!req->finished)
+		osc_http_sse_start(req);
+	osc_http_server_request_done(self);
+}
+
+/*
+ * Subscribing needs the API key only (as the original), but values are sent only to a
+ * subscriber that also presents an X-User-Key opening the entry (D-4, fixing D9).
+ */
+void
+osc_http_sse_subscribe(OscRequest *req_in)
+{
+	g_autoptr(OscRequest) req = req_in;
+	OscKeyCache *cache = osc_service_get_key_cache(req->self->service);
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	g_autoptr(JsonArray) unused = json_array_new();
+
+	if (soup_message_headers_get_one(h, "X-User-Key") != NULL) {
+		if (!osc_request_check_user_key(req, unused))
+			return;
+		req->dk = osc_key_cache_lookup(cache, req->user_key, req->user_key_len);
+		if (req->dk == NULL) {
+			/* argument evaluation order is unspecified: steal before the call */
+			OscRequest *pending = g_steal_pointer(&req);
+
+			osc_request_go_async(pending);
+			osc_key_cache_derive_async(cache, pending->user_key, pending->user_key_len,
+						   NULL, osc_http_sse_derive_cb, pending);
+			return;
+		}
+	}
+	osc_http_sse_start(req);
+}
+
+/* ---- per-route validation (§1.4 steps 5–6) ---- */
+
+static gboolean
+osc_request_query(OscRequest *req, const gchar *name, const gchar **out)
+{
+	*out = req->query != NULL ? g_hash_table_lookup(req->query, name) : NULL;
+	return *out != NULL;
+}
+
+static void
+osc_request_validate_mode(OscRequest *req, JsonArray *items)
+{
+	const gchar *mode = NULL;
+
+	if (!osc_request_query(req, "mode", &mode))
+		return;
+	if (g_str_equal(mode, "full")) {
+		req->full = TRUE;
+	} else if (!g_str_equal(mode, "short")) {
+		JsonObject *ctx = json_object_new();
+		JsonNode *input = json_node_new(JSON_NODE_VALUE);
+		json_node_set_string(input, mode);
+		json_object_set_string_member(ctx, "expected", "'short' or 'full'");
+		osc_items_add(items, "literal_error", osc_loc_new("query", "mode", NULL),
+			      "Input should be 'short' or 'full'", input, ctx);
+	}
+}
+
+static void
+osc_request_validate_environment_query(OscRequest *req, JsonArray *items)
+{
+	const gchar *env = NULL;
+
+	if (!osc_request_query(req, "environment", &env)) {
+		osc_items_missing(items, osc_loc_new("query", "environment", NULL), NULL);
+		return;
+	}
+	req->environment = g_strdup(env);
+}
+
+static void
+osc_request_validate_body(OscRequest *req, JsonArray *items, gboolean create)
+{
+	JsonObject *body;
+	const gchar *s;
+	gboolean present;
+
+	switch (req->body_state) {
+	case OSC_BODY_MISSING:
+		osc_items_missing(items, osc_loc_new("body", NULL), NULL);
+		return;
+	case OSC_BODY_NOT_JSON:
+	case OSC_BODY_NOT_OBJECT:
+		osc_items_add(items, "model_attributes_type", osc_loc_new("body", NULL),
+			      "Input should be a valid dictionary or object to extract fields "
+			      "from",
+			      json_node_copy(req->body_json), NULL);
+		return;
+	case OSC_BODY_OBJECT:
+	default:
+		break;
+	}
+	body = json_node_get_object(req->body_json);
+	if (req->huge_integer != NULL) {
+		JsonNode *input = json_node_new(JSON_NODE_VALUE);
+		json_node_set_string(input, req->huge_integer);
+		osc_items_add(items, "int_parsing_size", osc_loc_new("body", NULL),
+			      "Integers must fit in 64 bits (-9223372036854775808 to "
+			      "9223372036854775807)",
+			      input, NULL);
+		return;
+	}
+	if (create) {
+		s = osc_validate_string(body, "key", TRUE, FALSE, 1, 255, items, &present);
+		req->key = g_strdup(s);
+	}
+	req->value = osc_validate_value(body, items);
+	s = osc_validate_string(body, "category", FALSE, TRUE, 0, 100, items, &present);
+	req->category = g_strdup(s);
+	req->set_category = s != NULL;
+	if (create) {
+		s = osc_validate_string(body, "environment", TRUE, FALSE, 1, 100, items, &present);
+		req->environment = g_strdup(s);
+	}
+}
+
+/* If-Match: a list of strong ETags ("12") or "*"; weak or unknown tags never match */
+static void
+osc_request_parse_if_match(OscRequest *req)
+{
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	const gchar *value = soup_message_headers_get_list(h, "If-Match");
+	g_auto(GStrv) tags = NULL;
+
+	if (value == NULL)
+		return;
+	req->if_match = g_array_new(FALSE, FALSE, sizeof(gint64));
+	tags = g_strsplit(value, ",", -1);
+	for (guint i = 0; tags[i] != NULL; i++) {
+		gchar *tag = g_strstrip(tags[i]);
+		gint64 rev = G_MININT64;
+		gsize len = strlen(tag);
+
+		if (g_str_equal(tag, "*")) {
+			rev = -1;
+		} else if (len >= 3 && tag[0] == '"' && tag[len - 1] == '"') {
+			g_autofree gchar *inner = g_strndup(tag + 1, len - 2);
+			guint64 v = 0;
+			if (g_ascii_string_to_unsigned(inner, 10, 0, G_MAXINT64, &v, NULL))
+				rev = (gint64)v;
+		}
+		if (rev == G_MININT64)
+			rev = G_MAXINT64; /* cannot match any revision */
+		g_array_append_val(req->if_match, rev);
+	}
+}
+
+static void
+osc_http_handle_preflight(OscHttpServer *self, SoupServerMessage *msg)
+{
+	const OscConfig *config = osc_service_get_config(self->service);
+	SoupMessageHeaders *req_h = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *resp_h = soup_server_message_get_response_headers(msg);
+	const gchar *origin = soup_message_headers_get_one(req_h, "Origin");
+	const gchar *method = soup_message_headers_get_one(req_h, "Access-Control-Request-Method");
+	const gchar *headers = soup_message_headers_get_one(req_h, "Access-Control-Request-Headers");
+	static const gchar *const methods[] = {"GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD",
+					       NULL};
+	g_autoptr(GPtrArray) failures = g_ptr_array_new();
+	g_autofree gchar *allowed_lower = g_ascii_strdown(OSC_CORS_ALLOW_HEADERS, -1);
+	g_auto(GStrv) allowed = g_strsplit(allowed_lower, ", ", -1);
+
+	soup_message_headers_append(resp_h, "Vary", "Origin");
+	soup_message_headers_replace(resp_h, "Access-Control-Allow-Methods",
+				     "GET, POST, PUT, DELETE, OPTIONS, HEAD");
+	soup_message_headers_replace(resp_h, "Access-Control-Max-Age", "3600");
+	soup_message_headers_replace(resp_h, "Access-Control-Allow-Headers",
+				     OSC_CORS_ALLOW_HEADERS);
+	soup_message_headers_replace(resp_h, "Access-Control-Allow-Credentials", "true");
+	if (osc_config_origin_allowed(config, origin))
+		soup_message_headers_replace(resp_h, "Access-Control-Allow-Origin", origin);
+	else
+		g_ptr_array_add(failures, (gpointer) "origin");
+	if (!g_strv_contains(methods, method))
+		g_ptr_array_add(failures, (gpointer) "method");
+	if (headers != NULL) {
+		g_auto(GStrv) requested = g_strsplit(headers, ",", -1);
+		for (guint i = 0; requested[i] != NULL; i++) {
+			g_autofree gchar *h = g_ascii_strdown(g_strstrip(requested[i]), -1);
+			if (h[0] != '\0' && !g_strv_contains((const gchar *const *)allowed, h)) {
+				g_ptr_array_add(failures, (gpointer) "headers");
+				break;
+			}
+		}
+	}
+	if (failures->len == 0) {
+		soup_server_message_set_status(msg, 200, NULL);
+		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "OK", 2);
+	} else {
+		GString *text = g_string_new("Disallowed CORS ");
+		gsize len;
+		for (guint i = 0; i < failures->len; i++) {
+			if (i > 0)
+				g_string_append(text, ", ");
+			g_string_append(text, g_ptr_array_index(failures, i));
+		}
+		len = text->len;
+		soup_server_message_set_status(msg, 400, NULL);
+		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_TAKE,
+						 g_string_free(text, FALSE), len);
+	}
+}
+
+static void
+osc_http_handler_cb(SoupServer *server,
+		    SoupServerMessage *msg,
+		    const char *path,
+		    GHashTable *query,
+		    gpointer user_data)
+{
+	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
+	SoupMessageHeaders *req_h = soup_server_message_get_request_headers(msg);
+	const gchar *method = soup_server_message_get_method(msg);
+	g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
+	g_autoptr(JsonArray) dep_items = json_array_new();
+	g_autoptr(JsonArray) items = json_array_new();
+	gboolean redirect = FALSE;
+	gboolean is_configs;
+	const gchar *raw_path;
+
+	req->self = self;
+	req->msg = g_object_ref(msg);
+	req->start = g_get_monotonic_time();
+	req->query = query;
+	req->method = method;
+
+	/* the early handler may already have answered (413) */
+	if (soup_server_message_get_status(msg) != 0)
+		return;
+
+	/* 1. CORS preflight, before routing */
+	if (g_str_equal(method, "OPTIONS") && soup_message_headers_get_one(req_h, "Origin") &&
+	    soup_message_headers_get_one(req_h, "Access-Control-Request-Method")) {
+		g_autofree gchar *key = NULL;
+		/* labelled with the route it is for, when there is one */
+		req->route = osc_http_match(path, &key, &redirect);
+		osc_http_handle_preflight(self, msg);
+		osc_http_record(self, req, soup_server_message_get_status(msg));
+		return;
+	}
+
+	if (self->draining) {
+		osc_request_respond_detail(req, 503, "Server is shutting down");
+		return;
+	}
+
+	/* 2. routing, on the path as sent: libsoup hands handlers a decoded one, which
+	 * would make a key holding '/' (sent as %2F) unreachable */
+	raw_path = g_uri_get_path(soup_server_message_get_uri(msg));
+	req->route = osc_http_match(raw_path, &req->key, &redirect);
+	if (req->route == NULL) {
+		osc_request_respond_detail(req, 404, "Not Found");
+		return;
+	}
+	if (redirect) {
+		SoupMessageHeaders *resp_h = soup_server_message_get_response_headers(msg);
+		g_autofree gchar *location =
+		    g_uri_to_string_partial(soup_server_message_get_uri(msg), G_URI_HIDE_PASSWORD);
+		/* drop the trailing slash of the path, keep the query */
+		GString *loc = g_string_new(location);
+		const gchar *q = strchr(loc->str, '?');
+		gssize slash = (q != NULL ? q - loc->str : (gssize)loc->len) - 1;
+		g_string_erase(loc, slash, 1);
+		soup_message_headers_replace(resp_h, "Location", loc->str);
+		g_string_free(loc, TRUE);
+		osc_request_respond(req, 307, "text/plain", NULL, 0);
+		return;
+	}
+	if (!osc_http_method_allowed(req->route->id, method)) {
+		SoupMessageHeaders *resp_h = soup_server_message_get_response_headers(msg);
+		soup_message_headers_replace(resp_h, "Allow", req->route->allow);
+		osc_request_respond_detail(req, 405, "Method Not Allowed");
+		return;
+	}
+	is_configs = req->route->id == OSC_ROUTE_CONFIGS || req->route->id == OSC_ROUTE_CONFIG;
+
+	/* 3. the JSON body of POST/PUT /configs, malformed → 422 before auth */
+	if (is_configs && (g_str_equal(method, "POST") || g_str_equal(method, "PUT"))) {
+		if (!osc_request_read_json_body(req, items))
+			return;
+	}
+
+	/* 4.–5. API key, then user key */
+	if (req->route->auth != OSC_AUTH_OPEN && !osc_request_check_api_key(req))
+		return;
+	if (req->route->auth == OSC_AUTH_USER_KEY && !osc_request_check_user_key(req, dep_items))
+		return;
+
+	/* 6. all remaining validation: one 422 with every item, dependency items first; the
+	 * /configs handlers declare X-User-Key again, so the original reports it twice */
+	if (osc_http_validate(req, items) == FALSE)
+		return;
+	if (req->user_key_missing && is_configs)
+		osc_items_missing(items, osc_loc_new("header", "x-user-key", NULL), NULL);
+	if (json_array_get_length(dep_items) > 0 || json_array_get_length(items) > 0) {
+		for (guint i = 0; i < json_array_get_length(items); i++)
+			json_array_add_element(dep_items,
+					       json_node_copy(json_array_get_element(items, i)));
+		osc_request_respond_items(req, dep_items);
+		return;
+	}
+
+	/* 7. the handler */
+	osc_http_handle(g_steal_pointer(&req));
+}
+
+/* ---- validation and dispatch per route ---- */
+
+gboolean
+osc_http_method_allowed(OscRouteId id, const gchar *method)
+{
+	const OscRoute *route = osc_http_route_lookup(id);
+	g_auto(GStrv) allowed = g_strsplit(route->allow, ", ", -1);
+	return g_strv_contains((const gchar *const *)allowed, method);
+}
+
+gboolean
+osc_http_validate(OscRequest *req, JsonArray *items)
+{
+	const gchar *method = req->method;
+	const gchar *s;
+
+	switch (req->route->id) {
+	case OSC_ROUTE_CONFIGS:
+		if (g_str_equal(method, "POST")) {
+			osc_request_validate_body(req, items, TRUE);
+		} else {
+			if (osc_request_query(req, "category", &s) && s[0] != '\0')
+				req->filter_category = g_strdup(s);
+			if (osc_request_query(req, "environment", &s) && s[0] != '\0')
+				req->filter_environment = g_strdup(s);
+			osc_request_validate_mode(req, items);
+		}
+		break;
+	case OSC_ROUTE_CONFIG:
+		osc_request_validate_environment_query(req, items);
+		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD"))
+			osc_request_validate_mode(req, items);
+		if (g_str_equal(method, "PUT"))
+			osc_request_validate_body(req, items, FALSE);
+		if (g_str_equal(method, "PUT") || g_str_equal(method, "DELETE"))
+			osc_request_parse_if_match(req);
+		break;
+	case OSC_ROUTE_CLUSTER_CONFIGS:
+		if (osc_request_query(req, "category", &s) && s[0] != '\0')
+			req->filter_category = g_strdup(s);
+		if (osc_request_query(req, "environment", &s) && s[0] != '\0')
+			req->filter_environment = g_strdup(s);
+		break;
+	case OSC_ROUTE_SSE_SUBSCRIBE:
+		/* filters echo as given: absent → null, empty → "" (matches everything) */
+		if (osc_request_query(req, "key", &s))
+			req->key = g_strdup(s);
+		if (osc_request_query(req, "environment", &s))
+			req->environment = g_strdup(s);
+		if (osc_request_query(req, "category", &s))
+			req->category = g_strdup(s);
+		break;
+	default:
+		break;
+	}
+	return TRUE;
+}
+
+/* ---- answering ---- */
+
+static JsonNode *
+osc_entry_to_json(OscEntry *entry, gboolean full)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	JsonObject *obj = json_object_new();
+	OscEntryRow *row = entry->row;
+
+	json_object_set_int_member(obj, "id", row->id);
+	json_object_set_string_member(obj, "key", row->key);
+	if (row->category != NULL)
+		json_object_set_string_member(obj, "category", row->category);
+	else
+		json_object_set_null_member(obj, "category");
+	json_object_set_string_member(obj, "environment", row->environment);
+	json_object_set_member(obj, "value", json_node_ref(entry->value));
+	if (full) {
+		g_autofree gchar *created = osc_timestamp_db_to_api(row->created_at);
+		g_autofree gchar *updated = osc_timestamp_db_to_api(row->updated_at);
+		json_object_set_string_member(obj, "created_at", created);
+		json_object_set_string_member(obj, "updated_at", updated);
+	}
+	json_node_take_object(node, obj);
+	return node;
+}
+
+static void
+osc_request_set_body(OscRequest *req, guint status, JsonNode *node)
+{
+	req->resp_status = status;
+	req->resp_body = osc_json_to_string(node, &req->resp_len);
+}
+
+static gchar *
+osc_etag_for(OscEntryRow *row)
+{
+	return g_strdup_printf("\"%" G_GINT64_FORMAT "\"", row->revision);
+}
+
+/* Worker thread: the blocking part of a request. Builds the body so the main loop only
+ * copies it out. */
+void
+osc_http_run_job(OscRequest *req)
+{
+	OscService *service = req->self->service;
+	OscStore *store = osc_service_get_store(service);
+	const gchar *method = req->method;
+	g_autoptr(JsonNode) node = NULL;
+
+	switch (req->route->id) {
+	case OSC_ROUTE_CONFIGS:
+		if (g_str_equal(method, "POST")) {
+			req->op = OSC_OP_CREATE;
+			req->entry = osc_service_entry_create(service, req->dk, req->key,
+							      req->environment, req->category,
+							      req->value, &req->error);
+			if (req->entry == NULL)
+				return;
+			node = osc_entry_to_json(req->entry, TRUE);
+			osc_request_set_body(req, 201, node);
+			req->resp_etag = osc_etag_for(req->entry->row);
+		} else {
+			g_autoptr(GPtrArray) entries = NULL;
+			JsonArray *array;
+
+			req->op = OSC_OP_LIST;
+			entries = osc_service_entry_list(service, req->dk, req->filter_category,
+							 req->filter_environment, &req->error);
+			if (entries == NULL)
+				return;
+			array = json_array_sized_new(entries->len);
+			for (guint i = 0; i < entries->len; i++)
+				json_array_add_element(
+				    array, osc_entry_to_json(g_ptr_array_index(entries, i), req->full));
+			node = json_node_new(JSON_NODE_ARRAY);
+			json_node_take_array(node, array);
+			osc_request_set_body(req, 200, node);
+		}
+		return;
+	case OSC_ROUTE_CONFIG:
+		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD")) {
+			req->op = OSC_OP_READ;
+			req->entry = osc_service_entry_read(service, req->dk, req->key,
+							    req->environment, &req->error);
+			if (req->entry == NULL)
+				return;
+			node = osc_entry_to_json(req->entry, req->full);
+			osc_request_set_body(req, 200, node);
+			req->resp_etag = osc_etag_for(req->entry->row);
+		} else if (g_str_equal(method, "PUT")) {
+			req->op = OSC_OP_UPDATE;
+			req->entry = osc_service_entry_update(
+			    service, req->dk, req->key, req->environment, req->set_category,
+			    req->category, req->value, req->if_match, &req->error);
+			if (req->entry == NULL)
+				return;
+			node = osc_entry_to_json(req->entry, TRUE);
+			osc_request_set_body(req, 200, node);
+			req->resp_etag = osc_etag_for(req->entry->row);
+		} else {
+			g_autoptr(JsonBuilder) b = json_builder_new();
+			g_autofree gchar *message = NULL;
+
+			req->op = OSC_OP_DELETE;
+			req->deleted = osc_service_entry_delete(service, req->dk, req->key,
+								req->environment, req->if_match,
+								&req->error);
+			if (req->deleted == NULL)
+				return;
+			message = g_strdup_printf("Configuration '%s' deleted successfully",
+						  req->key);
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "message");
+			json_builder_add_string_value(b, message);
+			json_builder_end_object(b);
+			node = json_builder_get_root(b);
+			osc_request_set_body(req, 200, node);
+		}
+		return;
+	case OSC_ROUTE_STATS:
+		node = osc_http_build_stats(store, &req->error);
+		if (node != NULL)
+			osc_request_set_body(req, 200, node);
+		return;
+	case OSC_ROUTE_CLUSTER_CONFIGS:
+		node = osc_http_build_cluster_configs(store, req->filter_category,
+						      req->filter_environment, &req->error);
+		if (node != NULL)
+			osc_request_set_body(req, 200, node);
+		return;
+	default:
+		g_assert_not_reached();
+	}
+}
+
+static void
+osc_http_count_op(OscRequest *req, guint status)
+{
+	OscServiceMetrics *m = osc_service_get_metric_families(req->self->service);
+	const gchar *outcome = status < 300 ? "success" : status == 404 ? "not_found" : "error";
+	static const gchar *const names[] = {NULL, "create", "read", "update", "delete", "list"};
+	const gchar *op = names[req->op];
+
+	osc_metric_inc(m->config_operations, 1, op, outcome, NULL);
+	switch (req->op) {
+	case OSC_OP_READ:
+		osc_metric_inc(m->config_reads, 1, outcome, NULL);
+		if (status < 300)
+			osc_metric_inc(m->encryption_operations, 1, "decrypt", NULL);
+		break;
+	case OSC_OP_CREATE:
+	case OSC_OP_UPDATE:
+		osc_metric_inc(m->config_writes, 1, op, outcome, NULL);
+		if (status < 300)
+			osc_metric_inc(m->encryption_operations, 1, "encrypt", NULL);
+		break;
+	case OSC_OP_DELETE:
+		osc_metric_inc(m->config_writes, 1, op, outcome, NULL);
+		break;
+	case OSC_OP_LIST:
+	case OSC_OP_NONE:
+	default:
+		break;
+	}
+}
+
+/* Main thread: answer a request whose job ran, and announce what changed. */
+void
+osc_http_complete(OscRequest *req)
+{
+	OscService *service = req->self->service;
+
+	if (req->error != NULL) {
+		if (req->op != OSC_OP_NONE)
+			osc_http_count_op(req, osc_error_to_http_status(req->error));
+		osc_request_respond_error(req, req->error);
+		return;
+	}
+	if (req->op != OSC_OP_NONE)
+		osc_http_count_op(req, req->resp_status);
+	if (req->op == OSC_OP_CREATE) {
+		g_autofree gchar *k = g_uri_escape_string(req->entry->row->key, NULL, FALSE);
+		g_autofree gchar *e =
+		    g_uri_escape_string(req->entry->row->environment, NULL, FALSE);
+		req->resp_location = g_strdup_printf("/configs/%s?environment=%s", k, e);
+	}
+	osc_request_respond(req, req->resp_status, "application/json",
+			    g_steal_pointer(&req->resp_body), req->resp_len);
+	switch (req->op) {
+	case OSC_OP_CREATE:
+		osc_service_notify_change(service, OSC_CHANGE_CREATED, req->entry->row,
+					  req->entry->value);
+		break;
+	case OSC_OP_UPDATE:
+		osc_service_notify_change(service, OSC_CHANGE_UPDATED, req->entry->row,
+					  req->entry->value);
+		break;
+	case OSC_OP_DELETE:
+		osc_service_notify_change(service, OSC_CHANGE_DELETED, req->deleted, NULL);
+		break;
+	case OSC_OP_READ:
+	case OSC_OP_LIST:
+	case OSC_OP_NONE:
+	default:
+		break;
+	}
+}
+
+/* Main thread, step 7: answer what needs no worker, queue the rest. Takes @req. */
+void
+osc_http_handle(OscRequest *req_in)
+{
+	g_autoptr(OscRequest) req = req_in;
+	OscHttpServer *self = req->self;
+
+	switch (req->route->id) {
+	case OSC_ROUTE_CONFIG:
+		/* an empty environment= is present, hence no 422; the original answers 404 */
+		if (req->environment[0] == '\0') {
+			if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD"))
+				req->op = g_str_equal(req->method, "PUT") ? OSC_OP_UPDATE
+									  : OSC_OP_DELETE;
+			else
+				req->op = OSC_OP_READ;
+			osc_http_count_op(req, 404);
+			osc_request_respond_detail(req, 404, "environment is required");
+			return;
+		}
+		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		return;
+	case OSC_ROUTE_CONFIGS:
+		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		return;
+	case OSC_ROUTE_STATS:
+	case OSC_ROUTE_CLUSTER_CONFIGS:
+		/* database work without a user key */
+		osc_request_run_async(g_steal_pointer(&req), FALSE);
+		return;
+	case OSC_ROUTE_SSE_SUBSCRIBE:
+		osc_http_sse_subscribe(g_steal_pointer(&req));
+		return;
+	default:
+		osc_http_handle_simple(self, req);
+		return;
+	}
+}
+
+/* ---- lifecycle ---- */
+
+static void
+osc_http_server_early_cb(SoupServer *server,
+			 SoupServerMessage *msg,
+			 const char *path,
+			 GHashTable *query,
+			 gpointer user_data)
+{
+	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
+	const OscConfig *config = osc_service_get_config(self->service);
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+	goffset length = soup_message_headers_get_content_length(h);
+
+	/* refuse an oversized body before reading it */
+	if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    length > (goffset)config->max_body_size) {
+		g_autofree gchar *detail = g_strdup_printf(
+		    "Request body too large: %" G_GOFFSET_FORMAT " bytes, the limit is %" G_GSIZE_FORMAT
+		    " bytes",
+		    length, config->max_body_size);
+		g_autoptr(JsonBuilder) b = json_builder_new();
+		g_autoptr(JsonNode) node = NULL;
+		gsize len = 0;
+		gchar *body;
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "detail");
+		json_builder_add_string_value(b, detail);
+		json_builder_end_object(b);
+		node = json_builder_get_root(b);
+		body = osc_json_to_string(node, &len);
+		soup_server_message_set_status(msg, 413, NULL);
+		soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
+						 len);
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "Connection", "close");
+		{
+			g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
+			gboolean redirect = FALSE;
+			g_autofree gchar *key = NULL;
+
+			req->self = self;
+			req->method = soup_server_message_get_method(msg);
+			req->start = g_get_monotonic_time();
+			req->route = osc_http_match(g_uri_get_path(soup_server_message_get_uri(msg)),
+						    &key, &redirect);
+			osc_http_apply_cors(self, msg);
+			osc_http_record(self, req, 413);
+		}
+	}
+}
+
+static void
+osc_http_server_finalize(GObject *object)
+{
+	OscHttpServer *self = OSC_HTTP_SERVER(object);
+
+	g_clear_handle_id(&self->drain_timeout_id, g_source_remove);
+	if (self->soup != NULL)
+		soup_server_disconnect(self->soup);
+	g_clear_object(&self->soup);
+	g_clear_object(&self->drain_task);
+	g_clear_pointer(&self->context, g_main_context_unref);
+	G_OBJECT_CLASS(osc_http_server_parent_class)->finalize(object);
+}
+
+static void
+osc_http_server_class_init(OscHttpServerClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = osc_http_server_finalize;
+}
+
+static void
+osc_http_server_init(OscHttpServer *self)
+{
+	self->context = g_main_context_ref_thread_default();
+}
+
+OscService *
+osc_http_server_get_service(OscHttpServer *self)
+{
+	return self->service;
+}
+
+OscHttpServer *
+osc_http_server_new(OscService *service)
+{
+	OscHttpServer *self = g_object_new(OSC_TYPE_HTTP_SERVER, NULL);
+	g_autofree gchar *header = g_strdup_printf("opensecureconf/%s", PACKAGE_VERSION);
+
+	self->service = service;
+	self->soup = soup_server_new("server-header", header, NULL);
+	soup_server_add_early_handler(self->soup, NULL, osc_http_server_early_cb, self, NULL);
+	soup_server_add_handler(self->soup, NULL, osc_http_handler_cb, self, NULL);
+	return self;
+}
+
+GPtrArray *
+osc_http_server_get_uris(OscHttpServer *self)
+{
+	GPtrArray *array = g_ptr_array_new_with_free_func((GDestroyNotify)g_uri_unref);
+	GSList *uris = soup_server_get_uris(self->soup);
+
+	for (GSList *l = uris; l != NULL; l = l->next)
+		g_ptr_array_add(array, l->data);
+	g_slist_free(uris);
+	return array;
+}
+
+guint
+osc_http_server_get_in_flight(OscHttpServer *self)
+{
+	return self->in_flight;
+}
+
+gboolean
+osc_http_server_listen(OscHttpServer *self, GError **error)
+{
+	const OscConfig *config = osc_service_get_config(self->service);
+	SoupServerListenOptions options = 0;
+	g_autoptr(GInetAddress) inet = NULL;
+	g_autoptr(GSocketAddress) address = NULL;
+
+	if (config->https_enabled) {
+		if (!osc_http_setup_tls(self->soup, config, error))
+			return FALSE;
+		options |= SOUP_SERVER_LISTEN_HTTPS;
+	}
+	inet = g_inet_address_new_from_string(config->host);
+	if (inet == NULL) {
+		g_autoptr(GResolver) resolver = g_resolver_get_default();
+		g_autolist(GInetAddress) list = NULL;
+
+		if (g_str_equal(config->host, "localhost")) {
+			inet = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+		} else {
+			/* start-up, before the main loop runs: a blocking lookup is fine here */
+			list = g_resolver_lookup_by_name(resolver, config->host, NULL, error);
+			if (list == NULL) {
+				g_prefix_error(error, "OSC_HOST %s: ", config->host);
+				return FALSE;
+			}
+			inet = g_object_ref(list->data);
+		}
+	}
+	address = g_inet_socket_address_new(inet, (guint16)config->port);
+	if (!soup_server_listen(self->soup, address, options, error)) {
+		g_prefix_error(error, "cannot listen on %s:%u: ", config->host, config->port);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+osc_http_server_drain_done(OscHttpServer *self, gboolean timed_out)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&self->drain_task);
+
+	soup_server_disconnect(self->soup);
+	if (task == NULL)
+		return;
+	if (timed_out)
+		g_task_return_new_error(task, OSC_ERROR, OSC_ERROR_UNAVAILABLE,
+					"%u requests did not finish in time", self->in_flight);
+	else
+		g_task_return_boolean(task, TRUE);
+}
+
+static gboolean
+osc_http_server_drain_timeout_cb(gpointer user_data)
+{
+	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
+
+	self->drain_timeout_id = 0;
+	osc_http_server_drain_done(self, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * osc_http_server_drain_async:
+ *
+ * Stops accepting connections, answers new requests on open connections with 503 and
+ * `Connection: close`, and completes once the in-flight requests are answered or after
+ * @timeout_ms, whichever comes first.
+ */
+void
+osc_http_server_drain_async(OscHttpServer *self,
+			    guint timeout_ms,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	GSList *listeners = soup_server_get_listeners(self->soup);
+
+	g_task_set_source_tag(task, osc_http_server_drain_async);
+	g_return_if_fail(self->drain_task == NULL);
+
+	self->draining = TRUE;
+	for (GSList *l = listeners; l != NULL; l = l->next)
+		g_socket_shutdown(G_SOCKET(l->data), TRUE, FALSE, NULL);
+	g_slist_free(listeners);
+
+	self->drain_task = g_steal_pointer(&task);
+	if (self->in_flight == 0) {
+		osc_http_server_drain_done(self, FALSE);
+		return;
+	}
+	self->drain_timeout_id =
+	    g_timeout_add(timeout_ms, osc_http_server_drain_timeout_cb, self);
+}
+
+gboolean
+osc_http_server_drain_finish(OscHttpServer *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(result), error);
+}

@@ -1,0 +1,123 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "osc-config.h"
+#include "osc-key-cache.h"
+#include "osc-metrics.h"
+#include "osc-store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * OscEntry:
+ * @row: the stored row
+ * @value: (nullable): its decrypted value; %NULL when the caller's key does not open it
+ */
+typedef struct {
+	OscEntryRow *row;
+	JsonNode *value;
+} OscEntry;
+
+void
+osc_entry_free(OscEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntry, osc_entry_free)
+
+typedef enum {
+	OSC_CHANGE_CREATED,
+	OSC_CHANGE_UPDATED,
+	OSC_CHANGE_DELETED,
+	OSC_CHANGE_SYNC,
+} OscChangeKind;
+
+const gchar *
+osc_change_kind_to_string(OscChangeKind kind);
+
+#define OSC_TYPE_SERVICE (osc_service_get_type())
+G_DECLARE_FINAL_TYPE(OscService, osc_service, OSC, SERVICE, GObject)
+
+OscService *
+osc_service_new(const OscConfig *config, GError **error);
+gboolean
+osc_service_start(OscService *self, GError **error);
+void
+osc_service_stop_async(OscService *self,
+		       guint timeout_ms,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data);
+gboolean
+osc_service_stop_finish(OscService *self, GAsyncResult *result, GError **error);
+
+const OscConfig *
+osc_service_get_config(OscService *self);
+OscStore *
+osc_service_get_store(OscService *self);
+OscKeyCache *
+osc_service_get_key_cache(OscService *self);
+OscMetrics *
+osc_service_get_metrics(OscService *self);
+const gchar *
+osc_service_get_node_id(OscService *self);
+GPtrArray *
+osc_service_get_uris(OscService *self);
+guint
+osc_service_get_port(OscService *self);
+gint64
+osc_service_get_entry_count(OscService *self);
+gboolean
+osc_service_get_salt_created(OscService *self);
+
+void
+osc_service_push_job(OscService *self, GFunc func, gpointer job);
+
+/* entry operations: blocking, for worker threads (osc_service_push_job) */
+OscEntry *
+osc_service_entry_create(OscService *self,
+			 OscDerivedKey *dk,
+			 const gchar *key,
+			 const gchar *environment,
+			 const gchar *category,
+			 JsonNode *value,
+			 GError **error);
+OscEntry *
+osc_service_entry_read(OscService *self,
+		       OscDerivedKey *dk,
+		       const gchar *key,
+		       const gchar *environment,
+		       GError **error);
+OscEntry *
+osc_service_entry_update(OscService *self,
+			 OscDerivedKey *dk,
+			 const gchar *key,
+			 const gchar *environment,
+			 gboolean set_category,
+			 const gchar *category,
+			 JsonNode *value,
+			 GArray *if_match,
+			 GError **error);
+OscEntryRow *
+osc_service_entry_delete(OscService *self,
+			 OscDerivedKey *dk,
+			 const gchar *key,
+			 const gchar *environment,
+			 GArray *if_match,
+			 GError **error);
+GPtrArray *
+osc_service_entry_list(OscService *self,
+		       OscDerivedKey *dk,
+		       const gchar *category,
+		       const gchar *environment,
+		       GError **error);
+
+/* main thread: announce a committed change (SSE, D-Bus, metrics) */
+void
+osc_service_notify_change(OscService *self, OscChangeKind kind, OscEntryRow *row, JsonNode *value);
+
+G_END_DECLS

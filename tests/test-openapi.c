@@ -1,0 +1,424 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * Checks server/lib/openapi.json (served at /openapi.json) and server/lib/docs.html (served
+ * at /docs) against the routes the server serves. The table below mirrors the routes table
+ * of server/lib/osc-http-server.c: a route added there belongs here and in both documents.
+ */
+
+#define G_LOG_DOMAIN "OscOpenApi"
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include <string.h>
+
+static const struct {
+	const gchar *path;
+	const gchar *methods; /* lower case, space separated; HEAD is implied by GET */
+} expected_paths[] = {
+	{"/", "get"},
+	{"/health", "get"},
+	{"/ready", "get"},
+	{"/metrics", "get"},
+	{"/openapi.json", "get"},
+	{"/docs", "get"},
+	{"/configs", "get post"},
+	{"/configs/{key}", "get put delete"},
+	{"/stats", "get"},
+	{"/stats/operations", "get"},
+	{"/cluster/status", "get"},
+	{"/cluster/health", "get"},
+	{"/cluster/distribution", "get"},
+	{"/cluster/configs", "get"},
+	{"/cluster/salt", "get post"},
+};
+
+/* the members of a Path Item that are operations (OpenAPI 3.1, "Path Item Object") */
+static const gchar *const operation_methods[] = {
+	"get", "put", "post", "delete", "options", "head", "patch", "trace", NULL,
+};
+
+static gchar *
+source_file(const gchar *name)
+{
+	/* G_TEST_DIST is tests/ in the source tree */
+	return g_test_build_filename(G_TEST_DIST, "..", "server", "lib", name, NULL);
+}
+
+static JsonNode *
+load_openapi(void)
+{
+	g_autofree gchar *path = source_file("openapi.json");
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	g_autoptr(GError) error = NULL;
+	JsonNode *root;
+
+	json_parser_load_from_file(parser, path, &error);
+	g_assert_no_error(error);
+	root = json_parser_get_root(parser);
+	g_assert_nonnull(root);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+	return json_node_ref(root);
+}
+
+static JsonObject *
+object_member(JsonObject *obj, const gchar *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	if (node == NULL)
+		g_error("member \"%s\" is missing", name);
+	if (!JSON_NODE_HOLDS_OBJECT(node))
+		g_error("member \"%s\" is not an object", name);
+	return json_node_get_object(node);
+}
+
+static const gchar *
+string_member(JsonObject *obj, const gchar *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+static gboolean
+is_operation(const gchar *member)
+{
+	return g_strv_contains(operation_methods, member);
+}
+
+/* ---- tests ---- */
+
+static void
+test_version(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *doc = json_node_get_object(root);
+	JsonObject *info;
+	const gchar *openapi = string_member(doc, "openapi");
+
+	g_assert_nonnull(openapi);
+	g_assert_true(g_str_has_prefix(openapi, "3.1"));
+	info = object_member(doc, "info");
+	g_assert_nonnull(string_member(info, "title"));
+	/* the protocol version GET / reports */
+	g_assert_cmpstr(string_member(info, "version"), ==, OSC_COMPAT_VERSION);
+}
+
+static void
+test_paths(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *paths = object_member(json_node_get_object(root), "paths");
+	g_autoptr(GList) members = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(expected_paths); i++) {
+		g_auto(GStrv) want = g_strsplit(expected_paths[i].methods, " ", -1);
+		g_autoptr(GList) ops = NULL;
+		JsonObject *item;
+
+		if (!json_object_has_member(paths, expected_paths[i].path))
+			g_error("path %s is not documented", expected_paths[i].path);
+		item = object_member(paths, expected_paths[i].path);
+		for (guint j = 0; want[j] != NULL; j++) {
+			if (!json_object_has_member(item, want[j]))
+				g_error("%s %s is not documented", want[j], expected_paths[i].path);
+		}
+		ops = json_object_get_members(item);
+		for (GList *l = ops; l != NULL; l = l->next) {
+			const gchar *m = l->data;
+
+			if (!is_operation(m))
+				continue;
+			/* HEAD is served on every GET route; documenting it is optional */
+			if (g_str_equal(m, "head") &&
+			    g_strv_contains((const gchar *const *)want, "get"))
+				continue;
+			if (!g_strv_contains((const gchar *const *)want, m))
+				g_error("%s %s is documented but not served", m,
+					expected_paths[i].path);
+		}
+	}
+
+	/* and nothing we do not serve */
+	members = json_object_get_members(paths);
+	for (GList *l = members; l != NULL; l = l->next) {
+		gboolean known = FALSE;
+
+		for (guint i = 0; i < G_N_ELEMENTS(expected_paths); i++)
+			known = known || g_str_equal(l->data, expected_paths[i].path);
+		if (!known)
+			g_error("path %s is documented but not served", (const gchar *)l->data);
+	}
+	g_assert_cmpuint(json_object_get_size(paths), ==, G_N_ELEMENTS(expected_paths));
+}
+
+static void
+test_operations(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *doc = json_node_get_object(root);
+	JsonObject *paths = object_member(doc, "paths");
+	JsonObject *schemes = object_member(object_member(doc, "components"), "securitySchemes");
+	g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GList) path_names = json_object_get_members(paths);
+	guint n_ops = 0;
+
+	for (GList *p = path_names; p != NULL; p = p->next) {
+		JsonObject *item = object_member(paths, p->data);
+		g_autoptr(GList) members = json_object_get_members(item);
+
+		for (GList *l = members; l != NULL; l = l->next) {
+			JsonObject *op, *responses;
+			const gchar *id, *summary;
+			g_autoptr(GList) codes = NULL;
+
+			if (!is_operation(l->data))
+				continue;
+			n_ops++;
+			op = object_member(item, l->data);
+			id = string_member(op, "operationId");
+			summary = string_member(op, "summary");
+			if (id == NULL || id[0] == '\0')
+				g_error("%s %s has no operationId", (gchar *)l->data,
+					(gchar *)p->data);
+			if (summary == NULL || summary[0] == '\0')
+				g_error("%s %s has no summary", (gchar *)l->data, (gchar *)p->data);
+			if (!g_hash_table_add(ids, (gpointer)id))
+				g_error("operationId %s is used twice", id);
+
+			responses = object_member(op, "responses");
+			g_assert_cmpuint(json_object_get_size(responses), >, 0);
+			codes = json_object_get_members(responses);
+			for (GList *c = codes; c != NULL; c = c->next) {
+				const gchar *code = c->data;
+				guint64 status = 0;
+
+				if (!g_str_equal(code, "default") &&
+				    (!g_ascii_string_to_unsigned(code, 10, 100, 599, &status,
+								 NULL)))
+					g_error("%s %s: response key %s is not a status code",
+						(gchar *)l->data, (gchar *)p->data, code);
+			}
+
+			/* every security requirement names a declared scheme */
+			if (json_object_has_member(op, "security")) {
+				JsonArray *reqs = json_object_get_array_member(op, "security");
+
+				for (guint i = 0; i < json_array_get_length(reqs); i++) {
+					JsonObject *req = json_array_get_object_element(reqs, i);
+					g_autoptr(GList) names = json_object_get_members(req);
+
+					for (GList *n = names; n != NULL; n = n->next) {
+						if (!json_object_has_member(schemes, n->data))
+							g_error("%s: unknown security scheme %s",
+								id, (gchar *)n->data);
+					}
+				}
+			}
+		}
+	}
+	g_assert_cmpuint(n_ops, ==, g_hash_table_size(ids));
+	g_assert_cmpuint(n_ops, >=, G_N_ELEMENTS(expected_paths));
+}
+
+static void
+test_security_schemes(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *schemes = object_member(object_member(json_node_get_object(root), "components"),
+					    "securitySchemes");
+	static const struct {
+		const gchar *scheme;
+		const gchar *header;
+	} want[] = {{"ApiKey", "X-API-Key"}, {"UserKey", "X-User-Key"}};
+
+	for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+		JsonObject *s = object_member(schemes, want[i].scheme);
+
+		g_assert_cmpstr(string_member(s, "type"), ==, "apiKey");
+		g_assert_cmpstr(string_member(s, "in"), ==, "header");
+		g_assert_cmpstr(string_member(s, "name"), ==, want[i].header);
+	}
+}
+
+/* Resolves a local JSON pointer ("#/a/b~1c") inside @root (RFC 6901). */
+static JsonNode *
+resolve_pointer(JsonNode *root, const gchar *ref)
+{
+	g_auto(GStrv) tokens = NULL;
+	JsonNode *node = root;
+
+	if (!g_str_has_prefix(ref, "#"))
+		return NULL;
+	if (ref[1] == '\0')
+		return root;
+	if (ref[1] != '/')
+		return NULL;
+	tokens = g_strsplit(ref + 2, "/", -1);
+	for (guint i = 0; tokens[i] != NULL; i++) {
+		g_autoptr(GString) token = g_string_new(tokens[i]);
+
+		g_string_replace(token, "~1", "/", 0);
+		g_string_replace(token, "~0", "~", 0);
+		if (JSON_NODE_HOLDS_OBJECT(node)) {
+			node = json_object_get_member(json_node_get_object(node), token->str);
+		} else if (JSON_NODE_HOLDS_ARRAY(node)) {
+			JsonArray *array = json_node_get_array(node);
+			guint64 index = 0;
+
+			if (json_array_get_length(array) == 0 ||
+			    !g_ascii_string_to_unsigned(token->str, 10, 0,
+							json_array_get_length(array) - 1, &index,
+							NULL))
+				return NULL;
+			node = json_array_get_element(array, (guint)index);
+		} else {
+			return NULL;
+		}
+		if (node == NULL)
+			return NULL;
+	}
+	return node;
+}
+
+static void
+check_refs(JsonNode *root, JsonNode *node, guint *n_refs)
+{
+	if (JSON_NODE_HOLDS_OBJECT(node)) {
+		JsonObject *obj = json_node_get_object(node);
+		g_autoptr(GList) members = json_object_get_members(obj);
+
+		for (GList *l = members; l != NULL; l = l->next) {
+			JsonNode *child = json_object_get_member(obj, l->data);
+
+			if (g_str_equal(l->data, "$ref") && JSON_NODE_HOLDS_VALUE(child) &&
+			    json_node_get_value_type(child) == G_TYPE_STRING) {
+				const gchar *ref = json_node_get_string(child);
+
+				if (resolve_pointer(root, ref) == NULL)
+					g_error("$ref %s does not resolve inside the document",
+						ref);
+				(*n_refs)++;
+			} else {
+				check_refs(root, child, n_refs);
+			}
+		}
+	} else if (JSON_NODE_HOLDS_ARRAY(node)) {
+		JsonArray *array = json_node_get_array(node);
+
+		for (guint i = 0; i < json_array_get_length(array); i++)
+			check_refs(root, json_array_get_element(array, i), n_refs);
+	}
+}
+
+static void
+test_refs(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	guint n_refs = 0;
+
+	/* the resolver itself */
+	g_assert_nonnull(resolve_pointer(root, "#/paths/~1configs~1{key}"));
+	g_assert_null(resolve_pointer(root, "#/components/schemas/NoSuchSchema"));
+	g_assert_null(resolve_pointer(root, "other.json#/a"));
+
+	check_refs(root, root, &n_refs);
+	g_assert_cmpuint(n_refs, >, 0);
+}
+
+static void
+test_schemas(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *schemas =
+		object_member(object_member(json_node_get_object(root), "components"), "schemas");
+	static const gchar *const names[] = {
+		"ConfigEntryShort", "ConfigEntryFull",	   "ConfigCreate",
+		"ConfigUpdate",	    "ConfigValue",	   "ErrorDetail",
+		"ValidationError",  "ValidationItem",	   "Stats",
+		"OperationStats",   "ServiceInfo",	   "ClusterStatus",
+		"ClusterHealth",    "ClusterDistribution", "ClusterConfigItem",
+	};
+	JsonArray *one_of;
+	g_autoptr(GPtrArray) types = g_ptr_array_new();
+	static const gchar *const value_types[] = {"object",  "string", "integer",
+						   "boolean", "array",	NULL};
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (!json_object_has_member(schemas, names[i]))
+			g_error("schema %s is missing", names[i]);
+	}
+
+	/* value: object | string | integer | boolean | array, nothing else */
+	one_of = json_object_get_array_member(object_member(schemas, "ConfigValue"), "oneOf");
+	g_assert_nonnull(one_of);
+	for (guint i = 0; i < json_array_get_length(one_of); i++) {
+		JsonObject *member = json_array_get_object_element(one_of, i);
+		const gchar *type = string_member(member, "type");
+
+		g_assert_nonnull(type);
+		g_ptr_array_add(types, (gpointer)type);
+	}
+	g_assert_cmpuint(types->len, ==, G_N_ELEMENTS(value_types) - 1);
+	for (guint i = 0; value_types[i] != NULL; i++)
+		g_assert_true(
+			g_ptr_array_find_with_equal_func(types, value_types[i], g_str_equal, NULL));
+}
+
+/* docs.html: self-contained, and its route table names every documented path */
+static void
+test_docs_html(void)
+{
+	g_autofree gchar *path = source_file("docs.html");
+	g_autofree gchar *html = NULL;
+	g_autofree gchar *lower = NULL;
+	g_autoptr(GError) error = NULL;
+	static const gchar *const forbidden[] = {"<script",    "<link", "<iframe", "<img",
+						 "@import",    "src=",	"url(",	   "href=\"http",
+						 "href='http", NULL};
+
+	g_file_get_contents(path, &html, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_utf8_validate(html, -1, NULL));
+	lower = g_ascii_strdown(html, -1);
+
+	g_assert_nonnull(strstr(lower, "<!doctype html>"));
+	g_assert_nonnull(strstr(lower, "<title>"));
+	g_assert_nonnull(strstr(lower, "prefers-color-scheme"));
+	g_assert_nonnull(strstr(html, "href=\"/openapi.json\""));
+	for (guint i = 0; forbidden[i] != NULL; i++) {
+		if (strstr(lower, forbidden[i]) != NULL)
+			g_error("docs.html contains %s: it must stay self-contained", forbidden[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(expected_paths); i++) {
+		g_autofree gchar *cell = g_strdup_printf("<code>%s</code>", expected_paths[i].path);
+
+		if (strstr(html, cell) == NULL)
+			g_error("docs.html does not list %s", expected_paths[i].path);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+	g_test_add_func("/osc/openapi/version", test_version);
+	g_test_add_func("/osc/openapi/paths", test_paths);
+	g_test_add_func("/osc/openapi/operations", test_operations);
+	g_test_add_func("/osc/openapi/security-schemes", test_security_schemes);
+	g_test_add_func("/osc/openapi/refs", test_refs);
+	g_test_add_func("/osc/openapi/schemas", test_schemas);
+	g_test_add_func("/osc/openapi/docs-html", test_docs_html);
+
+	return g_test_run();
+}
