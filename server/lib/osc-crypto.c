@@ -63,7 +63,8 @@ crypto_algs_get(void)
 			algs.hmac_sha256 = EVP_MAC_CTX_new(mac);
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256_name, 0);
 		params[1] = OSSL_PARAM_construct_end();
-		if (algs.hmac_sha256 != NULL && EVP_MAC_CTX_set_params(algs.hmac_sha256, params) != 1)
+		if (algs.hmac_sha256 != NULL &&
+		    EVP_MAC_CTX_set_params(algs.hmac_sha256, params) != 1)
 			g_clear_pointer(&algs.hmac_sha256, EVP_MAC_CTX_free);
 		/* Without these nothing can be encrypted or verified at all: a broken OpenSSL
 		 * installation (no default provider), not a condition a request can cause. */
@@ -747,7 +748,8 @@ osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 	}
 
 	ct_len = raw_len - FERNET_OVERHEAD;
-	if (!crypto_hmac_sha256(key, FERNET_KEY_HALF, raw, raw_len - FERNET_MAC_LEN, NULL, 0, mac)) {
+	if (!crypto_hmac_sha256(key, FERNET_KEY_HALF, raw, raw_len - FERNET_MAC_LEN, NULL, 0,
+				mac)) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
 		return NULL;
 	}

@@ -203,7 +203,8 @@ salt_create_exclusive(const gchar *path, const guint8 *data, gsize len, GError *
 		linked = TRUE;
 	} else if (errno == EEXIST) {
 		g_unlink(tmp);
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "salt file %s already exists", path);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "salt file %s already exists",
+			    path);
 		return FALSE;
 	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV || errno == EMLINK) {
 		/* no hard links here (e.g. some FUSE or network file systems) */
