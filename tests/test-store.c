@@ -21,40 +21,41 @@
 
 /* API.md §8.1, verbatim: what the original's ORM creates */
 static const gchar *original_table_ddl =
-    "CREATE TABLE configurations (\n"
-    "    id INTEGER NOT NULL,\n"
-    "    \"key\" VARCHAR(255) NOT NULL,\n"
-    "    encrypted_value TEXT NOT NULL,\n"
-    "    category VARCHAR(100),\n"
-    "    environment VARCHAR(100) NOT NULL,\n"
-    "    created_at DATETIME NOT NULL,\n"
-    "    updated_at DATETIME NOT NULL,\n"
-    "    PRIMARY KEY (id),\n"
-    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
-    ")";
+	"CREATE TABLE configurations (\n"
+	"    id INTEGER NOT NULL,\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    encrypted_value TEXT NOT NULL,\n"
+	"    category VARCHAR(100),\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    created_at DATETIME NOT NULL,\n"
+	"    updated_at DATETIME NOT NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+	")";
 static const gchar *original_index_ddl[][2] = {
-    {"ix_configurations_category",
-     "CREATE INDEX ix_configurations_category ON configurations (category)"},
-    {"ix_configurations_key", "CREATE INDEX ix_configurations_key ON configurations (\"key\")"},
-    {"ix_configurations_environment",
-     "CREATE INDEX ix_configurations_environment ON configurations (environment)"},
+	{"ix_configurations_category",
+	 "CREATE INDEX ix_configurations_category ON configurations (category)"},
+	{"ix_configurations_key", "CREATE INDEX ix_configurations_key ON configurations (\"key\")"},
+	{"ix_configurations_environment",
+	 "CREATE INDEX ix_configurations_environment ON configurations (environment)"},
 };
 
 /* the same after migration 1: SQLite splices ADD COLUMN definitions in after the last column
  * definition of the stored CREATE TABLE text and leaves the rest as it was */
 static const gchar *migrated_table_ddl =
-    "CREATE TABLE configurations (\n"
-    "    id INTEGER NOT NULL,\n"
-    "    \"key\" VARCHAR(255) NOT NULL,\n"
-    "    encrypted_value TEXT NOT NULL,\n"
-    "    category VARCHAR(100),\n"
-    "    environment VARCHAR(100) NOT NULL,\n"
-    "    created_at DATETIME NOT NULL,\n"
-    "    updated_at DATETIME NOT NULL, key_fingerprint TEXT, version INTEGER NOT NULL DEFAULT 1, "
-    "revision INTEGER NOT NULL DEFAULT 0,\n"
-    "    PRIMARY KEY (id),\n"
-    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
-    ")";
+	"CREATE TABLE configurations (\n"
+	"    id INTEGER NOT NULL,\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    encrypted_value TEXT NOT NULL,\n"
+	"    category VARCHAR(100),\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    created_at DATETIME NOT NULL,\n"
+	"    updated_at DATETIME NOT NULL, key_fingerprint TEXT, version INTEGER NOT NULL DEFAULT "
+	"1, "
+	"revision INTEGER NOT NULL DEFAULT 0,\n"
+	"    PRIMARY KEY (id),\n"
+	"    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+	")";
 
 #define ORIGINAL_COLUMNS                                                                           \
 	"id, \"key\", encrypted_value, category, environment, created_at, updated_at"
@@ -62,7 +63,8 @@ static const gchar *migrated_table_ddl =
 #define TS_DB_REGEX "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{6}$"
 
 #define ROW1_TOKEN                                                                                 \
-	"gAAAAABlU_EAAAECAwQFBgcICQoLDA0OD-LKzUUXMcM7ZLrQybyHGsJFdetukhbu3s6n23fTU4rjBBgrQ5o3rXcJlm5" \
+	"gAAAAABlU_EAAAECAwQFBgcICQoLDA0OD-"                                                       \
+	"LKzUUXMcM7ZLrQybyHGsJFdetukhbu3s6n23fTU4rjBBgrQ5o3rXcJlm5"                                \
 	"PDaodBbDYAQ4eYfpJ1fe7u79vyxjE4HdyJKv7HLwSAiXPBdmW"
 
 typedef struct {
@@ -149,7 +151,7 @@ raw_dump(sqlite3 *db, const gchar *columns)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	g_autofree gchar *sql =
-	    g_strdup_printf("SELECT %s FROM configurations ORDER BY id", columns);
+		g_strdup_printf("SELECT %s FROM configurations ORDER BY id", columns);
 	GString *out = g_string_new(NULL);
 
 	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
@@ -157,7 +159,8 @@ raw_dump(sqlite3 *db, const gchar *columns)
 		for (gint i = 0; i < sqlite3_column_count(stmt); i++) {
 			const gchar *v = (const gchar *)sqlite3_column_text(stmt, i);
 			g_string_append_printf(out, "%s%s|", v != NULL ? v : "<NULL>",
-					       sqlite3_column_type(stmt, i) == SQLITE_TEXT ? "" : "#");
+					       sqlite3_column_type(stmt, i) == SQLITE_TEXT ? ""
+											   : "#");
 		}
 		g_string_append_c(out, '\n');
 	}
@@ -209,23 +212,26 @@ assert_schema_v1(const gchar *path)
 {
 	sqlite3 *db = raw_open(path);
 	g_autofree gchar *table_sql = raw_query_text(
-	    db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'configurations'");
+		db,
+		"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'configurations'");
 	g_autofree gchar *meta_sql = raw_query_text(
-	    db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'osc_meta'");
+		db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'osc_meta'");
 
 	/* the original columns, constraint and indexes exactly as the original creates them */
 	g_assert_cmpstr(table_sql, ==, migrated_table_ddl);
 	for (guint i = 0; i < G_N_ELEMENTS(original_index_ddl); i++) {
 		g_autofree gchar *q = g_strdup_printf(
-		    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '%s'",
-		    original_index_ddl[i][0]);
+			"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '%s'",
+			original_index_ddl[i][0]);
 		g_autofree gchar *sql = raw_query_text(db, q);
 		g_assert_cmpstr(sql, ==, original_index_ddl[i][1]);
 	}
-	g_assert_cmpstr(meta_sql, ==,
-			"CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)");
+	g_assert_cmpstr(
+		meta_sql, ==,
+		"CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)");
 	g_assert_cmpint(raw_query_int(db, "SELECT COUNT(*) FROM osc_schema_version"), ==, 1);
-	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==, 1);
+	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_cmpint(raw_query_int(db, "SELECT COUNT(*) FROM osc_meta WHERE name IN "
 					  "('revision', 'last_id', 'pbkdf2_iterations')"),
 			==, 3);
@@ -242,9 +248,10 @@ test_store_schema_fresh(StoreFixture *fx, gconstpointer data)
 	sqlite3 *db;
 
 	assert_schema_v1(fx->path);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
-	g_assert_cmpint(OSC_STORE_SCHEMA_VERSION, ==, 1);
+	g_assert_cmpint(OSC_STORE_SCHEMA_VERSION, >=, 1);
 	g_assert_cmpstr(osc_store_get_path(fx->store), ==, fx->path);
 
 	iterations = osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
@@ -343,8 +350,8 @@ test_store_crud(StoreFixture *fx, gconstpointer data)
 	g_assert_null(updated2->category);
 	g_assert_null(updated2->fingerprint);
 	g_assert_cmpint(updated2->version, ==, 3);
-	updated3 = osc_store_update(fx->store, "database", "production", TRUE, "", "tok4", "fp",
-				    -1, &error);
+	updated3 = osc_store_update(fx->store, "database", "production", TRUE, "", "tok4", "fp", -1,
+				    &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(updated3->category, ==, "");
 	g_clear_pointer(&got, osc_entry_row_free);
@@ -442,7 +449,7 @@ race_distinct_cb(gpointer user_data)
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *key = g_strdup_printf("key-%d-%u", thread, i);
 		g_autoptr(OscEntryRow) row =
-		    osc_store_insert(race->store, key, "prod", NULL, "t", NULL, &error);
+			osc_store_insert(race->store, key, "prod", NULL, "t", NULL, &error);
 		g_autoptr(OscEntryRow) got = NULL;
 
 		if (row == NULL) {
@@ -519,8 +526,8 @@ test_store_not_found(StoreFixture *fx, gconstpointer data)
 	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "here", "prod", NULL);
 	g_autoptr(OscEntryRow) updated = NULL;
 
-	updated = osc_store_update(fx->store, "missing", "prod", FALSE, NULL, "t", NULL, -1,
-				   &error);
+	updated =
+		osc_store_update(fx->store, "missing", "prod", FALSE, NULL, "t", NULL, -1, &error);
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
 	g_assert_cmpstr(error->message, ==,
 			"Configuration with key 'missing' not found in environment 'prod'");
@@ -588,6 +595,7 @@ test_store_revisions(StoreFixture *fx, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 last = 0;
+	gint64 versions[4] = {0}; /* the newest version of each key, deleted or not */
 
 	for (guint i = 0; i < 20; i++) {
 		g_autofree gchar *key = g_strdup_printf("k%u", i % 4);
@@ -597,7 +605,8 @@ test_store_revisions(StoreFixture *fx, gconstpointer data)
 
 		if (before == NULL) {
 			row = insert_ok(fx->store, key, "e", NULL);
-			g_assert_cmpint(row->version, ==, 1);
+			/* 1, or after a delete one above the kept history */
+			g_assert_cmpint(row->version, ==, versions[i % 4] + 1);
 		} else if (i % 7 == 6) {
 			g_assert_true(osc_store_delete(fx->store, key, "e", -1, &error));
 			g_assert_no_error(error);
@@ -615,6 +624,7 @@ test_store_revisions(StoreFixture *fx, gconstpointer data)
 			g_assert_cmpstr(row->created_at, ==, before->created_at);
 			g_assert_cmpstr(row->updated_at, >=, before->updated_at);
 		}
+		versions[i % 4] = row->version;
 		/* strictly increasing, store-wide */
 		g_assert_cmpint(row->revision, >, last);
 		last = row->revision;
@@ -662,9 +672,9 @@ test_store_list(StoreFixture *fx, gconstpointer data)
 		const gchar *env;
 		const gchar *category;
 	} rows[] = {
-	    {"z", "prod", "db"},     {"a", "prod", NULL},     {"m", "dev", "db"},
-	    {"b", "prod", "cache"},  {"y", "Prod", "db"},     {"c", "dev", ""},
-	    {"d", "prod", "DB"},
+		{"z", "prod", "db"},	{"a", "prod", NULL}, {"m", "dev", "db"},
+		{"b", "prod", "cache"}, {"y", "Prod", "db"}, {"c", "dev", ""},
+		{"d", "prod", "DB"},
 	};
 	g_autoptr(GError) error = NULL;
 	const struct {
@@ -672,18 +682,18 @@ test_store_list(StoreFixture *fx, gconstpointer data)
 		const gchar *env;
 		const gchar *expected;
 	} filters[] = {
-	    {NULL, NULL, "z a m b y c d"}, {"", "", "z a m b y c d"}, {"db", NULL, "z m y"},
-	    {NULL, "prod", "z a b d"},	   {"db", "prod", "z"},	       {"DB", "", "d"},
-	    {NULL, "Prod", "y"},	   {"nope", NULL, ""},	       {"db", "staging", ""},
+		{NULL, NULL, "z a m b y c d"}, {"", "", "z a m b y c d"}, {"db", NULL, "z m y"},
+		{NULL, "prod", "z a b d"},     {"db", "prod", "z"},	  {"DB", "", "d"},
+		{NULL, "Prod", "y"},	       {"nope", NULL, ""},	  {"db", "staging", ""},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
 		g_autoptr(OscEntryRow) row =
-		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+			insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(filters); i++) {
 		g_autoptr(GPtrArray) list =
-		    osc_store_list(fx->store, filters[i].category, filters[i].env, &error);
+			osc_store_list(fx->store, filters[i].category, filters[i].env, &error);
 		g_autoptr(GString) keys = g_string_new(NULL);
 		gint64 last_id = 0;
 
@@ -697,9 +707,9 @@ test_store_list(StoreFixture *fx, gconstpointer data)
 			g_string_append(keys, row->key);
 		}
 		g_assert_cmpstr(keys->str, ==, filters[i].expected);
-		g_assert_cmpint(osc_store_count(fx->store, filters[i].category, filters[i].env,
-						&error),
-				==, list->len);
+		g_assert_cmpint(
+			osc_store_count(fx->store, filters[i].category, filters[i].env, &error), ==,
+			list->len);
 		g_assert_no_error(error);
 	}
 }
@@ -712,8 +722,8 @@ test_store_count_by(StoreFixture *fx, gconstpointer data)
 		const gchar *env;
 		const gchar *category;
 	} rows[] = {
-	    {"k1", "prod", "web"}, {"k2", "dev", NULL},	  {"k3", "prod", "db"},
-	    {"k4", "test", "web"}, {"k5", "dev", NULL},	  {"k6", "prod", ""},
+		{"k1", "prod", "web"}, {"k2", "dev", NULL}, {"k3", "prod", "db"},
+		{"k4", "test", "web"}, {"k5", "dev", NULL}, {"k6", "prod", ""},
 	};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) by_cat = NULL;
@@ -723,7 +733,7 @@ test_store_count_by(StoreFixture *fx, gconstpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
 		g_autoptr(OscEntryRow) row =
-		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+			insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
 	}
 	/* first appearance decides the order, not the name; the delete moves "dev" back */
 	g_assert_true(osc_store_delete(fx->store, "k2", "dev", -1, &error));
@@ -772,9 +782,13 @@ test_store_distinct(StoreFixture *fx, gconstpointer data)
 		const gchar *env;
 		const gchar *category;
 	} rows[] = {
-	    {"k1", "prod", "web"},	  {"k2", "dev", NULL},	 {"k3", "prod", "db"},
-	    {"k4", "Test", "web"},	  {"k5", "\xc3\xa9t\xc3\xa9", "Zeta"},
-	    {"k6", "dev", ""},		  {"k7", "alpha", "\xc3\xa9"},
+		{"k1", "prod", "web"},
+		{"k2", "dev", NULL},
+		{"k3", "prod", "db"},
+		{"k4", "Test", "web"},
+		{"k5", "\xc3\xa9t\xc3\xa9", "Zeta"},
+		{"k6", "dev", ""},
+		{"k7", "alpha", "\xc3\xa9"},
 	};
 	const gchar *envs[] = {"Test", "alpha", "dev", "prod", "\xc3\xa9t\xc3\xa9"};
 	const gchar *cats[] = {"Zeta", "db", "web", "\xc3\xa9"};
@@ -784,7 +798,7 @@ test_store_distinct(StoreFixture *fx, gconstpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
 		g_autoptr(OscEntryRow) row =
-		    insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
+			insert_ok(fx->store, rows[i].key, rows[i].env, rows[i].category);
 	}
 	env_list = osc_store_list_environments(fx->store, &error);
 	g_assert_no_error(error);
@@ -901,18 +915,18 @@ test_store_timestamps(StoreFixture *fx, gconstpointer data)
 
 	g_assert_true(g_regex_match_simple(TS_DB_REGEX, row->created_at, 0, 0));
 	g_assert_true(g_regex_match_simple(TS_DB_REGEX, row->updated_at, 0, 0));
-	g_assert_true(g_regex_match_simple(
-	    "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z$", api, 0, 0));
+	g_assert_true(g_regex_match_simple("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z$",
+					   api, 0, 0));
 	/* UTC (this may straddle midnight only in theory) */
-	g_assert_true(g_str_has_prefix(row->created_at, today) ||
-		      g_date_time_get_hour(now) == 0);
+	g_assert_true(g_str_has_prefix(row->created_at, today) || g_date_time_get_hour(now) == 0);
 
 	/* stored as TEXT, exactly as returned */
 	db = raw_open(fx->path);
 	{
 		g_autofree gchar *type =
-		    raw_query_text(db, "SELECT typeof(created_at) FROM configurations");
-		g_autofree gchar *text = raw_query_text(db, "SELECT created_at FROM configurations");
+			raw_query_text(db, "SELECT typeof(created_at) FROM configurations");
+		g_autofree gchar *text =
+			raw_query_text(db, "SELECT created_at FROM configurations");
 		g_assert_cmpstr(type, ==, "text");
 		g_assert_cmpstr(text, ==, row->created_at);
 	}
@@ -949,14 +963,15 @@ test_store_migrate_v1(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpuint(strlen(before), >, 0);
 	{
 		g_autofree gchar *table_sql = raw_query_text(
-		    db, "SELECT sql FROM sqlite_master WHERE name = 'configurations'");
+			db, "SELECT sql FROM sqlite_master WHERE name = 'configurations'");
 		g_assert_cmpstr(table_sql, ==, original_table_ddl);
 	}
 	sqlite3_close(db);
 
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
 	assert_schema_v1(fx->path);
 
@@ -1001,7 +1016,7 @@ test_store_migrate_v1(StoreFixture *fx, gconstpointer data)
 	{
 		g_autofree gchar *last_id = osc_store_get_meta(fx->store, "last_id", &error);
 		g_autofree gchar *iterations =
-		    osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
+			osc_store_get_meta(fx->store, "pbkdf2_iterations", &error);
 		g_assert_no_error(error);
 		g_assert_cmpstr(last_id, ==, "5");
 		g_assert_cmpstr(iterations, ==, "480000");
@@ -1011,7 +1026,8 @@ test_store_migrate_v1(StoreFixture *fx, gconstpointer data)
 	g_clear_object(&fx->store);
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 1);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	assert_schema_v1(fx->path);
 	{
 		g_autofree gchar *again = NULL;
@@ -1089,8 +1105,8 @@ test_store_schema_too_new(StoreFixture *fx, gconstpointer data)
 
 	store2 = osc_store_new(fx->path, &error);
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
-	g_assert_nonnull(
-	    strstr(error->message, "database schema version 99 is newer than this server supports"));
+	g_assert_nonnull(strstr(error->message,
+				"database schema version 99 is newer than this server supports"));
 	g_assert_null(store2);
 }
 
@@ -1263,12 +1279,929 @@ test_store_readers_and_writers(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpint(mixed.n_reads, >, 0);
 }
 
+typedef struct {
+	OscStore *store;
+	guint n_calls;
+	gboolean allow;
+	gint reentry_code;
+} ImportCheck;
+
+static gboolean
+import_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	ImportCheck *check = user_data;
+	g_autoptr(GError) error = NULL;
+
+	check->n_calls++;
+	/* the service records a fingerprint from here; that must fail, not deadlock */
+	if (osc_store_set_fingerprint(check->store, existing->id, "fp-cb", &error) ||
+	    osc_store_set_meta(check->store, "x", "y", NULL) ||
+	    osc_store_checkpoint(check->store, NULL))
+		check->reentry_code = -1;
+	else
+		check->reentry_code = error->code;
+	if (!check->allow) {
+		*reason = g_strdup_printf("not yours: %s", existing->key);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+test_store_import(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) a = insert_ok(fx->store, "a", "e", "cat");
+	g_autoptr(OscEntryRow) b = insert_ok(fx->store, "b", "e", NULL);
+	g_autoptr(OscEntryRow) got = NULL;
+	ImportCheck check = {.store = fx->store, .allow = TRUE};
+	OscStoreImportOp ops[4] = {
+		{.key = "a",
+		 .environment = "e",
+		 .category = NULL,
+		 .token = "ta",
+		 .fingerprint = "f"},
+		{.key = "new",
+		 .environment = "e",
+		 .category = "c",
+		 .token = "tn",
+		 .fingerprint = "f"},
+		{.key = "new",
+		 .environment = "e",
+		 .category = NULL,
+		 .token = "tn2",
+		 .fingerprint = "f"},
+		{.key = "b",
+		 .environment = "e",
+		 .category = "c",
+		 .token = "tb",
+		 .fingerprint = "f"},
+	};
+
+	/* overwrite allowed */
+	g_assert_true(osc_store_import(fx->store, ops, G_N_ELEMENTS(ops), import_may_overwrite_cb,
+				       &check, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(check.n_calls, ==, 3);
+	g_assert_cmpint(check.reentry_code, ==, OSC_ERROR_CONFLICT);
+	g_assert_cmpint(ops[0].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpstr(ops[0].row->category, ==, "cat"); /* NULL keeps it */
+	g_assert_cmpint(ops[0].row->version, ==, 2);
+	g_assert_cmpint(ops[1].result, ==, OSC_STORE_IMPORT_CREATED);
+	g_assert_cmpint(ops[1].row->id, ==, 3);
+	/* the repeated pair meets the row created just before */
+	g_assert_cmpint(ops[2].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpint(ops[2].row->id, ==, 3);
+	g_assert_cmpint(ops[3].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpint(ops[3].row->revision, ==, 6);
+	got = osc_store_get(fx->store, "new", "e", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, ops[2].row);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_clear_pointer(&ops[i].row, osc_entry_row_free);
+		g_clear_pointer(&ops[i].error, g_free);
+	}
+
+	/* refused, then skipped */
+	check.allow = FALSE;
+	g_assert_true(osc_store_import(fx->store, ops, 1, import_may_overwrite_cb, &check, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(ops[0].result, ==, OSC_STORE_IMPORT_FAILED);
+	g_assert_cmpstr(ops[0].error, ==, "not yours: a");
+	g_clear_pointer(&ops[0].error, g_free);
+	g_assert_true(osc_store_import(fx->store, ops, 1, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(ops[0].result, ==, OSC_STORE_IMPORT_SKIPPED);
+	g_assert_null(ops[0].row);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 3);
+}
+
+/* what migration 2 creates */
+static const gchar *versions_table_ddl =
+	"CREATE TABLE osc_versions (\n"
+	"    entry_id INTEGER NOT NULL,\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    version INTEGER NOT NULL,\n"
+	"    encrypted_value TEXT NOT NULL,\n"
+	"    key_fingerprint TEXT,\n"
+	"    category VARCHAR(100),\n"
+	"    created_at DATETIME NOT NULL, /* when this version was written */\n"
+	"    superseded_at DATETIME NOT NULL,\n"
+	"    node_id TEXT,\n"
+	"    deleted INTEGER NOT NULL DEFAULT 0, "
+	"/* 1: the entry was deleted after this version */\n"
+	"    PRIMARY KEY (\"key\", environment, version)\n"
+	")";
+
+static void
+assert_schema_versions(const gchar *path)
+{
+	sqlite3 *db = raw_open(path);
+	g_autofree gchar *table_sql = raw_query_text(
+		db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'osc_versions'");
+	g_autofree gchar *index_sql =
+		raw_query_text(db, "SELECT sql FROM sqlite_master WHERE type = 'index' AND "
+				   "name = 'ix_osc_versions_entry_id'");
+
+	g_assert_cmpstr(table_sql, ==, versions_table_ddl);
+	g_assert_cmpstr(index_sql, ==,
+			"CREATE INDEX ix_osc_versions_entry_id ON osc_versions (entry_id)");
+	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==, 2);
+	sqlite3_close(db);
+}
+
+static gint64
+versions_count(const gchar *path)
+{
+	sqlite3 *db = raw_open(path);
+	gint64 n = raw_query_int(db, "SELECT COUNT(*) FROM osc_versions");
+
+	sqlite3_close(db);
+	return n;
+}
+
+static GPtrArray *
+list_versions_ok(OscStore *store, const gchar *key, const gchar *env)
+{
+	g_autoptr(GError) error = NULL;
+	GPtrArray *versions = osc_store_list_versions(store, key, env, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(versions);
+	return versions;
+}
+
+static OscEntryRow *
+update_ok(OscStore *store, const gchar *key, const gchar *env, gboolean set_category,
+	  const gchar *category, const gchar *token, const gchar *fingerprint)
+{
+	g_autoptr(GError) error = NULL;
+	OscEntryRow *row = osc_store_update(store, key, env, set_category, category, token,
+					    fingerprint, -1, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(row);
+	return row;
+}
+
+/* the versions of @versions, newest first, as "3* 2 1d" (* current, d deleted) */
+static gchar *
+versions_summary(GPtrArray *versions)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < versions->len; i++) {
+		OscEntryVersion *v = g_ptr_array_index(versions, i);
+		if (i > 0)
+			g_string_append_c(out, ' ');
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "%s%s", v->version,
+				       v->current ? "*" : "", v->deleted ? "d" : "");
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+assert_version_is_row(const OscEntryVersion *v, const OscEntryRow *row)
+{
+	g_assert_true(v->current);
+	g_assert_false(v->deleted);
+	g_assert_cmpstr(v->key, ==, row->key);
+	g_assert_cmpstr(v->environment, ==, row->environment);
+	g_assert_cmpint(v->version, ==, row->version);
+	g_assert_cmpstr(v->token, ==, row->token);
+	g_assert_cmpstr(v->fingerprint, ==, row->fingerprint);
+	g_assert_cmpstr(v->category, ==, row->category);
+	g_assert_cmpstr(v->created_at, ==, row->updated_at);
+	g_assert_null(v->superseded_at);
+	g_assert_null(v->node_id);
+}
+
+static void
+test_store_versions_update(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r1 = NULL;
+	g_autoptr(OscEntryRow) r2 = NULL;
+	g_autoptr(OscEntryRow) r3 = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autoptr(GPtrArray) other = NULL;
+	g_autoptr(OscEntryRow) other_row = NULL;
+	g_autofree gchar *summary = NULL;
+	OscEntryVersion *v;
+
+	g_assert_cmpuint(osc_store_get_versions_kept(fx->store), ==,
+			 OSC_STORE_VERSIONS_KEPT_DEFAULT);
+	assert_schema_versions(fx->path);
+
+	r1 = osc_store_insert(fx->store, "k", "e", "c1", "t1", "fp1", &error);
+	g_assert_no_error(error);
+	versions = list_versions_ok(fx->store, "k", "e");
+	g_assert_cmpuint(versions->len, ==, 1);
+	assert_version_is_row(g_ptr_array_index(versions, 0), r1);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+
+	r2 = update_ok(fx->store, "k", "e", TRUE, "c2", "t2", "fp2");
+	osc_store_set_node_id(fx->store, "node-a");
+	r3 = update_ok(fx->store, "k", "e", FALSE, NULL, "t3", "fp3");
+	g_assert_cmpint(r3->version, ==, 3);
+
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "3* 2 1");
+	assert_version_is_row(g_ptr_array_index(versions, 0), r3);
+
+	/* version 2 as it was, replaced by r3's write on node-a */
+	v = g_ptr_array_index(versions, 1);
+	g_assert_false(v->current);
+	g_assert_false(v->deleted);
+	g_assert_cmpstr(v->key, ==, "k");
+	g_assert_cmpstr(v->environment, ==, "e");
+	g_assert_cmpstr(v->token, ==, "t2");
+	g_assert_cmpstr(v->fingerprint, ==, "fp2");
+	g_assert_cmpstr(v->category, ==, "c2");
+	g_assert_cmpstr(v->created_at, ==, r2->updated_at);
+	g_assert_cmpstr(v->superseded_at, ==, r3->updated_at);
+	g_assert_cmpstr(v->node_id, ==, "node-a");
+
+	/* version 1, replaced before there was a node id */
+	v = g_ptr_array_index(versions, 2);
+	g_assert_cmpstr(v->token, ==, "t1");
+	g_assert_cmpstr(v->fingerprint, ==, "fp1");
+	g_assert_cmpstr(v->category, ==, "c1");
+	g_assert_cmpstr(v->created_at, ==, r1->created_at);
+	g_assert_cmpstr(v->superseded_at, ==, r2->updated_at);
+	g_assert_null(v->node_id);
+	{
+		g_autoptr(OscEntryVersion) copy = osc_entry_version_copy(v);
+		g_assert_cmpint(copy->version, ==, 1);
+		g_assert_cmpstr(copy->created_at, ==, v->created_at);
+		g_assert_false(copy->current);
+	}
+
+	/* stored with the row's id, and only for this pair */
+	{
+		sqlite3 *db = raw_open(fx->path);
+		g_autofree gchar *sql = g_strdup_printf(
+			"SELECT COUNT(*) FROM osc_versions WHERE entry_id = %" G_GINT64_FORMAT,
+			r1->id);
+		g_assert_cmpint(raw_query_int(db, sql), ==, 2);
+		sqlite3_close(db);
+	}
+	g_clear_object(&fx->store);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	other_row = insert_ok(fx->store, "k", "other", NULL);
+	other = list_versions_ok(fx->store, "k", "other");
+	g_assert_cmpuint(other->len, ==, 1);
+
+	/* neither a row nor history */
+	g_assert_null(osc_store_list_versions(fx->store, "nope", "e", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Configuration with key 'nope' not found in environment 'e'");
+}
+
+static void
+test_store_versions_delete(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r1 = insert_ok(fx->store, "k", "e", "c1");
+	g_autoptr(OscEntryRow) r2 = update_ok(fx->store, "k", "e", FALSE, NULL, "t2", "fp2");
+	g_autoptr(OscEntryRow) r3 = NULL;
+	g_autoptr(OscEntryRow) r4 = NULL;
+	g_autoptr(OscEntryRow) gone = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	OscEntryVersion *v;
+
+	osc_store_set_node_id(fx->store, "node-b");
+	g_assert_true(osc_store_delete(fx->store, "k", "e", r2->revision, &error));
+	g_assert_no_error(error);
+	gone = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* the history survives the delete; the last state says what happened next */
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "2d 1");
+	v = g_ptr_array_index(versions, 0);
+	g_assert_false(v->current);
+	g_assert_cmpstr(v->token, ==, "t2");
+	g_assert_cmpstr(v->category, ==, "c1");
+	g_assert_cmpstr(v->created_at, ==, r2->updated_at);
+	g_assert_nonnull(v->superseded_at);
+	g_assert_cmpstr(v->superseded_at, >=, r2->updated_at);
+	g_assert_cmpstr(v->node_id, ==, "node-b");
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+
+	/* a failed delete records nothing */
+	g_assert_false(osc_store_delete(fx->store, "k", "e", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_cmpint(versions_count(fx->path), ==, 2);
+
+	/* re-created: a new id, numbered after the history */
+	r3 = insert_ok(fx->store, "k", "e", "c3");
+	g_assert_cmpint(r3->version, ==, 3);
+	g_assert_cmpint(r3->id, >, r1->id);
+	r4 = update_ok(fx->store, "k", "e", FALSE, NULL, "t4", NULL);
+	g_assert_cmpint(r4->version, ==, 4);
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "4* 3 2d 1");
+	v = g_ptr_array_index(versions, 1);
+	g_assert_cmpstr(v->category, ==, "c3");
+	{
+		sqlite3 *db = raw_open(fx->path);
+		g_assert_cmpint(
+			raw_query_int(db, "SELECT entry_id FROM osc_versions WHERE version = 3"),
+			==, r3->id);
+		sqlite3_close(db);
+	}
+}
+
+static gboolean
+versions_overwrite_all_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	return TRUE;
+}
+
+static void
+test_store_versions_import(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) a = insert_ok(fx->store, "a", "e", "ca");
+	g_autoptr(OscEntryRow) d = insert_ok(fx->store, "d", "e", "cd");
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	OscStoreImportOp ops[] = {
+		{.key = "a", .environment = "e", .token = "ta2", .fingerprint = "f2"},
+		{.key = "a", .environment = "e", .category = "cb", .token = "ta3"},
+		{.key = "d", .environment = "e", .category = "cd2", .token = "td2"},
+		{.key = "n", .environment = "e", .token = "tn"},
+	};
+	OscEntryVersion *v;
+
+	g_assert_true(osc_store_delete(fx->store, "d", "e", -1, &error));
+	g_assert_no_error(error);
+	g_assert_true(osc_store_import(fx->store, ops, G_N_ELEMENTS(ops), NULL, NULL, &error));
+	g_assert_no_error(error);
+	/* no overwrite callback: existing rows are skipped and keep their history as is */
+	g_assert_cmpint(ops[0].result, ==, OSC_STORE_IMPORT_SKIPPED);
+	g_assert_cmpint(ops[2].result, ==, OSC_STORE_IMPORT_CREATED);
+	g_assert_cmpint(ops[2].row->version, ==, 2);
+	g_assert_cmpint(ops[3].result, ==, OSC_STORE_IMPORT_CREATED);
+	g_assert_cmpint(ops[3].row->version, ==, 1);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_clear_pointer(&ops[i].row, osc_entry_row_free);
+		g_clear_pointer(&ops[i].error, g_free);
+	}
+	versions = list_versions_ok(fx->store, "a", "e");
+	g_assert_cmpuint(versions->len, ==, 1);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+
+	/* overwrites record the state they replace, also twice in one import */
+	ops[2].key = "n";
+	ops[3].key = "zzz";
+	g_assert_true(osc_store_import(fx->store, ops, G_N_ELEMENTS(ops), versions_overwrite_all_cb,
+				       NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(ops[0].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpint(ops[0].row->version, ==, 2);
+	g_assert_cmpint(ops[1].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpint(ops[1].row->version, ==, 3);
+	g_assert_cmpint(ops[2].result, ==, OSC_STORE_IMPORT_OVERWRITTEN);
+	g_assert_cmpint(ops[2].row->version, ==, 2);
+	versions = list_versions_ok(fx->store, "a", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "3* 2 1");
+	v = g_ptr_array_index(versions, 0);
+	g_assert_cmpstr(v->token, ==, "ta3");
+	g_assert_cmpstr(v->category, ==, "cb");
+	v = g_ptr_array_index(versions, 1);
+	g_assert_cmpstr(v->token, ==, "ta2");
+	g_assert_cmpstr(v->fingerprint, ==, "f2");
+	/* no category in the op: kept */
+	g_assert_cmpstr(v->category, ==, "ca");
+	/* written and replaced by this one import */
+	g_assert_cmpstr(v->superseded_at, ==, v->created_at);
+	v = g_ptr_array_index(versions, 2);
+	g_assert_cmpstr(v->token, ==, a->token);
+	g_assert_cmpstr(v->created_at, ==, a->updated_at);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+		g_clear_pointer(&ops[i].row, osc_entry_row_free);
+		g_clear_pointer(&ops[i].error, g_free);
+	}
+
+	versions = list_versions_ok(fx->store, "d", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "2* 1d");
+	v = g_ptr_array_index(versions, 1);
+	g_assert_cmpstr(v->token, ==, d->token);
+}
+
+static void
+test_store_versions_retention(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", NULL);
+	g_autoptr(OscEntryRow) keep = insert_ok(fx->store, "k", "other", NULL);
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+
+	osc_store_set_versions_kept(fx->store, 3);
+	g_assert_cmpuint(osc_store_get_versions_kept(fx->store), ==, 3);
+	for (guint i = 0; i < 5; i++) {
+		g_autoptr(OscEntryRow) other =
+			update_ok(fx->store, "k", "other", FALSE, NULL, "t", NULL);
+	}
+	for (guint i = 0; i < 10; i++) {
+		g_autofree gchar *token = g_strdup_printf("t%u", i + 2);
+		g_autoptr(OscEntryRow) updated =
+			update_ok(fx->store, "k", "e", FALSE, NULL, token, NULL);
+		g_assert_cmpint(updated->version, ==, i + 2);
+	}
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "11* 10 9 8");
+	g_assert_cmpstr(((OscEntryVersion *)g_ptr_array_index(versions, 1))->token, ==, "t10");
+	g_assert_cmpint(versions_count(fx->path), ==, 6);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+
+	/* a lower limit reaches a pair at its next write */
+	osc_store_set_versions_kept(fx->store, 1);
+	g_clear_pointer(&row, osc_entry_row_free);
+	row = update_ok(fx->store, "k", "e", FALSE, NULL, "t12", NULL);
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "12* 11");
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+	versions = list_versions_ok(fx->store, "k", "other");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "6* 5 4 3");
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+
+	/* the deleted state is the newest, so it is what survives */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OscEntryRow) again = NULL;
+		g_assert_true(osc_store_delete(fx->store, "k", "e", -1, &error));
+		g_assert_no_error(error);
+		versions = list_versions_ok(fx->store, "k", "e");
+		summary = versions_summary(versions);
+		g_assert_cmpstr(summary, ==, "12d");
+		again = insert_ok(fx->store, "k", "e", NULL);
+		g_assert_cmpint(again->version, ==, 13);
+	}
+}
+
+static void
+test_store_versions_disabled(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", NULL);
+	g_autoptr(OscEntryRow) again = NULL;
+	g_autoptr(OscEntryRow) old = insert_ok(fx->store, "old", "e", NULL);
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+
+	g_clear_pointer(&old, osc_entry_row_free);
+	old = update_ok(fx->store, "old", "e", FALSE, NULL, "t2", NULL);
+	g_assert_cmpint(versions_count(fx->path), ==, 1);
+
+	osc_store_set_versions_kept(fx->store, 0);
+	g_assert_cmpuint(osc_store_get_versions_kept(fx->store), ==, 0);
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(OscEntryRow) updated =
+			update_ok(fx->store, "k", "e", FALSE, NULL, "t", NULL);
+		g_assert_cmpint(updated->version, ==, i + 2);
+	}
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "4*");
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+
+	/* nothing recorded for a delete either, so a re-created entry starts over */
+	g_assert_true(osc_store_delete(fx->store, "k", "e", -1, &error));
+	g_assert_no_error(error);
+	g_assert_null(osc_store_list_versions(fx->store, "k", "e", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	again = insert_ok(fx->store, "k", "e", NULL);
+	g_assert_cmpint(again->version, ==, 1);
+
+	/* history kept before is neither recorded to nor pruned, and still numbers the pair */
+	g_clear_pointer(&old, osc_entry_row_free);
+	old = update_ok(fx->store, "old", "e", FALSE, NULL, "t3", NULL);
+	g_assert_cmpint(old->version, ==, 3);
+	g_assert_true(osc_store_delete(fx->store, "old", "e", -1, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&old, osc_entry_row_free);
+	old = insert_ok(fx->store, "old", "e", NULL);
+	g_assert_cmpint(old->version, ==, 2);
+	versions = list_versions_ok(fx->store, "old", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "2* 1");
+	g_assert_cmpint(versions_count(fx->path), ==, 1);
+}
+
+static void
+test_store_versions_get(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r1 = insert_ok(fx->store, "k", "e", "c1");
+	g_autoptr(OscEntryRow) r2 = update_ok(fx->store, "k", "e", TRUE, NULL, "t2", "fp2");
+	g_autoptr(OscEntryVersion) live = NULL;
+	g_autoptr(OscEntryVersion) old = NULL;
+	g_autoptr(OscEntryVersion) missing = NULL;
+
+	live = osc_store_get_version(fx->store, "k", "e", 2, &error);
+	g_assert_no_error(error);
+	assert_version_is_row(live, r2);
+	g_assert_null(live->category);
+
+	old = osc_store_get_version(fx->store, "k", "e", 1, &error);
+	g_assert_no_error(error);
+	g_assert_false(old->current);
+	g_assert_cmpint(old->version, ==, 1);
+	g_assert_cmpstr(old->token, ==, r1->token);
+	g_assert_cmpstr(old->category, ==, "c1");
+	g_assert_cmpstr(old->superseded_at, ==, r2->updated_at);
+
+	missing = osc_store_get_version(fx->store, "k", "e", 3, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==, "Version 3 of 'k' not found in environment 'e'");
+	g_clear_error(&error);
+	missing = osc_store_get_version(fx->store, "k", "prod", 1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==, "Version 1 of 'k' not found in environment 'prod'");
+	g_clear_error(&error);
+	missing = osc_store_get_version(fx->store, "k", "e", 0, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	missing = osc_store_get_version(fx->store, "k", "e", -1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* pruned: gone */
+	osc_store_set_versions_kept(fx->store, 1);
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(OscEntryRow) updated =
+			update_ok(fx->store, "k", "e", FALSE, NULL, "t", NULL);
+	}
+	missing = osc_store_get_version(fx->store, "k", "e", 1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_clear_pointer(&old, osc_entry_version_free);
+	old = osc_store_get_version(fx->store, "k", "e", 3, &error);
+	g_assert_no_error(error);
+	g_assert_false(old->current);
+}
+
+static void
+test_store_versions_restore(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r1 = NULL;
+	g_autoptr(OscEntryRow) r2 = NULL;
+	g_autoptr(OscEntryRow) r3 = NULL;
+	g_autoptr(OscEntryRow) r4 = NULL;
+	g_autoptr(OscEntryRow) r5 = NULL;
+	g_autoptr(OscEntryRow) failed = NULL;
+	g_autoptr(OscEntryVersion) v1 = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	OscEntryVersion *v;
+
+	r1 = osc_store_insert(fx->store, "k", "e", "c1", "t1", "fp1", &error);
+	g_assert_no_error(error);
+	r2 = update_ok(fx->store, "k", "e", TRUE, "c2", "t2", "fp2");
+	r3 = update_ok(fx->store, "k", "e", FALSE, NULL, "t3", "fp3");
+
+	/* the token passed as is, with the old version's fingerprint */
+	v1 = osc_store_get_version(fx->store, "k", "e", 1, &error);
+	g_assert_no_error(error);
+	r4 = osc_store_restore_version(fx->store, "k", "e", 1, v1->token, v1->fingerprint,
+				       r3->revision, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(r4);
+	g_assert_cmpint(r4->id, ==, r1->id);
+	g_assert_cmpint(r4->version, ==, 4);
+	g_assert_cmpint(r4->revision, >, r3->revision);
+	g_assert_cmpstr(r4->token, ==, "t1");
+	g_assert_cmpstr(r4->fingerprint, ==, "fp1");
+	g_assert_cmpstr(r4->category, ==, "c1");
+	g_assert_cmpstr(r4->created_at, ==, r1->created_at);
+	{
+		g_autoptr(OscEntryRow) got = osc_store_get(fx->store, "k", "e", &error);
+		g_assert_no_error(error);
+		assert_rows_equal(got, r4);
+	}
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "4* 3 2 1");
+	v = g_ptr_array_index(versions, 1);
+	g_assert_cmpstr(v->token, ==, "t3");
+	g_assert_cmpstr(v->category, ==, "c2");
+	g_clear_pointer(&versions, g_ptr_array_unref);
+	g_clear_pointer(&summary, g_free);
+
+	/* re-encrypted by the caller; a version with no category restores none */
+	g_clear_pointer(&r2, osc_entry_row_free);
+	r2 = update_ok(fx->store, "k", "e", TRUE, NULL, "t5", NULL);
+	r5 = osc_store_restore_version(fx->store, "k", "e", 5, "t5-again", "fp9", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(r5->version, ==, 6);
+	g_assert_null(r5->category);
+	g_assert_cmpstr(r5->token, ==, "t5-again");
+	g_clear_pointer(&r5, osc_entry_row_free);
+	r5 = osc_store_restore_version(fx->store, "k", "e", 2, "t2-again", "fp9", -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(r5->version, ==, 7);
+	g_assert_cmpstr(r5->category, ==, "c2");
+
+	/* failures change nothing */
+	failed = osc_store_restore_version(fx->store, "k", "e", 1, "x", NULL, r3->revision, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED);
+	g_assert_null(failed);
+	g_clear_error(&error);
+	failed = osc_store_restore_version(fx->store, "k", "e", 42, "x", NULL, -1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==, "Version 42 of 'k' not found in environment 'e'");
+	g_assert_null(failed);
+	g_clear_error(&error);
+	failed = osc_store_restore_version(fx->store, "nope", "e", 1, "x", NULL, -1, &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "7* 6 5 4 3 2 1");
+}
+
+static void
+test_store_versions_restore_deleted(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r1 = insert_ok(fx->store, "k", "e", "c1");
+	g_autoptr(OscEntryRow) r2 = update_ok(fx->store, "k", "e", TRUE, "c2", "t2", "fp2");
+	g_autoptr(OscEntryRow) other = insert_ok(fx->store, "z", "e", NULL);
+	g_autoptr(OscEntryRow) back = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+
+	g_assert_true(osc_store_delete(fx->store, "k", "e", -1, &error));
+	g_assert_no_error(error);
+
+	/* expected_revision means nothing without a live row */
+	back = osc_store_restore_version(fx->store, "k", "e", 1, "t1-re", "fpn", r2->revision,
+					 &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(back);
+	g_assert_cmpint(back->id, >, other->id);
+	g_assert_cmpint(back->version, ==, 3);
+	g_assert_cmpint(back->revision, >, other->revision);
+	g_assert_cmpstr(back->token, ==, "t1-re");
+	g_assert_cmpstr(back->fingerprint, ==, "fpn");
+	g_assert_cmpstr(back->category, ==, "c1");
+	g_assert_cmpstr(back->created_at, ==, back->updated_at);
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	assert_rows_equal(got, back);
+
+	versions = list_versions_ok(fx->store, "k", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "3* 2d 1");
+}
+
+/* the v0 database of the original, migrated 0 -> 1 -> 2 */
+static void
+test_store_versions_migrate_v0(StoreFixture *fx, gconstpointer data)
+{
+	g_autofree gchar *src = osc_test_data_path("original-v0.db");
+	g_autofree gchar *dir = g_path_get_dirname(fx->path);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) updated = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	OscEntryVersion *v;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	copy_file(src, fx->path);
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 2);
+	g_assert_no_error(error);
+	assert_schema_v1(fx->path);
+	assert_schema_versions(fx->path);
+	g_assert_cmpint(versions_count(fx->path), ==, 0);
+
+	/* existing rows start without history */
+	versions = list_versions_ok(fx->store, "database", "production");
+	g_assert_cmpuint(versions->len, ==, 1);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+
+	updated = update_ok(fx->store, "database", "production", FALSE, NULL, "t2", "fp");
+	g_assert_cmpint(updated->version, ==, 2);
+	versions = list_versions_ok(fx->store, "database", "production");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "2* 1");
+	v = g_ptr_array_index(versions, 1);
+	g_assert_cmpstr(v->token, ==, ROW1_TOKEN);
+	g_assert_null(v->fingerprint);
+	g_assert_cmpstr(v->category, ==, "config");
+	g_assert_cmpstr(v->created_at, ==, "2023-11-14 22:00:00.123456");
+}
+
+/*
+ * tests/data/store-v1.db was written by this store at schema version 1 (before migration 2):
+ * insert database/production (config, tok-db-1, fp-a) and gone/production (old, tok-gone-1);
+ * update database (tok-db-2); insert api/staging (no category, tok-api-1); update database
+ * with category db (tok-db-3, fp-b); update gone (tok-gone-2); delete gone; checkpoint.
+ */
+static void
+test_store_versions_migrate_v1(StoreFixture *fx, gconstpointer data)
+{
+	g_autofree gchar *src = osc_test_data_path("store-v1.db");
+	g_autofree gchar *dir = g_path_get_dirname(fx->path);
+	g_autofree gchar *before = NULL;
+	g_autofree gchar *after = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) db_row = NULL;
+	g_autoptr(OscEntryRow) updated = NULL;
+	g_autoptr(OscEntryRow) gone = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	sqlite3 *db;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	copy_file(src, fx->path);
+	db = raw_open(fx->path);
+	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==, 1);
+	g_assert_cmpint(raw_query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE "
+					  "name = 'osc_versions'"),
+			==, 0);
+	before = raw_dump(db, ORIGINAL_COLUMNS ", key_fingerprint, version, revision");
+	sqlite3_close(db);
+
+	fx->store = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 2);
+	g_assert_no_error(error);
+	assert_schema_v1(fx->path);
+	assert_schema_versions(fx->path);
+	db = raw_open(fx->path);
+	after = raw_dump(db, ORIGINAL_COLUMNS ", key_fingerprint, version, revision");
+	sqlite3_close(db);
+	g_assert_cmpstr(after, ==, before);
+
+	db_row = osc_store_get(fx->store, "database", "production", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(db_row->version, ==, 3);
+	g_assert_cmpstr(db_row->token, ==, "tok-db-3");
+	versions = list_versions_ok(fx->store, "database", "production");
+	g_assert_cmpuint(versions->len, ==, 1);
+	g_clear_pointer(&versions, g_ptr_array_unref);
+
+	/* numbering goes on from the row's version */
+	updated = update_ok(fx->store, "database", "production", FALSE, NULL, "tok-db-4", "fp-b");
+	g_assert_cmpint(updated->version, ==, 4);
+	versions = list_versions_ok(fx->store, "database", "production");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "4* 3");
+	g_assert_cmpstr(((OscEntryVersion *)g_ptr_array_index(versions, 1))->token, ==, "tok-db-3");
+	g_assert_cmpstr(((OscEntryVersion *)g_ptr_array_index(versions, 1))->category, ==, "db");
+
+	/* deleted before history existed: nothing to list, and it starts over */
+	g_assert_null(osc_store_list_versions(fx->store, "gone", "production", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	gone = insert_ok(fx->store, "gone", "production", NULL);
+	g_assert_cmpint(gone->version, ==, 1);
+	g_assert_cmpint(gone->id, ==, 4);
+}
+
+/* the original server re-creates a deleted pair at version 1 behind our back */
+static void
+test_store_versions_original_recreates(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) r = insert_ok(fx->store, "py", "e", NULL);
+	g_autoptr(OscEntryRow) updated = NULL;
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gchar *summary = NULL;
+	sqlite3 *db;
+
+	g_clear_pointer(&r, osc_entry_row_free);
+	r = update_ok(fx->store, "py", "e", FALSE, NULL, "t2", NULL);
+	g_assert_true(osc_store_delete(fx->store, "py", "e", -1, &error));
+	g_assert_no_error(error);
+	db = raw_open(fx->path);
+	raw_exec(db, "INSERT INTO configurations (\"key\", encrypted_value, category, environment, "
+		     "created_at, updated_at) VALUES ('py', 'tok', NULL, 'e', "
+		     "'2024-01-01 00:00:00.000000', '2024-01-01 00:00:00.000000')");
+	sqlite3_close(db);
+
+	/* its version 1 is recorded after the kept history, not on top of version 1 */
+	updated = update_ok(fx->store, "py", "e", FALSE, NULL, "t4", NULL);
+	g_assert_cmpint(updated->version, ==, 4);
+	versions = list_versions_ok(fx->store, "py", "e");
+	summary = versions_summary(versions);
+	g_assert_cmpstr(summary, ==, "4* 3 2d 1");
+	g_assert_cmpstr(((OscEntryVersion *)g_ptr_array_index(versions, 1))->token, ==, "tok");
+}
+
+typedef struct {
+	OscStore *store;
+	gint go;
+	GArray *seen; /* (element-type gint64) versions this thread wrote */
+} VersionRace;
+
+static gpointer
+versions_race_cb(gpointer user_data)
+{
+	VersionRace *race = user_data;
+
+	while (!g_atomic_int_get(&race->go))
+		g_thread_yield();
+	for (guint i = 0; i < 100; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *token = g_strdup_printf("t-%p-%u", (gpointer)race, i);
+		g_autoptr(OscEntryRow) row = osc_store_update(race->store, "hot", "e", FALSE, NULL,
+							      token, NULL, -1, &error);
+		g_assert_no_error(error);
+		g_array_append_val(race->seen, row->version);
+	}
+	return NULL;
+}
+
+static void
+test_store_versions_threads(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "hot", "e", NULL);
+	g_autoptr(GPtrArray) versions = NULL;
+	g_autofree gboolean *written = g_new0(gboolean, 202);
+	VersionRace races[2];
+	GThread *threads[2];
+
+	/* fewer than the 200 writes: pruning runs concurrently too */
+	osc_store_set_versions_kept(fx->store, 150);
+	for (guint i = 0; i < G_N_ELEMENTS(races); i++) {
+		races[i].store = fx->store;
+		races[i].go = 0;
+		races[i].seen = g_array_new(FALSE, FALSE, sizeof(gint64));
+		threads[i] = g_thread_new("versions", versions_race_cb, &races[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(races); i++)
+		g_atomic_int_set(&races[i].go, 1);
+	for (guint i = 0; i < G_N_ELEMENTS(races); i++)
+		g_thread_join(threads[i]);
+
+	/* each thread saw its versions strictly increase; together they wrote 2..201 once */
+	for (guint i = 0; i < G_N_ELEMENTS(races); i++) {
+		g_assert_cmpuint(races[i].seen->len, ==, 100);
+		for (guint j = 0; j < races[i].seen->len; j++) {
+			gint64 version = g_array_index(races[i].seen, gint64, j);
+			g_assert_cmpint(version, >=, 2);
+			g_assert_cmpint(version, <=, 201);
+			g_assert_false(written[version]);
+			written[version] = TRUE;
+			if (j > 0)
+				g_assert_cmpint(version, >,
+						g_array_index(races[i].seen, gint64, j - 1));
+		}
+		g_array_unref(races[i].seen);
+	}
+
+	/* the live row and the 150 newest old versions, without gaps */
+	versions = list_versions_ok(fx->store, "hot", "e");
+	g_assert_cmpuint(versions->len, ==, 151);
+	for (guint i = 0; i < versions->len; i++) {
+		OscEntryVersion *v = g_ptr_array_index(versions, i);
+		g_assert_cmpint(v->version, ==, 201 - (gint64)i);
+		g_assert_true(v->current == (i == 0));
+		if (i > 0) {
+			OscEntryVersion *newer = g_ptr_array_index(versions, i - 1);
+			/* each version was replaced exactly when the next one was written */
+			g_assert_cmpstr(v->superseded_at, ==, newer->created_at);
+		}
+	}
+	g_assert_cmpint(versions_count(fx->path), ==, 150);
+}
+
 static void
 store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboolean open)
 {
-	g_test_add(path, StoreFixture, NULL,
-		   open ? store_fixture_setup : store_fixture_setup_empty, func,
-		   store_fixture_teardown);
+	g_test_add(path, StoreFixture, NULL, open ? store_fixture_setup : store_fixture_setup_empty,
+		   func, store_fixture_teardown);
 }
 
 int
@@ -1298,7 +2231,21 @@ main(int argc, char **argv)
 	store_add("/osc/store/schema-too-new", test_store_schema_too_new, FALSE);
 	store_add("/osc/store/garbage", test_store_garbage, FALSE);
 	store_add("/osc/store/unwritable", test_store_unwritable, FALSE);
+	store_add("/osc/store/import", test_store_import, TRUE);
 	store_add("/osc/store/close", test_store_close, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
+	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);
+	store_add("/osc/store/versions-delete", test_store_versions_delete, TRUE);
+	store_add("/osc/store/versions-import", test_store_versions_import, TRUE);
+	store_add("/osc/store/versions-retention", test_store_versions_retention, TRUE);
+	store_add("/osc/store/versions-disabled", test_store_versions_disabled, TRUE);
+	store_add("/osc/store/versions-get", test_store_versions_get, TRUE);
+	store_add("/osc/store/versions-restore", test_store_versions_restore, TRUE);
+	store_add("/osc/store/versions-restore-deleted", test_store_versions_restore_deleted, TRUE);
+	store_add("/osc/store/versions-migrate-v0", test_store_versions_migrate_v0, FALSE);
+	store_add("/osc/store/versions-migrate-v1", test_store_versions_migrate_v1, FALSE);
+	store_add("/osc/store/versions-original-recreates", test_store_versions_original_recreates,
+		  TRUE);
+	store_add("/osc/store/versions-threads", test_store_versions_threads, TRUE);
 	return g_test_run();
 }

@@ -7,12 +7,13 @@
 
 #include "config.h"
 
+#include "osc-value.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "osc-error.h"
-#include "osc-value.h"
 
 /*
  * Two JSON writers share one generator here:
@@ -650,14 +651,14 @@ osc_value_parse(const gchar *text, gssize len, GError **error)
 		return NULL;
 	}
 	if (!osc_json_validate(text, len, &error_local)) {
-		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON: %s",
-			    error_local->message);
+		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
+			    "stored value is not valid JSON: %s", error_local->message);
 		return NULL;
 	}
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, text, len, &error_local)) {
-		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON: %s",
-			    error_local->message);
+		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
+			    "stored value is not valid JSON: %s", error_local->message);
 		return NULL;
 	}
 	root = json_parser_steal_root(parser);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "osc-store.h"
+
 #include <glib/gstdio.h>
 
 #include <errno.h>
@@ -15,7 +17,6 @@
 
 #include "osc-autocleanups.h"
 #include "osc-error.h"
-#include "osc-store.h"
 #include "osc-value.h"
 
 /*
@@ -28,45 +29,71 @@
  *	revision INTEGER NOT NULL DEFAULT 0; new tables osc_meta (name, value), seeded with
  *	revision = max(rowid), last_id = max(id) and pbkdf2_iterations = 480000, and
  *	osc_schema_version; existing rows get revision = id.
+ * 2	new table osc_versions: the state a row had before each update, import overwrite,
+ *	restore or delete (deleted = 1 for the last state before a delete), keyed by
+ *	("key", environment, version) so that a deleted entry's history survives and a
+ *	re-created entry continues its numbering; index ix_osc_versions_entry_id. Existing
+ *	rows start without history. At most osc_store_set_versions_kept() old versions are
+ *	kept per pair.
  *
  * Only columns are ever added: the original names its columns explicitly, so it keeps
  * reading and writing a migrated file.
  */
 
 /* connections kept open while idle; busier moments open more and close the excess */
-#define OSC_STORE_MAX_IDLE	 16
+#define OSC_STORE_MAX_IDLE	  16
 #define OSC_STORE_BUSY_TIMEOUT_MS 5000
+#define OSC_STORE_CACHE_KIB	  8192
 
 static const gchar *osc_store_ddl_v0[] = {
-    "CREATE TABLE configurations (\n"
-    "    id INTEGER NOT NULL,\n"
-    "    \"key\" VARCHAR(255) NOT NULL,\n"
-    "    encrypted_value TEXT NOT NULL,\n"
-    "    category VARCHAR(100),\n"
-    "    environment VARCHAR(100) NOT NULL,\n"
-    "    created_at DATETIME NOT NULL,\n"
-    "    updated_at DATETIME NOT NULL,\n"
-    "    PRIMARY KEY (id),\n"
-    "    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
-    ")",
-    "CREATE INDEX ix_configurations_category ON configurations (category)",
-    "CREATE INDEX ix_configurations_key ON configurations (\"key\")",
-    "CREATE INDEX ix_configurations_environment ON configurations (environment)",
+	"CREATE TABLE configurations (\n"
+	"    id INTEGER NOT NULL,\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    encrypted_value TEXT NOT NULL,\n"
+	"    category VARCHAR(100),\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    created_at DATETIME NOT NULL,\n"
+	"    updated_at DATETIME NOT NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
+	")",
+	"CREATE INDEX ix_configurations_category ON configurations (category)",
+	"CREATE INDEX ix_configurations_key ON configurations (\"key\")",
+	"CREATE INDEX ix_configurations_environment ON configurations (environment)",
 };
 
 static const gchar *osc_store_migration_1[] = {
-    "ALTER TABLE configurations ADD COLUMN key_fingerprint TEXT",
-    "ALTER TABLE configurations ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
-    "ALTER TABLE configurations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
-    "CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS osc_schema_version (version INTEGER NOT NULL)",
-    "INSERT INTO osc_meta (name, value) SELECT 'revision', IFNULL(MAX(rowid), 0) "
-    "FROM configurations",
-    "INSERT INTO osc_meta (name, value) SELECT 'last_id', IFNULL(MAX(id), 0) "
-    "FROM configurations",
-    "INSERT OR IGNORE INTO osc_meta (name, value) VALUES ('pbkdf2_iterations', '480000')",
-    /* distinct revisions for the existing rows, all <= the seeded counter */
-    "UPDATE configurations SET revision = id",
+	"ALTER TABLE configurations ADD COLUMN key_fingerprint TEXT",
+	"ALTER TABLE configurations ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+	"ALTER TABLE configurations ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+	"CREATE TABLE osc_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS osc_schema_version (version INTEGER NOT NULL)",
+	"INSERT INTO osc_meta (name, value) SELECT 'revision', IFNULL(MAX(rowid), 0) "
+	"FROM configurations",
+	"INSERT INTO osc_meta (name, value) SELECT 'last_id', IFNULL(MAX(id), 0) "
+	"FROM configurations",
+	"INSERT OR IGNORE INTO osc_meta (name, value) VALUES ('pbkdf2_iterations', '480000')",
+	/* distinct revisions for the existing rows, all <= the seeded counter */
+	"UPDATE configurations SET revision = id",
+};
+
+static const gchar *osc_store_migration_2[] = {
+	"CREATE TABLE osc_versions (\n"
+	"    entry_id INTEGER NOT NULL,\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    version INTEGER NOT NULL,\n"
+	"    encrypted_value TEXT NOT NULL,\n"
+	"    key_fingerprint TEXT,\n"
+	"    category VARCHAR(100),\n"
+	"    created_at DATETIME NOT NULL, /* when this version was written */\n"
+	"    superseded_at DATETIME NOT NULL,\n"
+	"    node_id TEXT,\n"
+	"    deleted INTEGER NOT NULL DEFAULT 0, "
+	"/* 1: the entry was deleted after this version */\n"
+	"    PRIMARY KEY (\"key\", environment, version)\n"
+	")",
+	"CREATE INDEX ix_osc_versions_entry_id ON osc_versions (entry_id)",
 };
 
 typedef enum {
@@ -89,56 +116,84 @@ typedef enum {
 	OSC_STORE_STMT_COUNT_BY_CATEGORY,
 	OSC_STORE_STMT_COUNT_BY_ENVIRONMENT,
 	OSC_STORE_STMT_SCHEMA_VERSION,
+	OSC_STORE_STMT_VERSIONS_MAX,
+	OSC_STORE_STMT_VERSIONS_ADD,
+	OSC_STORE_STMT_VERSIONS_PRUNE,
+	OSC_STORE_STMT_VERSIONS_LIST,
 	OSC_STORE_STMT_LAST
 } OscStoreStmtId;
 
-#define OSC_STORE_ROW_COLUMNS                                                                     \
-	"id, \"key\", environment, category, encrypted_value, key_fingerprint, created_at, "      \
+#define OSC_STORE_ROW_COLUMNS                                                                      \
+	"id, \"key\", environment, category, encrypted_value, key_fingerprint, created_at, "       \
 	"updated_at, version, revision"
 
 static const gchar *osc_store_sql[OSC_STORE_STMT_LAST] = {
-    [OSC_STORE_STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-    [OSC_STORE_STMT_COMMIT] = "COMMIT",
-    [OSC_STORE_STMT_ROLLBACK] = "ROLLBACK",
-    [OSC_STORE_STMT_GET] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
-			   "WHERE \"key\" = ?1 AND environment = ?2",
-    [OSC_STORE_STMT_INSERT] = "INSERT INTO configurations (id, \"key\", encrypted_value, category, "
-			      "environment, created_at, updated_at, key_fingerprint, version, "
-			      "revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, 1, ?8)",
-    [OSC_STORE_STMT_UPDATE] = "UPDATE configurations SET encrypted_value = ?1, "
-			      "key_fingerprint = ?2, "
-			      "category = CASE WHEN ?3 THEN ?4 ELSE category END, "
-			      "updated_at = ?5, version = version + 1, revision = ?6 WHERE id = ?7",
-    [OSC_STORE_STMT_DELETE] = "DELETE FROM configurations WHERE id = ?1",
-    /* only fills in: a row rewritten meanwhile already has the right fingerprint */
-    [OSC_STORE_STMT_SET_FINGERPRINT] = "UPDATE configurations SET key_fingerprint = ?2 "
-				       "WHERE id = ?1 AND key_fingerprint IS NULL",
-    /* above every id ever handed out, and above rows the original may have added since */
-    [OSC_STORE_STMT_NEXT_ID] = "UPDATE osc_meta SET value = MAX(CAST(value AS INTEGER), "
-			       "IFNULL((SELECT MAX(id) FROM configurations), 0)) + 1 "
-			       "WHERE name = 'last_id' RETURNING CAST(value AS INTEGER)",
-    [OSC_STORE_STMT_NEXT_REVISION] = "UPDATE osc_meta SET value = CAST(value AS INTEGER) + 1 "
-				     "WHERE name = 'revision' RETURNING CAST(value AS INTEGER)",
-    [OSC_STORE_STMT_META_GET] = "SELECT value FROM osc_meta WHERE name = ?1",
-    [OSC_STORE_STMT_META_SET] = "INSERT INTO osc_meta (name, value) VALUES (?1, ?2) "
-				"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    [OSC_STORE_STMT_LIST] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
-			    "WHERE (?1 IS NULL OR category = ?1) AND "
-			    "(?2 IS NULL OR environment = ?2) ORDER BY id",
-    [OSC_STORE_STMT_COUNT] = "SELECT COUNT(*) FROM configurations "
-			     "WHERE (?1 IS NULL OR category = ?1) AND "
-			     "(?2 IS NULL OR environment = ?2)",
-    [OSC_STORE_STMT_ENVIRONMENTS] = "SELECT DISTINCT environment FROM configurations "
-				    "WHERE environment IS NOT NULL AND environment <> '' "
-				    "ORDER BY environment",
-    [OSC_STORE_STMT_CATEGORIES] = "SELECT DISTINCT category FROM configurations "
-				  "WHERE category IS NOT NULL AND category <> '' "
-				  "ORDER BY category",
-    [OSC_STORE_STMT_COUNT_BY_CATEGORY] = "SELECT category, COUNT(*) FROM configurations "
-					 "GROUP BY category ORDER BY MIN(id)",
-    [OSC_STORE_STMT_COUNT_BY_ENVIRONMENT] = "SELECT environment, COUNT(*) FROM configurations "
-					    "GROUP BY environment ORDER BY MIN(id)",
-    [OSC_STORE_STMT_SCHEMA_VERSION] = "SELECT MAX(version) FROM osc_schema_version",
+	[OSC_STORE_STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[OSC_STORE_STMT_COMMIT] = "COMMIT",
+	[OSC_STORE_STMT_ROLLBACK] = "ROLLBACK",
+	[OSC_STORE_STMT_GET] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
+			       "WHERE \"key\" = ?1 AND environment = ?2",
+	[OSC_STORE_STMT_INSERT] =
+		"INSERT INTO configurations (id, \"key\", encrypted_value, category, "
+		"environment, created_at, updated_at, key_fingerprint, version, "
+		"revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?9, ?8)",
+	[OSC_STORE_STMT_UPDATE] = "UPDATE configurations SET encrypted_value = ?1, "
+				  "key_fingerprint = ?2, "
+				  "category = CASE WHEN ?3 THEN ?4 ELSE category END, "
+				  "updated_at = ?5, version = ?8, revision = ?6 WHERE id = ?7",
+	[OSC_STORE_STMT_DELETE] = "DELETE FROM configurations WHERE id = ?1",
+	/* only fills in: a row rewritten meanwhile already has the right fingerprint */
+	[OSC_STORE_STMT_SET_FINGERPRINT] = "UPDATE configurations SET key_fingerprint = ?2 "
+					   "WHERE id = ?1 AND key_fingerprint IS NULL",
+	/* above every id ever handed out, and above rows the original may have added since */
+	[OSC_STORE_STMT_NEXT_ID] = "UPDATE osc_meta SET value = MAX(CAST(value AS INTEGER), "
+				   "IFNULL((SELECT MAX(id) FROM configurations), 0)) + 1 "
+				   "WHERE name = 'last_id' RETURNING CAST(value AS INTEGER)",
+	[OSC_STORE_STMT_NEXT_REVISION] = "UPDATE osc_meta SET value = CAST(value AS INTEGER) + 1 "
+					 "WHERE name = 'revision' RETURNING CAST(value AS INTEGER)",
+	[OSC_STORE_STMT_META_GET] = "SELECT value FROM osc_meta WHERE name = ?1",
+	[OSC_STORE_STMT_META_SET] = "INSERT INTO osc_meta (name, value) VALUES (?1, ?2) "
+				    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	[OSC_STORE_STMT_LIST] = "SELECT " OSC_STORE_ROW_COLUMNS " FROM configurations "
+				"WHERE (?1 IS NULL OR category = ?1) AND "
+				"(?2 IS NULL OR environment = ?2) ORDER BY id",
+	[OSC_STORE_STMT_COUNT] = "SELECT COUNT(*) FROM configurations "
+				 "WHERE (?1 IS NULL OR category = ?1) AND "
+				 "(?2 IS NULL OR environment = ?2)",
+	[OSC_STORE_STMT_ENVIRONMENTS] = "SELECT DISTINCT environment FROM configurations "
+					"WHERE environment IS NOT NULL AND environment <> '' "
+					"ORDER BY environment",
+	[OSC_STORE_STMT_CATEGORIES] = "SELECT DISTINCT category FROM configurations "
+				      "WHERE category IS NOT NULL AND category <> '' "
+				      "ORDER BY category",
+	[OSC_STORE_STMT_COUNT_BY_CATEGORY] = "SELECT category, COUNT(*) FROM configurations "
+					     "GROUP BY category ORDER BY MIN(id)",
+	[OSC_STORE_STMT_COUNT_BY_ENVIRONMENT] = "SELECT environment, COUNT(*) FROM configurations "
+						"GROUP BY environment ORDER BY MIN(id)",
+	[OSC_STORE_STMT_SCHEMA_VERSION] = "SELECT MAX(version) FROM osc_schema_version",
+	[OSC_STORE_STMT_VERSIONS_MAX] = "SELECT IFNULL(MAX(version), 0) FROM osc_versions "
+					"WHERE \"key\" = ?1 AND environment = ?2",
+	[OSC_STORE_STMT_VERSIONS_ADD] =
+		"INSERT INTO osc_versions (entry_id, \"key\", environment, version, "
+		"encrypted_value, key_fingerprint, category, created_at, superseded_at, node_id, "
+		"deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* everything older than the ?3 newest; no row at that offset deletes nothing */
+	[OSC_STORE_STMT_VERSIONS_PRUNE] = "DELETE FROM osc_versions "
+					  "WHERE \"key\" = ?1 AND environment = ?2 AND version <= "
+					  "(SELECT version FROM osc_versions "
+					  "WHERE \"key\" = ?1 AND environment = ?2 "
+					  "ORDER BY version DESC LIMIT 1 OFFSET ?3)",
+	/* one statement, so one snapshot: the live row first, then the kept history, newest
+	 * first; ?3 NULL for every version */
+	[OSC_STORE_STMT_VERSIONS_LIST] =
+		"SELECT 1, \"key\", environment, version, encrypted_value, key_fingerprint, "
+		"category, updated_at, NULL, NULL, 0 FROM configurations "
+		"WHERE \"key\" = ?1 AND environment = ?2 AND (?3 IS NULL OR version = ?3) "
+		"UNION ALL "
+		"SELECT 0, \"key\", environment, version, encrypted_value, key_fingerprint, "
+		"category, created_at, superseded_at, node_id, deleted FROM osc_versions "
+		"WHERE \"key\" = ?1 AND environment = ?2 AND (?3 IS NULL OR version = ?3) "
+		"ORDER BY 1 DESC, 4 DESC",
 };
 
 /* one SQLite connection with its prepared statements; one thread uses it at a time */
@@ -159,6 +214,11 @@ struct _OscStore {
 	/* serialises our own writers so they queue here instead of sleeping in SQLite's busy
 	 * handler; other processes on the same file are still covered by busy_timeout */
 	GMutex write_mutex;
+	GThread *writer; /* (atomic) the thread holding write_mutex, or NULL */
+	/* protects versions_kept and node_id; never held while waiting for anything else */
+	GMutex settings_mutex;
+	guint versions_kept; /* 0: no history */
+	gchar *node_id;	     /* (nullable) */
 };
 
 G_DEFINE_FINAL_TYPE(OscStore, osc_store, G_TYPE_OBJECT)
@@ -176,6 +236,8 @@ osc_store_stmt_reset(OscStoreStmt *stmt)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscStoreStmt, osc_store_stmt_reset)
 
 G_DEFINE_BOXED_TYPE(OscEntryRow, osc_entry_row, osc_entry_row_copy, osc_entry_row_free)
+G_DEFINE_BOXED_TYPE(OscEntryVersion, osc_entry_version, osc_entry_version_copy,
+		    osc_entry_version_free)
 
 OscEntryRow *
 osc_entry_row_copy(const OscEntryRow *self)
@@ -210,6 +272,44 @@ osc_entry_row_free(OscEntryRow *self)
 	g_free(self->fingerprint);
 	g_free(self->created_at);
 	g_free(self->updated_at);
+	g_free(self);
+}
+
+OscEntryVersion *
+osc_entry_version_copy(const OscEntryVersion *self)
+{
+	OscEntryVersion *copy;
+
+	g_return_val_if_fail(self != NULL, NULL);
+
+	copy = g_new0(OscEntryVersion, 1);
+	copy->key = g_strdup(self->key);
+	copy->environment = g_strdup(self->environment);
+	copy->version = self->version;
+	copy->token = g_strdup(self->token);
+	copy->fingerprint = g_strdup(self->fingerprint);
+	copy->category = g_strdup(self->category);
+	copy->created_at = g_strdup(self->created_at);
+	copy->superseded_at = g_strdup(self->superseded_at);
+	copy->node_id = g_strdup(self->node_id);
+	copy->deleted = self->deleted;
+	copy->current = self->current;
+	return copy;
+}
+
+void
+osc_entry_version_free(OscEntryVersion *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->key);
+	g_free(self->environment);
+	g_free(self->token);
+	g_free(self->fingerprint);
+	g_free(self->category);
+	g_free(self->created_at);
+	g_free(self->superseded_at);
+	g_free(self->node_id);
 	g_free(self);
 }
 
@@ -339,9 +439,11 @@ osc_store_conn_open(OscStore *self, GError **error)
 		osc_store_set_sqlite_error(conn->db, rc, error);
 		return NULL;
 	}
-	/* synchronous is per connection; FULL makes an acknowledged write survive a crash */
-	pragmas = g_strdup_printf("PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; %s",
-				  self->synchronous, g_getenv("XXX_PRAGMA") ? g_getenv("XXX_PRAGMA") : "");
+	/* per connection: synchronous=FULL makes an acknowledged write survive a crash; a
+	 * page cache of up to 8 MiB (allocated as used) keeps point reads off pread() */
+	pragmas = g_strdup_printf("PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
+				  "PRAGMA cache_size=-%u;",
+				  self->synchronous, OSC_STORE_CACHE_KIB);
 	if (!osc_store_conn_exec(conn, pragmas, error))
 		return NULL;
 	return g_steal_pointer(&conn);
@@ -395,13 +497,40 @@ osc_store_release(OscStore *self, OscStoreConn *conn)
 		osc_store_conn_free(conn);
 }
 
+/*
+ * The write mutex is not recursive, and a second connection could not write while this
+ * thread's transaction holds SQLite's write lock anyway: a write from inside a write (say a
+ * callback of osc_store_import() that calls osc_store_set_fingerprint()) fails at once
+ * instead of deadlocking.
+ */
+static gboolean
+osc_store_write_lock(OscStore *self, GError **error)
+{
+	if (g_atomic_pointer_get(&self->writer) == (gpointer)g_thread_self()) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_CONFLICT,
+				    "store write attempted inside a write on the same thread");
+		return FALSE;
+	}
+	g_mutex_lock(&self->write_mutex);
+	g_atomic_pointer_set(&self->writer, g_thread_self());
+	return TRUE;
+}
+
+static void
+osc_store_write_unlock(OscStore *self)
+{
+	g_atomic_pointer_set(&self->writer, NULL);
+	g_mutex_unlock(&self->write_mutex);
+}
+
 /* BEGIN IMMEDIATE, holding the write mutex until osc_store_commit()/osc_store_rollback() */
 static gboolean
 osc_store_begin(OscStore *self, OscStoreConn *conn, GError **error)
 {
-	g_mutex_lock(&self->write_mutex);
+	if (!osc_store_write_lock(self, error))
+		return FALSE;
 	if (!osc_store_conn_run(conn, OSC_STORE_STMT_BEGIN_IMMEDIATE, error)) {
-		g_mutex_unlock(&self->write_mutex);
+		osc_store_write_unlock(self);
 		g_prefix_error(error, "failed to begin transaction: ");
 		return FALSE;
 	}
@@ -417,7 +546,7 @@ osc_store_rollback(OscStore *self, OscStoreConn *conn)
 		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
 			g_warning("failed to roll back: %s", error_local->message);
 	}
-	g_mutex_unlock(&self->write_mutex);
+	osc_store_write_unlock(self);
 }
 
 static gboolean
@@ -428,7 +557,7 @@ osc_store_commit(OscStore *self, OscStoreConn *conn, GError **error)
 		osc_store_rollback(self, conn);
 		return FALSE;
 	}
-	g_mutex_unlock(&self->write_mutex);
+	osc_store_write_unlock(self);
 	return TRUE;
 }
 
@@ -523,10 +652,7 @@ osc_store_conn_next(OscStoreConn *conn, OscStoreStmtId id, gint64 *value, GError
 }
 
 static gboolean
-osc_store_conn_table_exists(OscStoreConn *conn,
-			    const gchar *name,
-			    gboolean *exists,
-			    GError **error)
+osc_store_conn_table_exists(OscStoreConn *conn, const gchar *name, gboolean *exists, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	gint rc;
@@ -671,6 +797,14 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 						     G_N_ELEMENTS(osc_store_migration_1), error)) {
 				osc_store_rollback(self, conn);
 				g_prefix_error(error, "failed to migrate to schema version 1: ");
+				return FALSE;
+			}
+			break;
+		case 2:
+			if (!osc_store_conn_exec_all(conn, osc_store_migration_2,
+						     G_N_ELEMENTS(osc_store_migration_2), error)) {
+				osc_store_rollback(self, conn);
+				g_prefix_error(error, "failed to migrate to schema version 2: ");
 				return FALSE;
 			}
 			break;
@@ -851,21 +985,21 @@ osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError
 	g_return_val_if_fail(name != NULL, FALSE);
 	g_return_val_if_fail(value != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
-	if (conn == NULL)
+	if (!osc_store_write_lock(self, error))
 		return FALSE;
-	g_mutex_lock(&self->write_mutex);
-	{
+	conn = osc_store_acquire(self, error);
+	if (conn != NULL) {
 		g_autoptr(OscStoreStmt) stmt =
-		    osc_store_conn_stmt(conn, OSC_STORE_STMT_META_SET, error);
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_META_SET, error);
 		if (stmt != NULL) {
 			osc_store_bind_text(stmt, 1, name);
 			osc_store_bind_text(stmt, 2, value);
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
 	}
-	g_mutex_unlock(&self->write_mutex);
-	osc_store_release(self, conn);
+	if (conn != NULL)
+		osc_store_release(self, conn);
+	osc_store_write_unlock(self);
 	if (!ret)
 		g_prefix_error(error, "failed to set metadata '%s': ", name);
 	return ret;
@@ -895,39 +1029,194 @@ osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError
 	return row;
 }
 
+/* replaces *@ptr with a copy of @value, which may be *@ptr itself */
+static void
+osc_store_set_str(gchar **ptr, const gchar *value)
+{
+	gchar *copy = g_strdup(value);
+
+	g_free(*ptr);
+	*ptr = copy;
+}
+
+/* how many old versions to keep right now, and (optionally) the node id to stamp them with */
+static guint
+osc_store_get_history_settings(OscStore *self, gchar **node_id)
+{
+	guint versions_kept;
+
+	g_mutex_lock(&self->settings_mutex);
+	versions_kept = self->versions_kept;
+	if (node_id != NULL)
+		*node_id = g_strdup(self->node_id);
+	g_mutex_unlock(&self->settings_mutex);
+	return versions_kept;
+}
+
+/* the newest version kept in osc_versions for the pair, 0 when it has none */
+static gboolean
+osc_store_conn_versions_max(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			    gint64 *version, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt =
+		osc_store_conn_stmt(conn, OSC_STORE_STMT_VERSIONS_MAX, error);
+	gint rc;
+
+	if (stmt == NULL)
+		return FALSE;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	*version = sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+/*
+ * Inside the caller's transaction: copies the state of @live, which is about to be
+ * overwritten (or deleted, then @deleted), into osc_versions and prunes the pair down to the
+ * versions kept. Sets *@next_version to the version the pair's next state gets.
+ */
+static gboolean
+osc_store_conn_supersede(OscStore *self, OscStoreConn *conn, const OscEntryRow *live,
+			 const gchar *now, gboolean deleted, gint64 *next_version, GError **error)
+{
+	g_autofree gchar *node_id = NULL;
+	guint versions_kept = osc_store_get_history_settings(self, &node_id);
+	gint64 version = live->version;
+	gint64 kept_max = 0;
+
+	if (!osc_store_conn_versions_max(conn, live->key, live->environment, &kept_max, error))
+		return FALSE;
+	/* a row re-created by a writer that knows nothing of the history (the original server
+	 * leaves version at its default, 1) is numbered after it, so versions never repeat */
+	if (version <= kept_max)
+		version = kept_max + 1;
+	*next_version = version + 1;
+	if (versions_kept == 0)
+		return TRUE;
+	{
+		g_autoptr(OscStoreStmt) stmt =
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_VERSIONS_ADD, error);
+		if (stmt == NULL)
+			return FALSE;
+		sqlite3_bind_int64(stmt, 1, live->id);
+		osc_store_bind_text(stmt, 2, live->key);
+		osc_store_bind_text(stmt, 3, live->environment);
+		sqlite3_bind_int64(stmt, 4, version);
+		osc_store_bind_text(stmt, 5, live->token);
+		osc_store_bind_text(stmt, 6, live->fingerprint);
+		osc_store_bind_text(stmt, 7, live->category);
+		osc_store_bind_text(stmt, 8, live->updated_at);
+		osc_store_bind_text(stmt, 9, now);
+		osc_store_bind_text(stmt, 10, node_id);
+		sqlite3_bind_int(stmt, 11, deleted ? 1 : 0);
+		if (!osc_store_conn_step_done(conn, stmt, error)) {
+			g_prefix_error(error, "failed to record version %" G_GINT64_FORMAT ": ",
+				       version);
+			return FALSE;
+		}
+	}
+	{
+		g_autoptr(OscStoreStmt) stmt =
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_VERSIONS_PRUNE, error);
+		if (stmt == NULL)
+			return FALSE;
+		osc_store_bind_text(stmt, 1, live->key);
+		osc_store_bind_text(stmt, 2, live->environment);
+		sqlite3_bind_int64(stmt, 3, versions_kept);
+		if (!osc_store_conn_step_done(conn, stmt, error)) {
+			g_prefix_error(error, "failed to prune old versions: ");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/*
+ * Inside the caller's transaction: adds @row with a fresh id and revision. A pair with kept
+ * history continues after its newest version, any other starts at 1. The UNIQUE constraint
+ * is the atomic duplicate check (%OSC_ERROR_EXISTS).
+ */
+static gboolean
+osc_store_conn_write_insert(OscStoreConn *conn, OscEntryRow *row, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = NULL;
+	gint64 kept_max = 0;
+
+	if (!osc_store_conn_versions_max(conn, row->key, row->environment, &kept_max, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_ID, &row->id, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &row->revision, error))
+		return FALSE;
+	row->version = kept_max + 1;
+	stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_INSERT, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, row->id);
+	osc_store_bind_text(stmt, 2, row->key);
+	osc_store_bind_text(stmt, 3, row->token);
+	osc_store_bind_text(stmt, 4, row->category);
+	osc_store_bind_text(stmt, 5, row->environment);
+	osc_store_bind_text(stmt, 6, row->created_at);
+	osc_store_bind_text(stmt, 7, row->fingerprint);
+	sqlite3_bind_int64(stmt, 8, row->revision);
+	sqlite3_bind_int64(stmt, 9, row->version);
+	return osc_store_conn_step_done(conn, stmt, error);
+}
+
+/*
+ * Inside the caller's transaction: replaces the token (and the category when @set_category)
+ * of the live @row after recording its current state in the history; @row is updated to
+ * match.
+ */
+static gboolean
+osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			    gboolean set_category, const gchar *category, const gchar *token,
+			    const gchar *fingerprint, const gchar *now, GError **error)
+{
+	gint64 version = 0;
+	gint64 revision = 0;
+
+	if (!osc_store_conn_supersede(self, conn, row, now, FALSE, &version, error) ||
+	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error))
+		return FALSE;
+	{
+		g_autoptr(OscStoreStmt) stmt =
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_UPDATE, error);
+		if (stmt == NULL)
+			return FALSE;
+		osc_store_bind_text(stmt, 1, token);
+		osc_store_bind_text(stmt, 2, fingerprint);
+		sqlite3_bind_int(stmt, 3, set_category ? 1 : 0);
+		osc_store_bind_text(stmt, 4, category);
+		osc_store_bind_text(stmt, 5, now);
+		sqlite3_bind_int64(stmt, 6, revision);
+		sqlite3_bind_int64(stmt, 7, row->id);
+		sqlite3_bind_int64(stmt, 8, version);
+		if (!osc_store_conn_step_done(conn, stmt, error))
+			return FALSE;
+	}
+	osc_store_set_str(&row->token, token);
+	osc_store_set_str(&row->fingerprint, fingerprint);
+	if (set_category)
+		osc_store_set_str(&row->category, category);
+	osc_store_set_str(&row->updated_at, now);
+	row->version = version;
+	row->revision = revision;
+	return TRUE;
+}
+
 static OscEntryRow *
 osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	gint rc;
 
 	if (!osc_store_begin(self, conn, error))
 		return NULL;
-	if (!osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_ID, &row->id, error) ||
-	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &row->revision, error)) {
-		osc_store_rollback(self, conn);
-		return NULL;
-	}
-	{
-		g_autoptr(OscStoreStmt) stmt =
-		    osc_store_conn_stmt(conn, OSC_STORE_STMT_INSERT, error);
-		if (stmt == NULL) {
-			osc_store_rollback(self, conn);
-			return NULL;
-		}
-		sqlite3_bind_int64(stmt, 1, row->id);
-		osc_store_bind_text(stmt, 2, row->key);
-		osc_store_bind_text(stmt, 3, row->token);
-		osc_store_bind_text(stmt, 4, row->category);
-		osc_store_bind_text(stmt, 5, row->environment);
-		osc_store_bind_text(stmt, 6, row->created_at);
-		osc_store_bind_text(stmt, 7, row->fingerprint);
-		sqlite3_bind_int64(stmt, 8, row->revision);
-		rc = sqlite3_step(stmt);
-		if (rc != SQLITE_DONE)
-			osc_store_set_sqlite_error(conn->db, rc, &error_local);
-	}
-	if (error_local != NULL) {
+	if (!osc_store_conn_write_insert(conn, row, &error_local)) {
 		osc_store_rollback(self, conn);
 		/* the UNIQUE constraint is the atomic duplicate check */
 		if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_EXISTS)) {
@@ -951,19 +1240,15 @@ osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GErr
  * @category: (nullable): the category
  * @fingerprint: (nullable): fingerprint of the key that encrypted @token
  *
- * Adds a row with a fresh id (never one used before) and revision, version 1.
+ * Adds a row with a fresh id (never one used before) and revision, version 1 (or, when the
+ * pair has kept history from a deleted entry, one above its newest version).
  *
  * Returns: (transfer full): the stored row, or %NULL; %OSC_ERROR_EXISTS when the
  *   (@key, @environment) pair is taken
  */
 OscEntryRow *
-osc_store_insert(OscStore *self,
-		 const gchar *key,
-		 const gchar *environment,
-		 const gchar *category,
-		 const gchar *token,
-		 const gchar *fingerprint,
-		 GError **error)
+osc_store_insert(OscStore *self, const gchar *key, const gchar *environment, const gchar *category,
+		 const gchar *token, const gchar *fingerprint, GError **error)
 {
 	g_autoptr(OscEntryRow) row = NULL;
 	OscStoreConn *conn;
@@ -1004,64 +1289,29 @@ osc_store_check_revision(const OscEntryRow *row, gint64 expected_revision, GErro
 }
 
 static OscEntryRow *
-osc_store_conn_update(OscStore *self,
-		      OscStoreConn *conn,
-		      const gchar *key,
-		      const gchar *environment,
-		      gboolean set_category,
-		      const gchar *category,
-		      const gchar *token,
-		      const gchar *fingerprint,
-		      gint64 expected_revision,
+osc_store_conn_update(OscStore *self, OscStoreConn *conn, const gchar *key,
+		      const gchar *environment, gboolean set_category, const gchar *category,
+		      const gchar *token, const gchar *fingerprint, gint64 expected_revision,
 		      GError **error)
 {
 	g_autoptr(OscEntryRow) row = NULL;
 	g_autofree gchar *now = osc_timestamp_now_db();
-	gint64 revision = 0;
 
 	if (!osc_store_begin(self, conn, error))
 		return NULL;
 	row = osc_store_conn_get(conn, key, environment, error);
-	if (row == NULL || !osc_store_check_revision(row, expected_revision, error) ||
-	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
+	if (row == NULL || !osc_store_check_revision(row, expected_revision, error)) {
 		osc_store_rollback(self, conn);
 		return NULL;
 	}
-	{
-		g_autoptr(OscStoreStmt) stmt =
-		    osc_store_conn_stmt(conn, OSC_STORE_STMT_UPDATE, error);
-		if (stmt == NULL) {
-			osc_store_rollback(self, conn);
-			return NULL;
-		}
-		osc_store_bind_text(stmt, 1, token);
-		osc_store_bind_text(stmt, 2, fingerprint);
-		sqlite3_bind_int(stmt, 3, set_category ? 1 : 0);
-		osc_store_bind_text(stmt, 4, category);
-		osc_store_bind_text(stmt, 5, now);
-		sqlite3_bind_int64(stmt, 6, revision);
-		sqlite3_bind_int64(stmt, 7, row->id);
-		if (!osc_store_conn_step_done(conn, stmt, error)) {
-			g_prefix_error(error, "failed to update: ");
-			osc_store_rollback(self, conn);
-			return NULL;
-		}
+	if (!osc_store_conn_write_update(self, conn, row, set_category, category, token,
+					 fingerprint, now, error)) {
+		g_prefix_error(error, "failed to update: ");
+		osc_store_rollback(self, conn);
+		return NULL;
 	}
 	if (!osc_store_commit(self, conn, error))
 		return NULL;
-
-	g_free(row->token);
-	row->token = g_strdup(token);
-	g_free(row->fingerprint);
-	row->fingerprint = g_strdup(fingerprint);
-	if (set_category) {
-		g_free(row->category);
-		row->category = g_strdup(category);
-	}
-	g_free(row->updated_at);
-	row->updated_at = g_steal_pointer(&now);
-	row->version++;
-	row->revision = revision;
 	return g_steal_pointer(&row);
 }
 
@@ -1072,21 +1322,16 @@ osc_store_conn_update(OscStore *self,
  * @fingerprint: (nullable): fingerprint of the key that encrypted @token
  * @expected_revision: the revision the row must have, or -1 for any
  *
- * Replaces the token (and the category when @set_category) of an existing row.
+ * Replaces the token (and the category when @set_category) of an existing row, recording
+ * its previous state as an old version (see osc_store_set_versions_kept()).
  *
  * Returns: (transfer full): the updated row, or %NULL with %OSC_ERROR_NOT_FOUND,
  *   %OSC_ERROR_PRECONDITION_FAILED or another error
  */
 OscEntryRow *
-osc_store_update(OscStore *self,
-		 const gchar *key,
-		 const gchar *environment,
-		 gboolean set_category,
-		 const gchar *category,
-		 const gchar *token,
-		 const gchar *fingerprint,
-		 gint64 expected_revision,
-		 GError **error)
+osc_store_update(OscStore *self, const gchar *key, const gchar *environment, gboolean set_category,
+		 const gchar *category, const gchar *token, const gchar *fingerprint,
+		 gint64 expected_revision, GError **error)
 {
 	OscStoreConn *conn;
 	OscEntryRow *row;
@@ -1106,15 +1351,13 @@ osc_store_update(OscStore *self,
 }
 
 static gboolean
-osc_store_conn_delete(OscStore *self,
-		      OscStoreConn *conn,
-		      const gchar *key,
-		      const gchar *environment,
-		      gint64 expected_revision,
-		      GError **error)
+osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
+		      const gchar *environment, gint64 expected_revision, GError **error)
 {
 	g_autoptr(OscEntryRow) row = NULL;
+	g_autofree gchar *now = osc_timestamp_now_db();
 	gint64 revision = 0;
+	gint64 next_version = 0;
 
 	if (!osc_store_begin(self, conn, error))
 		return FALSE;
@@ -1124,9 +1367,14 @@ osc_store_conn_delete(OscStore *self,
 		osc_store_rollback(self, conn);
 		return FALSE;
 	}
+	if (!osc_store_conn_supersede(self, conn, row, now, TRUE, &next_version, error)) {
+		g_prefix_error(error, "failed to delete: ");
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
 	{
 		g_autoptr(OscStoreStmt) stmt =
-		    osc_store_conn_stmt(conn, OSC_STORE_STMT_DELETE, error);
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_DELETE, error);
 		if (stmt == NULL) {
 			osc_store_rollback(self, conn);
 			return FALSE;
@@ -1145,15 +1393,16 @@ osc_store_conn_delete(OscStore *self,
  * osc_store_delete:
  * @expected_revision: the revision the row must have, or -1 for any
  *
+ * Deletes the row, recording its last state as an old version marked deleted (see
+ * osc_store_set_versions_kept()), so the history survives and a re-created entry continues
+ * its numbering.
+ *
  * Returns: %TRUE if the row was deleted, else %FALSE with %OSC_ERROR_NOT_FOUND,
  *   %OSC_ERROR_PRECONDITION_FAILED or another error
  */
 gboolean
-osc_store_delete(OscStore *self,
-		 const gchar *key,
-		 const gchar *environment,
-		 gint64 expected_revision,
-		 GError **error)
+osc_store_delete(OscStore *self, const gchar *key, const gchar *environment,
+		 gint64 expected_revision, GError **error)
 {
 	OscStoreConn *conn;
 	gboolean ret;
@@ -1168,6 +1417,284 @@ osc_store_delete(OscStore *self,
 	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, error);
 	osc_store_release(self, conn);
 	return ret;
+}
+
+/**
+ * osc_store_set_versions_kept:
+ * @versions_kept: old versions to keep per (key, environment); 0 records no history
+ *
+ * Sets how many old versions of each entry the store keeps (default
+ * %OSC_STORE_VERSIONS_KEPT_DEFAULT). Every update, import overwrite, restore and delete
+ * records the state it replaces and, in the same transaction, drops the pair's oldest
+ * versions beyond @versions_kept. A lower value reaches each pair at its next write. With 0
+ * nothing is recorded or dropped: history kept earlier stays readable and still numbers a
+ * re-created entry.
+ */
+void
+osc_store_set_versions_kept(OscStore *self, guint versions_kept)
+{
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->settings_mutex);
+	self->versions_kept = versions_kept;
+	g_mutex_unlock(&self->settings_mutex);
+}
+
+/**
+ * osc_store_get_versions_kept:
+ *
+ * Returns: the number of old versions kept per (key, environment); 0 when history is off
+ */
+guint
+osc_store_get_versions_kept(OscStore *self)
+{
+	g_return_val_if_fail(OSC_IS_STORE(self), 0);
+	return osc_store_get_history_settings(self, NULL);
+}
+
+/**
+ * osc_store_set_node_id:
+ * @node_id: (nullable): this node's id in a cluster, or %NULL
+ *
+ * Sets the node id stamped on the versions recorded from now on, i.e. the node whose write
+ * replaced them.
+ */
+void
+osc_store_set_node_id(OscStore *self, const gchar *node_id)
+{
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->settings_mutex);
+	osc_store_set_str(&self->node_id, node_id);
+	g_mutex_unlock(&self->settings_mutex);
+}
+
+/* @version < 0 for every version: the live row (if any) first, then the kept history, newest
+ * first; an empty array when there is nothing */
+static GPtrArray *
+osc_store_conn_versions(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			gint64 version, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt =
+		osc_store_conn_stmt(conn, OSC_STORE_STMT_VERSIONS_LIST, error);
+	g_autoptr(GPtrArray) versions = NULL;
+	gint rc;
+
+	if (stmt == NULL)
+		return NULL;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	if (version >= 0)
+		sqlite3_bind_int64(stmt, 3, version);
+	versions = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_version_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		OscEntryVersion *item = g_new0(OscEntryVersion, 1);
+		item->current = sqlite3_column_int(stmt, 0) != 0;
+		item->key = osc_store_column_text(stmt, 1);
+		item->environment = osc_store_column_text(stmt, 2);
+		item->version = sqlite3_column_int64(stmt, 3);
+		item->token = osc_store_column_text(stmt, 4);
+		item->fingerprint = osc_store_column_text(stmt, 5);
+		item->category = osc_store_column_text(stmt, 6);
+		item->created_at = osc_store_column_text(stmt, 7);
+		item->superseded_at = osc_store_column_text(stmt, 8);
+		item->node_id = osc_store_column_text(stmt, 9);
+		item->deleted = sqlite3_column_int(stmt, 10) != 0;
+		g_ptr_array_add(versions, item);
+	}
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return NULL;
+	}
+	return g_steal_pointer(&versions);
+}
+
+static void
+osc_store_set_version_not_found(const gchar *key, const gchar *environment, gint64 version,
+				GError **error)
+{
+	g_set_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND,
+		    "Version %" G_GINT64_FORMAT " of '%s' not found in environment '%s'", version,
+		    key, environment);
+}
+
+/* one version, the live row when its version is @version; %NULL with OSC_ERROR_NOT_FOUND
+ * when there is no such version */
+static OscEntryVersion *
+osc_store_conn_get_version(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			   gint64 version, GError **error)
+{
+	g_autoptr(GPtrArray) versions = NULL;
+
+	if (version < 0) {
+		osc_store_set_version_not_found(key, environment, version, error);
+		return NULL;
+	}
+	versions = osc_store_conn_versions(conn, key, environment, version, error);
+	if (versions == NULL)
+		return NULL;
+	if (versions->len == 0) {
+		osc_store_set_version_not_found(key, environment, version, error);
+		return NULL;
+	}
+	/* the live row sorts first should it share its number with an old version */
+	return g_ptr_array_steal_index(versions, 0);
+}
+
+/**
+ * osc_store_list_versions:
+ *
+ * Lists the versions of an entry, read in one snapshot: the live row (if any, with
+ * @current set, its updated_at as @created_at) and then the old versions kept, newest first.
+ * A deleted entry has no live row; its newest old version has @deleted set.
+ *
+ * Returns: (transfer container) (element-type OscEntryVersion): the versions, or %NULL with
+ *   %OSC_ERROR_NOT_FOUND when there is neither a live row nor any kept version
+ */
+GPtrArray *
+osc_store_list_versions(OscStore *self, const gchar *key, const gchar *environment, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(GPtrArray) versions = NULL;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	versions = osc_store_conn_versions(conn, key, environment, -1, error);
+	osc_store_release(self, conn);
+	if (versions == NULL)
+		return NULL;
+	if (versions->len == 0) {
+		osc_store_set_not_found(key, environment, error);
+		return NULL;
+	}
+	return g_steal_pointer(&versions);
+}
+
+/**
+ * osc_store_get_version:
+ * @version: the version number
+ *
+ * Returns: (transfer full): version @version of the entry: the live row when that is its
+ *   version, else a kept old version; %NULL with %OSC_ERROR_NOT_FOUND when there is none
+ *   (never written, or pruned)
+ */
+OscEntryVersion *
+osc_store_get_version(OscStore *self, const gchar *key, const gchar *environment, gint64 version,
+		      GError **error)
+{
+	OscStoreConn *conn;
+	OscEntryVersion *item;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	item = osc_store_conn_get_version(conn, key, environment, version, error);
+	osc_store_release(self, conn);
+	return item;
+}
+
+static OscEntryRow *
+osc_store_conn_restore(OscStore *self, OscStoreConn *conn, const gchar *key,
+		       const gchar *environment, gint64 version, const gchar *token,
+		       const gchar *fingerprint, gint64 expected_revision, GError **error)
+{
+	g_autoptr(OscEntryVersion) old = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *now = osc_timestamp_now_db();
+
+	if (!osc_store_begin(self, conn, error))
+		return NULL;
+	/* read inside the write transaction: the version cannot be pruned meanwhile */
+	old = osc_store_conn_get_version(conn, key, environment, version, error);
+	if (old == NULL) {
+		osc_store_rollback(self, conn);
+		return NULL;
+	}
+	row = osc_store_conn_get(conn, key, environment, &error_local);
+	if (row == NULL && !g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		osc_store_rollback(self, conn);
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return NULL;
+	}
+	if (row != NULL) {
+		if (!osc_store_check_revision(row, expected_revision, error)) {
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+		if (!osc_store_conn_write_update(self, conn, row, TRUE, old->category, token,
+						 fingerprint, now, error)) {
+			g_prefix_error(error, "failed to restore: ");
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+	} else {
+		/* deleted: the entry comes back with a new id */
+		row = g_new0(OscEntryRow, 1);
+		row->key = g_strdup(key);
+		row->environment = g_strdup(environment);
+		row->category = g_strdup(old->category);
+		row->token = g_strdup(token);
+		row->fingerprint = g_strdup(fingerprint);
+		row->created_at = g_strdup(now);
+		row->updated_at = g_strdup(now);
+		if (!osc_store_conn_write_insert(conn, row, error)) {
+			g_prefix_error(error, "failed to restore: ");
+			osc_store_rollback(self, conn);
+			return NULL;
+		}
+	}
+	if (!osc_store_commit(self, conn, error))
+		return NULL;
+	return g_steal_pointer(&row);
+}
+
+/**
+ * osc_store_restore_version:
+ * @version: the version to bring back
+ * @token: the token to write: @version's plaintext re-encrypted by the caller, or its old
+ *   token as is
+ * @fingerprint: (nullable): fingerprint of the key that encrypted @token
+ * @expected_revision: the revision the live row must have, or -1 for any; ignored when the
+ *   entry is deleted
+ *
+ * In one transaction, writes @token with @version's category as a new version of the entry:
+ * an update of the live row (its current state becomes an old version, as for
+ * osc_store_update()), or, when the entry is deleted, a new row (new id) numbered above the
+ * kept history.
+ *
+ * Returns: (transfer full): the new row, or %NULL with %OSC_ERROR_NOT_FOUND (no such
+ *   version), %OSC_ERROR_PRECONDITION_FAILED or another error
+ */
+OscEntryRow *
+osc_store_restore_version(OscStore *self, const gchar *key, const gchar *environment,
+			  gint64 version, const gchar *token, const gchar *fingerprint,
+			  gint64 expected_revision, GError **error)
+{
+	OscStoreConn *conn;
+	OscEntryRow *row;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	g_return_val_if_fail(environment != NULL, NULL);
+	g_return_val_if_fail(token != NULL, NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = osc_store_conn_restore(self, conn, key, environment, version, token, fingerprint,
+				     expected_revision, error);
+	osc_store_release(self, conn);
+	return row;
 }
 
 /**
@@ -1186,21 +1713,20 @@ osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, G
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(fingerprint != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
-	if (conn == NULL)
+	if (!osc_store_write_lock(self, error))
 		return FALSE;
-	g_mutex_lock(&self->write_mutex);
-	{
+	conn = osc_store_acquire(self, error);
+	if (conn != NULL) {
 		g_autoptr(OscStoreStmt) stmt =
-		    osc_store_conn_stmt(conn, OSC_STORE_STMT_SET_FINGERPRINT, error);
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_SET_FINGERPRINT, error);
 		if (stmt != NULL) {
 			sqlite3_bind_int64(stmt, 1, id);
 			osc_store_bind_text(stmt, 2, fingerprint);
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
+		osc_store_release(self, conn);
 	}
-	g_mutex_unlock(&self->write_mutex);
-	osc_store_release(self, conn);
+	osc_store_write_unlock(self);
 	return ret;
 }
 
@@ -1211,9 +1737,7 @@ osc_store_filter(const gchar *value)
 }
 
 static GPtrArray *
-osc_store_conn_list(OscStoreConn *conn,
-		    const gchar *category,
-		    const gchar *environment,
+osc_store_conn_list(OscStoreConn *conn, const gchar *category, const gchar *environment,
 		    GError **error)
 {
 	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_LIST, error);
@@ -1258,9 +1782,7 @@ osc_store_list(OscStore *self, const gchar *category, const gchar *environment, 
 }
 
 static gint64
-osc_store_conn_count(OscStoreConn *conn,
-		     const gchar *category,
-		     const gchar *environment,
+osc_store_conn_count(OscStoreConn *conn, const gchar *category, const gchar *environment,
 		     GError **error)
 {
 	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_COUNT, error);
@@ -1389,7 +1911,7 @@ osc_store_count_by(OscStore *self, const gchar *column, GError **error)
 		g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, id, error);
 		if (stmt != NULL) {
 			counts = g_ptr_array_new_with_free_func(
-			    (GDestroyNotify)osc_store_count_free);
+				(GDestroyNotify)osc_store_count_free);
 			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 				OscStoreCount *item = g_new0(OscStoreCount, 1);
 				item->name = osc_store_column_text(stmt, 0);
@@ -1422,10 +1944,13 @@ osc_store_checkpoint(OscStore *self, GError **error)
 
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
 
-	conn = osc_store_acquire(self, error);
-	if (conn == NULL)
+	if (!osc_store_write_lock(self, error))
 		return FALSE;
-	g_mutex_lock(&self->write_mutex);
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL) {
+		osc_store_write_unlock(self);
+		return FALSE;
+	}
 	rc = sqlite3_prepare_v2(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
@@ -1439,8 +1964,8 @@ osc_store_checkpoint(OscStore *self, GError **error)
 		g_prefix_error(error, "failed to checkpoint: ");
 	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
-	g_mutex_unlock(&self->write_mutex);
 	osc_store_release(self, conn);
+	osc_store_write_unlock(self);
 	return ret;
 }
 
@@ -1474,9 +1999,11 @@ osc_store_finalize(GObject *object)
 	osc_store_close(self);
 	g_clear_pointer(&self->idle, g_ptr_array_unref);
 	g_free(self->path);
+	g_free(self->node_id);
 	g_mutex_clear(&self->pool_mutex);
 	g_cond_clear(&self->pool_cond);
 	g_mutex_clear(&self->write_mutex);
+	g_mutex_clear(&self->settings_mutex);
 
 	G_OBJECT_CLASS(osc_store_parent_class)->finalize(object);
 }
@@ -1493,8 +2020,120 @@ static void
 osc_store_init(OscStore *self)
 {
 	self->synchronous = "FULL";
+	self->versions_kept = OSC_STORE_VERSIONS_KEPT_DEFAULT;
 	self->idle = g_ptr_array_new_with_free_func((GDestroyNotify)osc_store_conn_free);
 	g_mutex_init(&self->pool_mutex);
 	g_cond_init(&self->pool_cond);
 	g_mutex_init(&self->write_mutex);
+	g_mutex_init(&self->settings_mutex);
+}
+
+/* one row of an import, inside the caller's transaction */
+static gboolean
+osc_store_conn_import_one(OscStore *self, OscStoreConn *conn, OscStoreImportOp *op,
+			  const gchar *now, OscStoreOverwriteFunc may_overwrite, gpointer user_data,
+			  GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(OscEntryRow) existing =
+		osc_store_conn_get(conn, op->key, op->environment, &error_local);
+	g_autoptr(OscEntryRow) row = NULL;
+
+	if (existing == NULL && !g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (existing != NULL) {
+		gchar *reason = NULL;
+
+		if (may_overwrite == NULL) {
+			op->result = OSC_STORE_IMPORT_SKIPPED;
+			return TRUE;
+		}
+		if (!may_overwrite(existing, user_data, &reason)) {
+			op->result = OSC_STORE_IMPORT_FAILED;
+			op->error = reason;
+			return TRUE;
+		}
+		/* a category of NULL keeps the existing one */
+		if (!osc_store_conn_write_update(self, conn, existing, op->category != NULL,
+						 op->category, op->token, op->fingerprint, now,
+						 error))
+			return FALSE;
+		row = g_steal_pointer(&existing);
+		op->result = OSC_STORE_IMPORT_OVERWRITTEN;
+		op->row = g_steal_pointer(&row);
+		return TRUE;
+	}
+
+	if (op->update_only) {
+		op->result = OSC_STORE_IMPORT_SKIPPED;
+		return TRUE;
+	}
+	row = g_new0(OscEntryRow, 1);
+	row->key = g_strdup(op->key);
+	row->environment = g_strdup(op->environment);
+	row->category = g_strdup(op->category);
+	row->token = g_strdup(op->token);
+	row->fingerprint = g_strdup(op->fingerprint);
+	row->created_at = g_strdup(now);
+	row->updated_at = g_strdup(now);
+	if (!osc_store_conn_write_insert(conn, row, error))
+		return FALSE;
+	op->result = OSC_STORE_IMPORT_CREATED;
+	op->row = g_steal_pointer(&row);
+	return TRUE;
+}
+
+/**
+ * osc_store_import:
+ * @ops: (array length=n_ops): the rows to write; a (key, environment) pair may repeat, the
+ *   later one then meets the earlier one as an existing row
+ * @may_overwrite: (nullable): decides for each row that already exists; %NULL skips them all
+ *
+ * Writes every op in ONE transaction: either all results stand, or (on a database error)
+ * nothing changed and every op is left untouched.
+ */
+gboolean
+osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
+		 OscStoreOverwriteFunc may_overwrite, gpointer user_data, GError **error)
+{
+	g_autofree gchar *now = osc_timestamp_now_db();
+	OscStoreConn *conn;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(ops != NULL || n_ops == 0, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	if (!osc_store_begin(self, conn, error)) {
+		osc_store_release(self, conn);
+		return FALSE;
+	}
+	for (guint i = 0; i < n_ops; i++) {
+		if (!osc_store_conn_import_one(self, conn, &ops[i], now, may_overwrite, user_data,
+					       error)) {
+			osc_store_rollback(self, conn);
+			osc_store_release(self, conn);
+			/* nothing was written: drop the results so far */
+			for (guint j = 0; j <= i; j++) {
+				g_clear_pointer(&ops[j].row, osc_entry_row_free);
+				g_clear_pointer(&ops[j].error, g_free);
+				ops[j].result = OSC_STORE_IMPORT_FAILED;
+			}
+			g_prefix_error(error, "import failed, nothing changed: ");
+			return FALSE;
+		}
+	}
+	if (!osc_store_commit(self, conn, error)) {
+		osc_store_release(self, conn);
+		for (guint j = 0; j < n_ops; j++) {
+			g_clear_pointer(&ops[j].row, osc_entry_row_free);
+			g_clear_pointer(&ops[j].error, g_free);
+		}
+		return FALSE;
+	}
+	osc_store_release(self, conn);
+	return TRUE;
 }

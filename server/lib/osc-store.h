@@ -10,7 +10,10 @@
 G_BEGIN_DECLS
 
 /* Newest schema version this build writes; see the changelog in osc-store.c. */
-#define OSC_STORE_SCHEMA_VERSION 1
+#define OSC_STORE_SCHEMA_VERSION 2
+
+/* old versions kept per (key, environment) until osc_store_set_versions_kept() */
+#define OSC_STORE_VERSIONS_KEPT_DEFAULT 10
 
 /**
  * OscEntryRow:
@@ -51,6 +54,48 @@ osc_entry_row_free(OscEntryRow *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntryRow, osc_entry_row_free)
 
 /**
+ * OscEntryVersion:
+ * @key: the entry key
+ * @environment: the environment
+ * @version: the per-entry version number; never repeats for a (@key, @environment) pair,
+ *   not even across a delete and re-create
+ * @token: the Fernet token of this version (`encrypted_value`)
+ * @fingerprint: (nullable): fingerprint of the derived key that wrote @token
+ * @category: (nullable): the category this version had
+ * @created_at: when this version was written (SQLite timestamp text, UTC)
+ * @superseded_at: (nullable): when a later write or a delete replaced it; %NULL for the live
+ *   row
+ * @node_id: (nullable): the node that replaced this version (osc_store_set_node_id()); %NULL
+ *   for the live row and when no node id was set
+ * @deleted: %TRUE when the entry was deleted right after this version
+ * @current: %TRUE for the live row of `configurations`, %FALSE for a kept old version
+ *
+ * One version of an entry, as stored. Plaintext never appears here.
+ */
+typedef struct {
+	gchar *key;
+	gchar *environment;
+	gint64 version;
+	gchar *token;
+	gchar *fingerprint;
+	gchar *category;
+	gchar *created_at;
+	gchar *superseded_at;
+	gchar *node_id;
+	gboolean deleted;
+	gboolean current;
+} OscEntryVersion;
+
+#define OSC_TYPE_ENTRY_VERSION (osc_entry_version_get_type())
+GType
+osc_entry_version_get_type(void);
+OscEntryVersion *
+osc_entry_version_copy(const OscEntryVersion *self);
+void
+osc_entry_version_free(OscEntryVersion *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntryVersion, osc_entry_version_free)
+
+/**
  * OscStoreCount:
  * @name: (nullable): the category or environment; %NULL for rows without a category
  * @count: the number of rows
@@ -75,6 +120,13 @@ const gchar *
 osc_store_get_path(OscStore *self);
 gint
 osc_store_get_schema_version(OscStore *self, GError **error);
+
+void
+osc_store_set_versions_kept(OscStore *self, guint versions_kept);
+guint
+osc_store_get_versions_kept(OscStore *self);
+void
+osc_store_set_node_id(OscStore *self, const gchar *node_id);
 
 gchar *
 osc_store_get_meta(OscStore *self, const gchar *name, GError **error);
@@ -107,6 +159,26 @@ osc_store_delete(OscStore *self,
 		 const gchar *environment,
 		 gint64 expected_revision,
 		 GError **error);
+GPtrArray *
+osc_store_list_versions(OscStore *self,
+			const gchar *key,
+			const gchar *environment,
+			GError **error);
+OscEntryVersion *
+osc_store_get_version(OscStore *self,
+		      const gchar *key,
+		      const gchar *environment,
+		      gint64 version,
+		      GError **error);
+OscEntryRow *
+osc_store_restore_version(OscStore *self,
+			  const gchar *key,
+			  const gchar *environment,
+			  gint64 version,
+			  const gchar *token,
+			  const gchar *fingerprint,
+			  gint64 expected_revision,
+			  GError **error);
 gboolean
 osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, GError **error);
 GPtrArray *
@@ -119,6 +191,42 @@ GPtrArray *
 osc_store_list_categories(OscStore *self, GError **error);
 GPtrArray *
 osc_store_count_by(OscStore *self, const gchar *column, GError **error);
+typedef enum {
+	OSC_STORE_IMPORT_CREATED,
+	OSC_STORE_IMPORT_OVERWRITTEN,
+	OSC_STORE_IMPORT_SKIPPED,
+	OSC_STORE_IMPORT_FAILED,
+} OscStoreImportResult;
+
+/**
+ * OscStoreImportOp:
+ * @key, @environment, @category, @token, @fingerprint: what to write (borrowed)
+ * @result: (out): what happened
+ * @row: (out) (transfer full) (nullable): the row written, for CREATED and OVERWRITTEN
+ * @error: (out) (transfer full) (nullable): why, for FAILED
+ */
+typedef struct {
+	const gchar *key;
+	const gchar *environment;
+	const gchar *category;
+	const gchar *token;
+	const gchar *fingerprint;
+	gboolean update_only; /* a missing row is SKIPPED, never created (re-key) */
+	OscStoreImportResult result;
+	OscEntryRow *row;
+	gchar *error;
+} OscStoreImportOp;
+
+/* may @existing be overwritten? If not, set *reason */
+typedef gboolean (*OscStoreOverwriteFunc)(OscEntryRow *existing, gpointer user_data, gchar **reason);
+
+gboolean
+osc_store_import(OscStore *self,
+		 OscStoreImportOp *ops,
+		 guint n_ops,
+		 OscStoreOverwriteFunc may_overwrite,
+		 gpointer user_data,
+		 GError **error);
 gboolean
 osc_store_checkpoint(OscStore *self, GError **error);
 void
