@@ -65,4 +65,24 @@ osc_test_json_detail(OscTestResponse *resp);
 void
 osc_test_wait_until(gboolean (*predicate)(gpointer), gpointer data, guint timeout_ms);
 
+/* TRUE in an AddressSanitizer build, where allocation-heavy loops are many times slower */
+gboolean
+osc_test_is_sanitized(void);
+
+G_END_DECLS
+
+/* helpers for the HTTP suites */
+G_BEGIN_DECLS
+
+OscTestResponse *
+osc_test_http_send(SoupSession *session, SoupMessage *msg);
+GPtrArray *
+osc_test_http_parallel(SoupSession *session, GPtrArray *msgs);
+gchar *
+osc_test_raw_http(guint port, const gchar *request, gssize len, guint timeout_ms, gboolean *closed);
+guint
+osc_test_raw_status(const gchar *reply);
+void
+osc_test_use_original_db(OscConfig *config, const gchar *tmpdir);
+
 G_END_DECLS

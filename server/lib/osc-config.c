@@ -62,11 +62,13 @@ static const Var vars[] = {
     {"CORS_ORIGINS", VAR_STRV, F(cors_origins)},
     {"OSC_MAX_BODY_SIZE", VAR_SIZE, F(max_body_size), 1024, G_MAXUINT32},
     {"OSC_MAX_VALUE_SIZE", VAR_SIZE, F(max_value_size), 16, G_MAXUINT32},
+    {"OSC_MAX_IMPORT_SIZE", VAR_SIZE, F(max_import_size), 1024, G_MAXUINT32},
     {"OSC_KEY_CACHE_SIZE", VAR_UINT, F(key_cache_size), 1, 1000000},
     {"OSC_PBKDF2_ITERATIONS", VAR_UINT, F(pbkdf2_iterations), 1, 100000000},
     {"OSC_SSE_QUEUE_SIZE", VAR_UINT, F(sse_queue_size), 1, 1000000},
     {"OSC_SSE_KEEPALIVE_INTERVAL", VAR_UINT, F(sse_keepalive_interval), 1, 3600},
     {"OSC_SSE_LOG_SIZE", VAR_UINT, F(sse_log_size), 0, 10000000},
+    {"OSC_VERSIONS_KEPT", VAR_UINT, F(versions_kept), 0, 1000},
 };
 
 G_DEFINE_BOXED_TYPE(OscConfig, osc_config, osc_config_copy, osc_config_free)
@@ -105,11 +107,14 @@ osc_config_new(void)
 	self->cors_origins = g_strsplit("*", ",", -1);
 	self->max_body_size = 1024 * 1024;
 	self->max_value_size = OSC_VALUE_DEFAULT_MAX_SIZE;
+	/* a backup of 100,000 entries is ~30 MB of base64 */
+	self->max_import_size = 256 * 1024 * 1024;
 	self->key_cache_size = 256;
 	self->pbkdf2_iterations = OSC_PBKDF2_ITERATIONS;
 	self->sse_queue_size = 100;
 	self->sse_keepalive_interval = 15;
 	self->sse_log_size = 10000;
+	self->versions_kept = 10;
 	return self;
 }
 
@@ -157,7 +162,8 @@ parse_bool(const gchar *text, gboolean *out)
 	 * the usual spellings both ways and reject anything else instead of guessing. */
 	static const gchar *const yes[] = {"true", "1", "yes", "on", NULL};
 	static const gchar *const no[] = {"false", "0", "no", "off", "", NULL};
-	g_autofree gchar *lower = g_ascii_strdown(g_strstrip(g_strdup(text)), -1);
+	g_autofree gchar *copy = g_strstrip(g_strdup(text));
+	g_autofree gchar *lower = g_ascii_strdown(copy, -1);
 
 	if (g_strv_contains(yes, lower)) {
 		*out = TRUE;

@@ -48,11 +48,13 @@ typedef struct {
 	/* ours */
 	gsize max_body_size;
 	gsize max_value_size;
+	gsize max_import_size;
 	guint key_cache_size;
 	guint pbkdf2_iterations;
 	guint sse_queue_size;
 	guint sse_keepalive_interval;
 	guint sse_log_size;
+	guint versions_kept;
 } OscConfig;
 
 #define OSC_TYPE_CONFIG (osc_config_get_type())

@@ -40,6 +40,11 @@ typedef enum {
 	OSC_ROUTE_SSE_STATS,
 	OSC_ROUTE_SSE_SUBSCRIPTIONS,
 	OSC_ROUTE_SSE_HEALTH,
+	OSC_ROUTE_BACKUP,
+	OSC_ROUTE_IMPORT,
+	OSC_ROUTE_REKEY,
+	OSC_ROUTE_CONFIG_VERSIONS,
+	OSC_ROUTE_CONFIG_ROLLBACK,
 } OscRouteId;
 
 typedef enum {
@@ -63,6 +68,11 @@ typedef enum {
 	OSC_OP_UPDATE,
 	OSC_OP_DELETE,
 	OSC_OP_LIST,
+	OSC_OP_BACKUP,
+	OSC_OP_IMPORT,
+	OSC_OP_REKEY,
+	OSC_OP_VERSIONS,
+	OSC_OP_ROLLBACK,
 } OscOp;
 
 typedef struct {
@@ -93,13 +103,19 @@ typedef struct {
 	gboolean full;
 	OscBodyState body_state;
 	JsonNode *body_json;
-	gchar *huge_integer; /* an integer literal json-glib cannot hold, if any */
 	JsonNode *value;
 	GArray *if_match;
 	gchar *user_key; /* UTF-8, wiped on free */
 	gsize user_key_len;
 	gboolean user_key_missing;
 	OscDerivedKey *dk;
+	gchar *password; /* X-Backup-Password, UTF-8, wiped on free */
+	gsize password_len;
+	gchar *backup_data;
+	gboolean overwrite;
+	gint64 version; /* ?version=N, 0 when absent */
+	gchar *new_user_key; /* X-New-User-Key, UTF-8, wiped on free */
+	gsize new_user_key_len;
 
 	/* outcome */
 	OscOp op;
@@ -111,6 +127,7 @@ typedef struct {
 	gsize resp_len;
 	gchar *resp_etag;
 	gchar *resp_location;
+	GPtrArray *changes; /* OscEntry, for an import's events */
 } OscRequest;
 
 gboolean

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
-#include <errno.h>
 #include <math.h>
 #include <openssl/crypto.h>
 
@@ -54,6 +53,11 @@ static const OscRoute routes[] = {
     {OSC_ROUTE_SSE_STATS, "/sse/stats", "GET, HEAD", OSC_AUTH_API_KEY},
     {OSC_ROUTE_SSE_SUBSCRIPTIONS, "/sse/subscriptions", "GET, HEAD", OSC_AUTH_API_KEY},
     {OSC_ROUTE_SSE_HEALTH, "/sse/health", "GET, HEAD", OSC_AUTH_OPEN},
+    {OSC_ROUTE_BACKUP, "/backup", "POST", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_IMPORT, "/import", "POST", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_REKEY, "/rekey", "POST", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_CONFIG_VERSIONS, "/configs/{key}/versions", "GET, HEAD", OSC_AUTH_USER_KEY},
+    {OSC_ROUTE_CONFIG_ROLLBACK, "/configs/{key}/rollback", "POST", OSC_AUTH_USER_KEY},
 };
 
 /* the metric label for a path that matched no route: never the raw path (D7, D15) */
@@ -81,7 +85,7 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 	*key_out = NULL;
 	*redirect = FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
-		if (routes[i].id != OSC_ROUTE_CONFIG && g_str_equal(path, routes[i].template))
+		if (strchr(routes[i].template, '{') == NULL && g_str_equal(path, routes[i].template))
 			return &routes[i];
 	}
 	if (!g_str_has_prefix(path, "/configs/"))
@@ -92,14 +96,30 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 		*redirect = TRUE;
 		return osc_http_route_lookup(OSC_ROUTE_CONFIGS);
 	}
-	if (strchr(rest, '/') != NULL)
-		return NULL;
-	*key_out = g_uri_unescape_string(rest, NULL);
-	if (*key_out == NULL || !g_utf8_validate(*key_out, -1, NULL)) {
-		g_clear_pointer(key_out, g_free);
-		return NULL;
+	{
+		const gchar *slash = strchr(rest, '/');
+		OscRouteId id = OSC_ROUTE_CONFIG;
+		g_autofree gchar *segment = NULL;
+
+		if (slash != NULL) {
+			/* /configs/{key}/versions and /configs/{key}/rollback */
+			if (g_str_equal(slash, "/versions"))
+				id = OSC_ROUTE_CONFIG_VERSIONS;
+			else if (g_str_equal(slash, "/rollback"))
+				id = OSC_ROUTE_CONFIG_ROLLBACK;
+			else
+				return NULL;
+			if (slash == rest)
+				return NULL;
+		}
+		segment = g_strndup(rest, slash != NULL ? (gsize)(slash - rest) : strlen(rest));
+		*key_out = g_uri_unescape_string(segment, NULL);
+		if (*key_out == NULL || !g_utf8_validate(*key_out, -1, NULL)) {
+			g_clear_pointer(key_out, g_free);
+			return NULL;
+		}
+		return osc_http_route_lookup(id);
 	}
-	return osc_http_route_lookup(OSC_ROUTE_CONFIG);
 }
 
 /* ---- requests ---- */
@@ -118,12 +138,21 @@ osc_request_free(OscRequest *req)
 	g_clear_pointer(&req->filter_environment, g_free);
 	g_clear_pointer(&req->value, json_node_unref);
 	g_clear_pointer(&req->body_json, json_node_unref);
-	g_clear_pointer(&req->huge_integer, g_free);
 	g_clear_pointer(&req->if_match, g_array_unref);
 	g_clear_pointer(&req->dk, osc_derived_key_unref);
 	if (req->user_key != NULL) {
 		OPENSSL_cleanse(req->user_key, req->user_key_len);
 		g_free(req->user_key);
+	}
+	if (req->password != NULL) {
+		OPENSSL_cleanse(req->password, req->password_len);
+		g_free(req->password);
+	}
+	g_clear_pointer(&req->backup_data, g_free);
+	g_clear_pointer(&req->changes, g_ptr_array_unref);
+	if (req->new_user_key != NULL) {
+		OPENSSL_cleanse(req->new_user_key, req->new_user_key_len);
+		g_free(req->new_user_key);
 	}
 	g_clear_pointer(&req->entry, osc_entry_free);
 	g_clear_pointer(&req->deleted, osc_entry_row_free);
@@ -435,62 +464,13 @@ osc_validate_value(JsonObject *body, JsonArray *items)
 	return NULL;
 }
 
-/*
- * json-glib 1.6 silently wraps integer literals that do not fit 64 bits (…999 → -1).
- * Rather than store a different number than the one sent, find such literals in the raw
- * text (outside strings) and refuse the body. Returns the offending literal or NULL.
- */
-static gchar *
-osc_json_find_huge_integer(const gchar *text, gsize len)
+/* imports carry whole backups; everything else is small */
+static gsize
+osc_http_body_limit(const OscConfig *config, const gchar *path)
 {
-	gboolean in_string = FALSE;
-
-	for (gsize i = 0; i < len; i++) {
-		gchar c = text[i];
-		gsize start, digits = 0;
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = FALSE;
-			continue;
-		}
-		if (c == '"') {
-			in_string = TRUE;
-			continue;
-		}
-		if (c != '-' && !g_ascii_isdigit(c))
-			continue;
-		start = i;
-		if (c == '-')
-			i++;
-		while (i < len && g_ascii_isdigit(text[i])) {
-			i++;
-			digits++;
-		}
-		/* a fraction or exponent makes it a double, which json-glib handles */
-		if (i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E')) {
-			while (i < len && (g_ascii_isalnum(text[i]) || text[i] == '.' ||
-					   text[i] == '+' || text[i] == '-'))
-				i++;
-			i--;
-			continue;
-		}
-		if (digits >= 19) {
-			g_autofree gchar *lit = g_strndup(text + start, i - start);
-			gint64 v;
-			gchar *end = NULL;
-
-			errno = 0;
-			v = g_ascii_strtoll(lit, &end, 10);
-			(void)v;
-			if (errno == ERANGE)
-				return g_steal_pointer(&lit);
-		}
-		i--;
-	}
-	return NULL;
+	if (g_strcmp0(path, "/import") == 0)
+		return MAX(config->max_import_size, config->max_body_size);
+	return config->max_body_size;
 }
 
 static gboolean
@@ -547,7 +527,10 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 		return TRUE;
 	}
 	parser = json_parser_new_immutable();
+	/* strict RFC 8259 first: json-glib alone takes single quotes, comments and hex, and
+	 * wraps integers beyond 64 bits (…999 → -1) instead of refusing them */
 	if (!g_utf8_validate(data, (gssize)len, NULL) ||
+	    !osc_json_validate(data, (gssize)len, &error) ||
 	    !json_parser_load_from_data(parser, data, (gssize)len, &error)) {
 		JsonArray *loc = osc_loc_new("body", NULL);
 		JsonObject *ctx = json_object_new();
@@ -564,7 +547,6 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 	req->body_json = json_node_ref(json_parser_get_root(parser));
 	req->body_state = JSON_NODE_HOLDS_OBJECT(req->body_json) ? OSC_BODY_OBJECT
 								 : OSC_BODY_NOT_OBJECT;
-	req->huge_integer = osc_json_find_huge_integer(data, len);
 	return TRUE;
 }
 
@@ -838,6 +820,30 @@ osc_request_validate_mode(OscRequest *req, JsonArray *items)
 	}
 }
 
+/* ?version=N: a positive integer (pydantic's int_parsing item otherwise) */
+static void
+osc_request_validate_version(OscRequest *req, JsonArray *items, gboolean required)
+{
+	const gchar *text = NULL;
+	guint64 v = 0;
+
+	if (!osc_request_query(req, "version", &text)) {
+		if (required)
+			osc_items_missing(items, osc_loc_new("query", "version", NULL), NULL);
+		return;
+	}
+	if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT64, &v, NULL)) {
+		JsonNode *input = json_node_new(JSON_NODE_VALUE);
+		json_node_set_string(input, text);
+		osc_items_add(items, "int_parsing", osc_loc_new("query", "version", NULL),
+			      "Input should be a valid integer, unable to parse string as an "
+			      "integer (versions start at 1)",
+			      input, NULL);
+		return;
+	}
+	req->version = (gint64)v;
+}
+
 static void
 osc_request_validate_environment_query(OscRequest *req, JsonArray *items)
 {
@@ -873,15 +879,6 @@ osc_request_validate_body(OscRequest *req, JsonArray *items, gboolean create)
 		break;
 	}
 	body = json_node_get_object(req->body_json);
-	if (req->huge_integer != NULL) {
-		JsonNode *input = json_node_new(JSON_NODE_VALUE);
-		json_node_set_string(input, req->huge_integer);
-		osc_items_add(items, "int_parsing_size", osc_loc_new("body", NULL),
-			      "Integers must fit in 64 bits (-9223372036854775808 to "
-			      "9223372036854775807)",
-			      input, NULL);
-		return;
-	}
 	if (create) {
 		s = osc_validate_string(body, "key", TRUE, FALSE, 1, 255, items, &present);
 		req->key = g_strdup(s);
@@ -894,6 +891,84 @@ osc_request_validate_body(OscRequest *req, JsonArray *items, gboolean create)
 		s = osc_validate_string(body, "environment", TRUE, FALSE, 1, 100, items, &present);
 		req->environment = g_strdup(s);
 	}
+}
+
+/* Python's bool parsing of query values (pydantic lax mode, API.md §4.13) */
+static gboolean
+osc_parse_bool(const gchar *text, gboolean *out)
+{
+	static const gchar *const yes[] = {"true", "1", "yes", "on", "t", "y", NULL};
+	static const gchar *const no[] = {"false", "0", "no", "off", "f", "n", NULL};
+	g_autofree gchar *lower = g_ascii_strdown(text, -1);
+
+	if (g_strv_contains(yes, lower))
+		*out = TRUE;
+	else if (g_strv_contains(no, lower))
+		*out = FALSE;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+/*
+ * /backup and /import: X-Backup-Password is required (422 when absent). /import takes
+ * backup_data and overwrite from the query string, else from a JSON body as the JS client
+ * sends them (D-5); the original ignores bodies, so a body is read only as a fallback.
+ */
+static void
+osc_request_validate_backup(OscRequest *req, JsonArray *items)
+{
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	const gchar *password = soup_message_headers_get_one(h, "X-Backup-Password");
+	const gchar *s;
+
+	if (password == NULL) {
+		osc_items_missing(items, osc_loc_new("header", "X-Backup-Password", NULL), NULL);
+	} else {
+		req->password = osc_latin1_to_utf8(password, strlen(password), &req->password_len);
+	}
+	if (req->route->id == OSC_ROUTE_BACKUP) {
+		if (osc_request_query(req, "category", &s) && s[0] != '\0')
+			req->filter_category = g_strdup(s);
+		if (osc_request_query(req, "environment", &s) && s[0] != '\0')
+			req->filter_environment = g_strdup(s);
+		return;
+	}
+
+	if (osc_request_query(req, "backup_data", &s))
+		req->backup_data = g_strdup(s);
+	if (osc_request_query(req, "overwrite", &s) && !osc_parse_bool(s, &req->overwrite)) {
+		JsonNode *input = json_node_new(JSON_NODE_VALUE);
+		json_node_set_string(input, s);
+		osc_items_add(items, "bool_parsing", osc_loc_new("query", "overwrite", NULL),
+			      "Input should be a valid boolean, unable to interpret input", input,
+			      NULL);
+	}
+	if (req->backup_data == NULL) {
+		SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+		g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+		g_autoptr(JsonParser) parser = json_parser_new_immutable();
+		gsize len = 0;
+		const gchar *data = g_bytes_get_data(bytes, &len);
+
+		if (len > 0 && osc_json_validate(data, (gssize)len, NULL) &&
+		    json_parser_load_from_data(parser, data, (gssize)len, NULL) &&
+		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+			JsonObject *obj = json_node_get_object(json_parser_get_root(parser));
+			JsonNode *bd = json_object_get_member(obj, "backup_data");
+			JsonNode *ow = json_object_get_member(obj, "overwrite");
+
+			if (bd != NULL && JSON_NODE_HOLDS_VALUE(bd) &&
+			    json_node_get_value_type(bd) == G_TYPE_STRING)
+				req->backup_data = g_strdup(json_node_get_string(bd));
+			if (ow != NULL && JSON_NODE_HOLDS_VALUE(ow) &&
+			    json_node_get_value_type(ow) == G_TYPE_BOOLEAN &&
+			    !osc_request_query(req, "overwrite", &s))
+				req->overwrite = json_node_get_boolean(ow);
+		}
+	}
+	if (req->backup_data == NULL)
+		osc_items_missing(items, osc_loc_new("query", "backup_data", NULL), NULL);
 }
 
 /* If-Match: a list of strong ETags ("12") or "*"; weak or unknown tags never match */
@@ -1088,12 +1163,20 @@ osc_http_handler_cb(SoupServer *server,
 
 /* ---- validation and dispatch per route ---- */
 
+/* is @method one of the route's "GET, HEAD, POST" list? (per request: no allocation) */
 gboolean
 osc_http_method_allowed(OscRouteId id, const gchar *method)
 {
 	const OscRoute *route = osc_http_route_lookup(id);
-	g_auto(GStrv) allowed = g_strsplit(route->allow, ", ", -1);
-	return g_strv_contains((const gchar *const *)allowed, method);
+	gsize len = strlen(method);
+
+	for (const gchar *p = route->allow; (p = strstr(p, method)) != NULL; p += len) {
+		gboolean starts = p == route->allow || p[-1] == ' ';
+		gboolean ends = p[len] == '\0' || p[len] == ',';
+		if (starts && ends)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 gboolean
@@ -1114,10 +1197,20 @@ osc_http_validate(OscRequest *req, JsonArray *items)
 			osc_request_validate_mode(req, items);
 		}
 		break;
+	case OSC_ROUTE_CONFIG_VERSIONS:
+		osc_request_validate_environment_query(req, items);
+		break;
+	case OSC_ROUTE_CONFIG_ROLLBACK:
+		osc_request_validate_environment_query(req, items);
+		osc_request_validate_version(req, items, TRUE);
+		osc_request_parse_if_match(req);
+		break;
 	case OSC_ROUTE_CONFIG:
 		osc_request_validate_environment_query(req, items);
-		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD"))
+		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD")) {
 			osc_request_validate_mode(req, items);
+			osc_request_validate_version(req, items, FALSE);
+		}
 		if (g_str_equal(method, "PUT"))
 			osc_request_validate_body(req, items, FALSE);
 		if (g_str_equal(method, "PUT") || g_str_equal(method, "DELETE"))
@@ -1129,6 +1222,21 @@ osc_http_validate(OscRequest *req, JsonArray *items)
 		if (osc_request_query(req, "environment", &s) && s[0] != '\0')
 			req->filter_environment = g_strdup(s);
 		break;
+	case OSC_ROUTE_BACKUP:
+	case OSC_ROUTE_IMPORT:
+		osc_request_validate_backup(req, items);
+		break;
+	case OSC_ROUTE_REKEY: {
+		SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+		const gchar *nk = soup_message_headers_get_one(h, "X-New-User-Key");
+		if (nk == NULL)
+			osc_items_missing(items, osc_loc_new("header", "X-New-User-Key", NULL),
+					  NULL);
+		else
+			req->new_user_key =
+			    osc_latin1_to_utf8(nk, strlen(nk), &req->new_user_key_len);
+		break;
+	}
 	case OSC_ROUTE_SSE_SUBSCRIBE:
 		/* filters echo as given: absent → null, empty → "" (matches everything) */
 		if (osc_request_query(req, "key", &s))
@@ -1166,6 +1274,42 @@ osc_entry_to_json(OscEntry *entry, gboolean full)
 		g_autofree gchar *updated = osc_timestamp_db_to_api(row->updated_at);
 		json_object_set_string_member(obj, "created_at", created);
 		json_object_set_string_member(obj, "updated_at", updated);
+	}
+	json_node_take_object(node, obj);
+	return node;
+}
+
+/* one version: metadata, plus the value when given */
+static JsonNode *
+osc_version_to_json(OscEntryVersion *v, JsonNode *value, gboolean full)
+{
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	JsonObject *obj = json_object_new();
+	g_autofree gchar *created = osc_timestamp_db_to_api(v->created_at);
+
+	json_object_set_string_member(obj, "key", v->key);
+	if (v->category != NULL)
+		json_object_set_string_member(obj, "category", v->category);
+	else
+		json_object_set_null_member(obj, "category");
+	json_object_set_string_member(obj, "environment", v->environment);
+	if (value != NULL)
+		json_object_set_member(obj, "value", json_node_ref(value));
+	json_object_set_int_member(obj, "version", v->version);
+	json_object_set_boolean_member(obj, "current", v->current);
+	json_object_set_boolean_member(obj, "deleted", v->deleted);
+	if (full) {
+		json_object_set_string_member(obj, "created_at", created);
+		if (v->superseded_at != NULL) {
+			g_autofree gchar *sup = osc_timestamp_db_to_api(v->superseded_at);
+			json_object_set_string_member(obj, "superseded_at", sup);
+		} else {
+			json_object_set_null_member(obj, "superseded_at");
+		}
+		if (v->node_id != NULL)
+			json_object_set_string_member(obj, "node_id", v->node_id);
+		else
+			json_object_set_null_member(obj, "node_id");
 	}
 	json_node_take_object(node, obj);
 	return node;
@@ -1225,7 +1369,18 @@ osc_http_run_job(OscRequest *req)
 		}
 		return;
 	case OSC_ROUTE_CONFIG:
-		if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD")) {
+		if ((g_str_equal(method, "GET") || g_str_equal(method, "HEAD")) && req->version > 0) {
+			g_autoptr(OscEntryVersion) v = NULL;
+
+			req->op = OSC_OP_VERSIONS;
+			req->entry = osc_service_entry_read_version(service, req->dk, req->key,
+								    req->environment, req->version,
+								    &v, &req->error);
+			if (req->entry == NULL)
+				return;
+			node = osc_version_to_json(v, req->entry->value, req->full);
+			osc_request_set_body(req, 200, node);
+		} else if (g_str_equal(method, "GET") || g_str_equal(method, "HEAD")) {
 			req->op = OSC_OP_READ;
 			req->entry = osc_service_entry_read(service, req->dk, req->key,
 							    req->environment, &req->error);
@@ -1264,6 +1419,76 @@ osc_http_run_job(OscRequest *req)
 			osc_request_set_body(req, 200, node);
 		}
 		return;
+	case OSC_ROUTE_BACKUP:
+		req->op = OSC_OP_BACKUP;
+		node = osc_service_backup(service, req->dk, req->password, req->password_len,
+					  req->filter_category, req->filter_environment,
+					  &req->error);
+		if (node != NULL)
+			osc_request_set_body(req, 200, node);
+		return;
+	case OSC_ROUTE_IMPORT:
+		req->op = OSC_OP_IMPORT;
+		node = osc_service_import(service, req->dk, req->password, req->password_len,
+					  req->backup_data, req->overwrite, &req->changes,
+					  &req->error);
+		if (node != NULL)
+			osc_request_set_body(req, 200, node);
+		return;
+	case OSC_ROUTE_REKEY: {
+		OscKeyCache *cache = osc_service_get_key_cache(service);
+		g_autoptr(OscDerivedKey) new_dk = NULL;
+
+		req->op = OSC_OP_REKEY;
+		/* a worker thread: deriving the new key here keeps the main loop free */
+		new_dk = osc_key_cache_derive(cache, req->new_user_key, req->new_user_key_len, NULL,
+					      &req->error);
+		if (new_dk == NULL)
+			return;
+		node = osc_service_rekey(service, req->dk, new_dk, NULL, &req->error);
+		if (node != NULL)
+			osc_request_set_body(req, 200, node);
+		return;
+	}
+	case OSC_ROUTE_CONFIG_VERSIONS: {
+		g_autoptr(GPtrArray) versions = NULL;
+		JsonObject *obj;
+		JsonArray *array;
+
+		req->op = OSC_OP_VERSIONS;
+		versions = osc_service_entry_versions(service, req->dk, req->key, req->environment,
+						      &req->error);
+		if (versions == NULL)
+			return;
+		array = json_array_sized_new(versions->len);
+		for (guint i = 0; i < versions->len; i++)
+			json_array_add_element(
+			    array, osc_version_to_json(g_ptr_array_index(versions, i), NULL, TRUE));
+		obj = json_object_new();
+		json_object_set_string_member(obj, "key", req->key);
+		json_object_set_string_member(obj, "environment", req->environment);
+		json_object_set_array_member(obj, "versions", array);
+		node = json_node_new(JSON_NODE_OBJECT);
+		json_node_take_object(node, obj);
+		osc_request_set_body(req, 200, node);
+		return;
+	}
+	case OSC_ROUTE_CONFIG_ROLLBACK: {
+		g_autoptr(JsonNode) entry_node = NULL;
+
+		req->op = OSC_OP_ROLLBACK;
+		req->entry = osc_service_entry_rollback(service, req->dk, req->key, req->environment,
+							req->version, req->if_match, NULL,
+							&req->error);
+		if (req->entry == NULL)
+			return;
+		node = osc_entry_to_json(req->entry, TRUE);
+		json_object_set_int_member(json_node_get_object(node), "version",
+					   req->entry->row->version);
+		osc_request_set_body(req, 200, node);
+		req->resp_etag = osc_etag_for(req->entry->row);
+		return;
+	}
 	case OSC_ROUTE_STATS:
 		node = osc_http_build_stats(store, &req->error);
 		if (node != NULL)
@@ -1286,7 +1511,11 @@ osc_http_count_op(OscRequest *req, guint status)
 	OscServiceMetrics *m = osc_service_get_metric_families(req->self->service);
 	const gchar *outcome = status < 300 ? "success" : status == 404 ? "not_found" : "error";
 	static const gchar *const names[] = {NULL, "create", "read", "update", "delete", "list"};
-	const gchar *op = names[req->op];
+	const gchar *op;
+
+	if (req->op >= G_N_ELEMENTS(names))
+		return;
+	op = names[req->op];
 
 	osc_metric_inc(m->config_operations, 1, op, outcome, NULL);
 	switch (req->op) {
@@ -1320,6 +1549,15 @@ osc_http_complete(OscRequest *req)
 	if (req->error != NULL) {
 		if (req->op != OSC_OP_NONE)
 			osc_http_count_op(req, osc_error_to_http_status(req->error));
+		if ((req->op == OSC_OP_BACKUP || req->op == OSC_OP_IMPORT) &&
+		    osc_error_to_http_status(req->error) >= 500) {
+			g_autofree gchar *detail = g_strdup_printf(
+			    "%s failed: %s", req->op == OSC_OP_BACKUP ? "Backup" : "Import",
+			    req->error->message);
+			g_warning("%s", detail);
+			osc_request_respond_detail(req, 500, detail);
+			return;
+		}
 		osc_request_respond_error(req, req->error);
 		return;
 	}
@@ -1345,6 +1583,17 @@ osc_http_complete(OscRequest *req)
 	case OSC_OP_DELETE:
 		osc_service_notify_change(service, OSC_CHANGE_DELETED, req->deleted, NULL);
 		break;
+	case OSC_OP_ROLLBACK:
+		osc_service_notify_change(service, req->entry->kind, req->entry->row,
+					  req->entry->value);
+		break;
+	case OSC_OP_IMPORT:
+		/* imports raise events too (the original's emit nothing, D33) */
+		for (guint i = 0; req->changes != NULL && i < req->changes->len; i++) {
+			OscEntry *e = g_ptr_array_index(req->changes, i);
+			osc_service_notify_change(service, e->kind, e->row, e->value);
+		}
+		break;
 	case OSC_OP_READ:
 	case OSC_OP_LIST:
 	case OSC_OP_NONE:
@@ -1361,6 +1610,14 @@ osc_http_handle(OscRequest *req_in)
 	OscHttpServer *self = req->self;
 
 	switch (req->route->id) {
+	case OSC_ROUTE_CONFIG_VERSIONS:
+	case OSC_ROUTE_CONFIG_ROLLBACK:
+		if (req->environment[0] == '\0') {
+			osc_request_respond_detail(req, 404, "environment is required");
+			return;
+		}
+		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		return;
 	case OSC_ROUTE_CONFIG:
 		/* an empty environment= is present, hence no 422; the original answers 404 */
 		if (req->environment[0] == '\0') {
@@ -1376,6 +1633,35 @@ osc_http_handle(OscRequest *req_in)
 		osc_request_run_async(g_steal_pointer(&req), TRUE);
 		return;
 	case OSC_ROUTE_CONFIGS:
+		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		return;
+	case OSC_ROUTE_REKEY: {
+		const OscConfig *config = osc_service_get_config(self->service);
+		if (req->new_user_key_len < config->min_user_key_length) {
+			g_autofree gchar *detail = g_strdup_printf(
+			    "X-New-User-Key must be at least %u characters long",
+			    config->min_user_key_length);
+			osc_request_respond_detail(req, 400, detail);
+			return;
+		}
+		if (osc_crypto_equal(req->new_user_key, req->new_user_key_len, req->user_key,
+				     req->user_key_len)) {
+			osc_request_respond_detail(req, 400,
+						   "X-New-User-Key must differ from X-User-Key");
+			return;
+		}
+		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		return;
+	}
+	case OSC_ROUTE_BACKUP:
+	case OSC_ROUTE_IMPORT:
+		/* stricter than the original, which takes "": a backup anyone can open with an
+		 * empty password is a plaintext export in disguise */
+		if (req->password_len == 0) {
+			osc_request_respond_detail(req, 400,
+						   "X-Backup-Password must not be empty");
+			return;
+		}
 		osc_request_run_async(g_steal_pointer(&req), TRUE);
 		return;
 	case OSC_ROUTE_STATS:
@@ -1405,14 +1691,15 @@ osc_http_server_early_cb(SoupServer *server,
 	const OscConfig *config = osc_service_get_config(self->service);
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
 	goffset length = soup_message_headers_get_content_length(h);
+	gsize limit = osc_http_body_limit(config, g_uri_get_path(soup_server_message_get_uri(msg)));
 
 	/* refuse an oversized body before reading it */
 	if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
-	    length > (goffset)config->max_body_size) {
+	    length > (goffset)limit) {
 		g_autofree gchar *detail = g_strdup_printf(
 		    "Request body too large: %" G_GOFFSET_FORMAT " bytes, the limit is %" G_GSIZE_FORMAT
 		    " bytes",
-		    length, config->max_body_size);
+		    length, limit);
 		g_autoptr(JsonBuilder) b = json_builder_new();
 		g_autoptr(JsonNode) node = NULL;
 		gsize len = 0;

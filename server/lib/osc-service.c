@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "osc-backup.h"
 #include "osc-error.h"
 #include "osc-http-server.h"
 #include "osc-salt.h"
@@ -266,6 +267,8 @@ osc_service_new(const OscConfig *config, GError **error)
 	if (count < 0)
 		return NULL;
 	g_atomic_int_set(&self->entry_count, (gint)count);
+	osc_store_set_versions_kept(self->store, self->config->versions_kept);
+	osc_store_set_node_id(self->store, self->node_id);
 	osc_metric_set(self->families.config_entries, (gdouble)count, NULL);
 	return g_steal_pointer(&self);
 }
@@ -721,6 +724,567 @@ osc_service_entry_list(OscService *self,
 		return NULL;
 	}
 	return g_steal_pointer(&entries);
+}
+
+/* one configuration of the backup document, in Python's json.dumps form (§7.1) */
+static void
+osc_service_backup_append(GString *out, OscEntry *entry)
+{
+	OscEntryRow *row = entry->row;
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	JsonObject *obj = json_object_new();
+	g_autofree gchar *created = osc_timestamp_db_to_api(row->created_at);
+	g_autofree gchar *updated = osc_timestamp_db_to_api(row->updated_at);
+	g_autofree gchar *text = NULL;
+	gsize len = 0;
+
+	json_object_set_int_member(obj, "id", row->id);
+	json_object_set_string_member(obj, "key", row->key);
+	if (row->category != NULL)
+		json_object_set_string_member(obj, "category", row->category);
+	else
+		json_object_set_null_member(obj, "category");
+	json_object_set_string_member(obj, "environment", row->environment);
+	json_object_set_member(obj, "value", json_node_ref(entry->value));
+	json_object_set_string_member(obj, "created_at", created);
+	json_object_set_string_member(obj, "updated_at", updated);
+	json_node_take_object(node, obj);
+	text = osc_value_to_python_json(node, &len);
+	g_string_append_len(out, text, (gssize)len);
+	OPENSSL_cleanse(text, len);
+}
+
+static gchar *
+osc_service_python_string(const gchar *text)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_VALUE);
+
+	json_node_set_string(node, text);
+	return osc_value_to_python_json(node, NULL);
+}
+
+/**
+ * osc_service_backup:
+ *
+ * The entries this key opens (D-3: 401 when entries match and none opens), as the
+ * original's encrypted backup: one PBKDF2 for the password, none per entry. The document
+ * is written entry by entry, not built as one tree, so 100,000 entries stay cheap.
+ *
+ * Returns: the /backup response object
+ */
+JsonNode *
+osc_service_backup(OscService *self,
+		   OscDerivedKey *dk,
+		   const gchar *password,
+		   gsize password_len,
+		   const gchar *category,
+		   const gchar *environment,
+		   GError **error)
+{
+	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GString) doc = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree gchar *ts = osc_timestamp_from_datetime(now);
+	g_autofree gchar *backup_id = g_strdup_printf("backup-%" G_GINT64_FORMAT,
+						      g_date_time_to_unix(now));
+	g_autofree gchar *ts_json = osc_service_python_string(ts);
+	g_autofree gchar *id_json = osc_service_python_string(backup_id);
+	g_autofree gchar *backup_data = NULL;
+	JsonObject *obj;
+	JsonNode *node;
+
+	entries = osc_service_entry_list(self, dk, category, environment, error);
+	if (entries == NULL)
+		return NULL;
+	doc = g_string_sized_new(256 + entries->len * 256);
+	g_string_append_printf(doc,
+			       "{\"version\": \"%s\", \"backup_id\": %s, \"backup_timestamp\": %s, "
+			       "\"total_keys\": %u, \"configurations\": [",
+			       OSC_BACKUP_FORMAT_VERSION, id_json, ts_json, entries->len);
+	for (guint i = 0; i < entries->len; i++) {
+		if (i > 0)
+			g_string_append(doc, ", ");
+		osc_service_backup_append(doc, g_ptr_array_index(entries, i));
+	}
+	g_string_append(doc, "]}");
+	backup_data = osc_backup_encrypt(password, password_len, doc->str, doc->len, NULL, 0,
+					 NULL, error);
+	OPENSSL_cleanse(doc->str, doc->len);
+	if (backup_data == NULL)
+		return NULL;
+
+	obj = json_object_new();
+	json_object_set_string_member(obj, "backup_data", backup_data);
+	json_object_set_int_member(obj, "total_keys", entries->len);
+	json_object_set_string_member(obj, "backup_timestamp", ts);
+	json_object_set_string_member(obj, "backup_id", backup_id);
+	/* the JS client's type declares this name (API.md §13.2) */
+	json_object_set_int_member(obj, "total_configs", entries->len);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	return node;
+}
+
+typedef struct {
+	OscService *self;
+	OscDerivedKey *dk;
+} ImportCheck;
+
+/* D-3 on overwrite: only an entry this key encrypted may be replaced by the import */
+static gboolean
+osc_service_import_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	ImportCheck *check = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (osc_service_check_key(check->self, check->dk, existing, NULL, &error))
+		return TRUE;
+	*reason = g_strdup(error->message);
+	return FALSE;
+}
+
+static void
+osc_service_import_fail(JsonArray *failed, const gchar *key, const gchar *message)
+{
+	JsonObject *f = json_object_new();
+
+	json_object_set_string_member(f, "key", key != NULL ? key : "unknown");
+	json_object_set_string_member(f, "error", message);
+	json_array_add_object_element(failed, f);
+}
+
+/**
+ * osc_service_import:
+ * @changes: (out) (element-type OscEntry): what was created or overwritten, for events
+ *
+ * A wrong password, a corrupt envelope or a malformed document fail as a whole (400) and
+ * change nothing. Otherwise every valid entry is written, re-encrypted under the caller's
+ * key, in one transaction; entries that cannot be (invalid, or another key's entry under
+ * overwrite) are reported in `failed_keys`. The backup's ids and timestamps are not
+ * restored (§4.13).
+ *
+ * Returns: the /import response object
+ */
+JsonNode *
+osc_service_import(OscService *self,
+		   OscDerivedKey *dk,
+		   const gchar *password,
+		   gsize password_len,
+		   const gchar *backup_data,
+		   gboolean overwrite,
+		   GPtrArray **changes,
+		   GError **error)
+{
+	g_autoptr(GBytes) plain = NULL;
+	g_autoptr(OscBackupDocument) doc = NULL;
+	g_autoptr(GArray) ops = NULL;
+	g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+	g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_free);
+	JsonArray *failed = json_array_new();
+	JsonObject *obj;
+	JsonNode *node;
+	ImportCheck check = {self, dk};
+	guint imported = 0, overwritten = 0, skipped = 0;
+	gsize len = 0;
+	const gchar *data;
+
+	plain = osc_backup_decrypt(password, password_len, backup_data, error);
+	if (plain == NULL) {
+		json_array_unref(failed);
+		return NULL;
+	}
+	data = g_bytes_get_data(plain, &len);
+	doc = osc_backup_parse_document(data, len, error);
+	OPENSSL_cleanse((gpointer)data, len);
+	if (doc == NULL) {
+		json_array_unref(failed);
+		return NULL;
+	}
+
+	ops = g_array_sized_new(FALSE, TRUE, sizeof(OscStoreImportOp), doc->items->len);
+	for (guint i = 0; i < doc->items->len; i++) {
+		OscBackupItem *item = g_ptr_array_index(doc->items, i);
+		g_autoptr(GError) error_item = NULL;
+		g_autoptr(JsonNode) value = NULL;
+		OscStoreImportOp op = {0};
+		gchar *token;
+
+		if (item->error != NULL) {
+			osc_service_import_fail(failed, item->key, item->error);
+			continue;
+		}
+		value = item->value != NULL ? osc_value_normalize(item->value, &error_item) : NULL;
+		if (value == NULL) {
+			osc_service_import_fail(failed, item->key,
+						error_item != NULL ? error_item->message
+								   : "value is required");
+			continue;
+		}
+		token = osc_service_encrypt(self, dk, value, &error_item);
+		if (token == NULL) {
+			osc_service_import_fail(failed, item->key, error_item->message);
+			continue;
+		}
+		g_ptr_array_add(tokens, token);
+		g_ptr_array_add(values, g_steal_pointer(&value));
+		op.key = item->key;
+		op.environment = item->environment;
+		op.category = item->category;
+		op.token = token;
+		op.fingerprint = osc_derived_key_get_fingerprint(dk);
+		g_array_append_val(ops, op);
+	}
+
+	if (!osc_store_import(self->store, (OscStoreImportOp *)(gpointer)ops->data, ops->len,
+			      overwrite ? osc_service_import_may_overwrite_cb : NULL, &check,
+			      error)) {
+		json_array_unref(failed);
+		return NULL;
+	}
+	for (guint i = 0; i < ops->len; i++) {
+		OscStoreImportOp *op = &g_array_index(ops, OscStoreImportOp, i);
+		OscEntry *entry;
+
+		switch (op->result) {
+		case OSC_STORE_IMPORT_CREATED:
+			imported++;
+			g_atomic_int_inc(&self->entry_count);
+			break;
+		case OSC_STORE_IMPORT_OVERWRITTEN:
+			imported++;
+			overwritten++;
+			break;
+		case OSC_STORE_IMPORT_SKIPPED:
+			skipped++;
+			continue;
+		case OSC_STORE_IMPORT_FAILED:
+		default:
+			osc_service_import_fail(failed, op->key, op->error);
+			g_free(op->error);
+			continue;
+		}
+		entry = g_new0(OscEntry, 1);
+		entry->row = g_steal_pointer(&op->row);
+		entry->value = json_node_ref(g_ptr_array_index(values, i));
+		entry->kind = op->result == OSC_STORE_IMPORT_CREATED ? OSC_CHANGE_CREATED
+								     : OSC_CHANGE_UPDATED;
+		g_ptr_array_add(done, entry);
+	}
+
+	obj = json_object_new();
+	json_object_set_string_member(obj, "message", "Import completed");
+	json_object_set_string_member(obj, "backup_id",
+				      doc->backup_id != NULL ? doc->backup_id : "unknown");
+	json_object_set_string_member(obj, "backup_timestamp",
+				      doc->backup_timestamp != NULL ? doc->backup_timestamp
+								    : "unknown");
+	json_object_set_int_member(obj, "total_in_backup", doc->items->len);
+	json_object_set_int_member(obj, "imported", imported);
+	json_object_set_int_member(obj, "skipped", skipped);
+	json_object_set_int_member(obj, "failed", json_array_get_length(failed));
+	json_object_set_array_member(obj, "failed_keys", json_array_ref(failed));
+	/* ours: overwritten entries are also counted in imported, as the original counts them */
+	json_object_set_int_member(obj, "overwritten", overwritten);
+	/* the JS client's names (API.md §13.2) */
+	json_object_set_int_member(obj, "imported_count", imported);
+	json_object_set_int_member(obj, "skipped_count", skipped);
+	json_object_set_array_member(obj, "errors", failed);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	if (changes != NULL)
+		*changes = g_steal_pointer(&done);
+	return node;
+}
+
+/* D-3 for a kept version: the key that wrote it must be the caller's */
+static GBytes *
+osc_service_open_version(OscDerivedKey *dk, OscEntryVersion *v, GError **error)
+{
+	const gchar *fp = osc_derived_key_get_fingerprint(dk);
+	GBytes *plain;
+
+	if (v->fingerprint != NULL &&
+	    !osc_crypto_equal(v->fingerprint, strlen(v->fingerprint), fp, strlen(fp))) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_AUTH,
+			    "Decryption failed: X-User-Key does not match the key that encrypted "
+			    "version %" G_GINT64_FORMAT " of '%s'",
+			    v->version, v->key);
+		return NULL;
+	}
+	plain = osc_fernet_decrypt(osc_derived_key_get_bytes(dk), v->token, strlen(v->token), 0,
+				   0, NULL);
+	if (plain == NULL)
+		g_set_error(error, OSC_ERROR, v->fingerprint != NULL ? OSC_ERROR_CORRUPT : OSC_ERROR_AUTH,
+			    "Decryption failed: version %" G_GINT64_FORMAT " of '%s' does not open "
+			    "with this X-User-Key",
+			    v->version, v->key);
+	return plain;
+}
+
+/**
+ * osc_service_entry_versions:
+ *
+ * Returns: (element-type OscEntryVersion): the live version (if any) and the kept ones,
+ *   newest first; the newest must open with @dk, or %OSC_ERROR_AUTH
+ */
+GPtrArray *
+osc_service_entry_versions(OscService *self,
+			   OscDerivedKey *dk,
+			   const gchar *key,
+			   const gchar *environment,
+			   GError **error)
+{
+	g_autoptr(GPtrArray) versions = osc_store_list_versions(self->store, key, environment, error);
+	g_autoptr(GBytes) plain = NULL;
+
+	if (versions == NULL)
+		return NULL;
+	/* the history belongs to whoever holds the newest version */
+	plain = osc_service_open_version(dk, g_ptr_array_index(versions, 0), error);
+	if (plain == NULL)
+		return NULL;
+	OPENSSL_cleanse((gpointer)g_bytes_get_data(plain, NULL), g_bytes_get_size(plain));
+	return g_steal_pointer(&versions);
+}
+
+OscEntry *
+osc_service_entry_read_version(OscService *self,
+			       OscDerivedKey *dk,
+			       const gchar *key,
+			       const gchar *environment,
+			       gint64 version,
+			       OscEntryVersion **version_out,
+			       GError **error)
+{
+	g_autoptr(OscEntryVersion) v = osc_store_get_version(self->store, key, environment,
+							     version, error);
+	g_autoptr(GBytes) plain = NULL;
+	OscEntry *entry;
+	JsonNode *value;
+
+	if (v == NULL)
+		return NULL;
+	plain = osc_service_open_version(dk, v, error);
+	if (plain == NULL)
+		return NULL;
+	value = osc_service_decode(plain, error);
+	if (value == NULL)
+		return NULL;
+	entry = g_new0(OscEntry, 1);
+	entry->value = value;
+	if (version_out != NULL)
+		*version_out = g_steal_pointer(&v);
+	return entry;
+}
+
+/**
+ * osc_service_entry_rollback:
+ * @recreated: (out): %TRUE when the entry had been deleted and is back
+ *
+ * Restores version @version as a new version (re-encrypted under @dk, so the restored
+ * value opens with the caller's current key), or re-creates a deleted entry.
+ */
+OscEntry *
+osc_service_entry_rollback(OscService *self,
+			   OscDerivedKey *dk,
+			   const gchar *key,
+			   const gchar *environment,
+			   gint64 version,
+			   GArray *if_match,
+			   gboolean *recreated,
+			   GError **error)
+{
+	g_autoptr(OscEntryVersion) v = NULL;
+	g_autoptr(OscEntryRow) live = NULL;
+	g_autoptr(GBytes) plain = NULL;
+	g_autoptr(GError) error_live = NULL;
+	g_autofree gchar *token = NULL;
+	JsonNode *value;
+	OscEntryRow *row;
+	OscEntry *entry;
+	gsize len = 0;
+	const guint8 *data;
+
+	v = osc_store_get_version(self->store, key, environment, version, error);
+	if (v == NULL)
+		return NULL;
+	live = osc_store_get(self->store, key, environment, &error_live);
+	if (live != NULL) {
+		/* only the holder of the live entry may roll it back */
+		if (!osc_service_check_key(self, dk, live, NULL, error) ||
+		    !osc_service_if_match(if_match, live, error))
+			return NULL;
+	} else if (!g_error_matches(error_live, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&error_live));
+		return NULL;
+	}
+	plain = osc_service_open_version(dk, v, error);
+	if (plain == NULL)
+		return NULL;
+	data = g_bytes_get_data(plain, &len);
+	value = osc_value_parse((const gchar *)data, (gssize)len, error);
+	token = value != NULL ? osc_fernet_encrypt(osc_derived_key_get_bytes(dk), data, len,
+						   g_get_real_time() / G_USEC_PER_SEC, NULL, error)
+			      : NULL;
+	OPENSSL_cleanse((gpointer)data, len);
+	if (token == NULL) {
+		g_clear_pointer(&value, json_node_unref);
+		return NULL;
+	}
+	row = osc_store_restore_version(self->store, key, environment, version, token,
+					osc_derived_key_get_fingerprint(dk),
+					live != NULL ? live->revision : -1, error);
+	if (row == NULL) {
+		json_node_unref(value);
+		return NULL;
+	}
+	if (live == NULL)
+		g_atomic_int_inc(&self->entry_count);
+	if (recreated != NULL)
+		*recreated = live == NULL;
+	entry = g_new0(OscEntry, 1);
+	entry->row = row;
+	entry->value = value;
+	entry->kind = live == NULL ? OSC_CHANGE_CREATED : OSC_CHANGE_UPDATED;
+	return entry;
+}
+
+typedef struct {
+	OscService *self;
+	OscDerivedKey *old_dk;
+	GHashTable *expected; /* "key\x1fenvironment" → revision read before re-encrypting */
+} RekeyCheck;
+
+static gchar *
+osc_service_pair_id(const gchar *key, const gchar *environment)
+{
+	return g_strconcat(key, "\x1f", environment, NULL);
+}
+
+/* inside the transaction: replace only rows still as they were when re-encrypted */
+static gboolean
+osc_service_rekey_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	RekeyCheck *check = user_data;
+	g_autofree gchar *id = osc_service_pair_id(existing->key, existing->environment);
+	gpointer expected = g_hash_table_lookup(check->expected, id);
+
+	if (expected == NULL || *(gint64 *)expected != existing->revision) {
+		*reason = g_strdup("changed during the re-key");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * osc_service_rekey:
+ * @old_dk: the key whose entries move
+ * @new_dk: the key they move to
+ * @changes: (out) (element-type OscEntryRow): the rows re-keyed
+ *
+ * Re-encrypts every entry @old_dk opens under @new_dk (the same plaintext bytes), in one
+ * transaction per round. A row another writer changed between reading and committing is
+ * left alone by that round and taken again by the next, so no concurrent write is lost
+ * and every entry the old key opens ends up under the new one. Other keys' entries are
+ * never touched (D-3).
+ *
+ * Returns: `{"message", "rekeyed"}`; %OSC_ERROR_AUTH when the store has entries and the
+ *   old key opens none of them
+ */
+JsonNode *
+osc_service_rekey(OscService *self,
+		  OscDerivedKey *old_dk,
+		  OscDerivedKey *new_dk,
+		  GPtrArray **changes,
+		  GError **error)
+{
+	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_row_free);
+	guint total_rows = 0;
+	gboolean opened_any = FALSE;
+	JsonObject *obj;
+	JsonNode *node;
+	g_autofree gchar *message = NULL;
+
+	for (guint round = 0; round < OSC_UPDATE_ATTEMPTS; round++) {
+		g_autoptr(GPtrArray) rows = osc_store_list(self->store, NULL, NULL, error);
+		g_autoptr(GArray) ops = NULL;
+		g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GHashTable) expected =
+		    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		RekeyCheck check = {self, old_dk, expected};
+		guint retry = 0;
+
+		if (rows == NULL)
+			return NULL;
+		if (round == 0)
+			total_rows = rows->len;
+		ops = g_array_sized_new(FALSE, TRUE, sizeof(OscStoreImportOp), rows->len);
+		for (guint i = 0; i < rows->len; i++) {
+			OscEntryRow *row = g_ptr_array_index(rows, i);
+			g_autoptr(GBytes) plain = NULL;
+			g_autoptr(GError) error_row = NULL;
+			OscStoreImportOp op = {0};
+			gsize len = 0;
+			const guint8 *data;
+			gchar *token;
+
+			if (!osc_service_check_key(self, old_dk, row, &plain, &error_row)) {
+				if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))
+					continue;
+				g_propagate_error(error, g_steal_pointer(&error_row));
+				return NULL;
+			}
+			opened_any = TRUE;
+			data = g_bytes_get_data(plain, &len);
+			token = osc_fernet_encrypt(osc_derived_key_get_bytes(new_dk), data, len,
+						   g_get_real_time() / G_USEC_PER_SEC, NULL, error);
+			OPENSSL_cleanse((gpointer)data, len);
+			if (token == NULL)
+				return NULL;
+			g_ptr_array_add(tokens, token);
+			g_hash_table_insert(expected, osc_service_pair_id(row->key, row->environment),
+					    g_memdup2(&row->revision, sizeof(gint64)));
+			op.key = row->key;
+			op.environment = row->environment;
+			op.category = NULL; /* keep */
+			op.token = token;
+			op.fingerprint = osc_derived_key_get_fingerprint(new_dk);
+			/* deleted meanwhile: stays deleted */
+			op.update_only = TRUE;
+			g_array_append_val(ops, op);
+		}
+		if (ops->len == 0)
+			break;
+		if (!osc_store_import(self->store, (OscStoreImportOp *)(gpointer)ops->data,
+				      ops->len, osc_service_rekey_may_overwrite_cb, &check, error))
+			return NULL;
+		for (guint i = 0; i < ops->len; i++) {
+			OscStoreImportOp *op = &g_array_index(ops, OscStoreImportOp, i);
+			if (op->result == OSC_STORE_IMPORT_OVERWRITTEN)
+				g_ptr_array_add(done, g_steal_pointer(&op->row));
+			else if (op->result == OSC_STORE_IMPORT_FAILED)
+				retry++; /* changed meanwhile: the next round reads it again */
+			g_clear_pointer(&op->error, g_free);
+			g_clear_pointer(&op->row, osc_entry_row_free);
+		}
+		if (retry == 0)
+			break;
+	}
+	if (total_rows > 0 && !opened_any) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
+				    "Decryption failed: X-User-Key does not open any configuration");
+		return NULL;
+	}
+	message = g_strdup_printf("Re-keyed %u configurations", done->len);
+	obj = json_object_new();
+	json_object_set_string_member(obj, "message", message);
+	json_object_set_int_member(obj, "rekeyed", done->len);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	if (changes != NULL)
+		*changes = g_steal_pointer(&done);
+	return node;
 }
 
 /**

@@ -15,26 +15,28 @@
 
 G_BEGIN_DECLS
 
-/**
- * OscEntry:
- * @row: the stored row
- * @value: (nullable): its decrypted value; %NULL when the caller's key does not open it
- */
-typedef struct {
-	OscEntryRow *row;
-	JsonNode *value;
-} OscEntry;
-
-void
-osc_entry_free(OscEntry *entry);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntry, osc_entry_free)
-
 typedef enum {
 	OSC_CHANGE_CREATED,
 	OSC_CHANGE_UPDATED,
 	OSC_CHANGE_DELETED,
 	OSC_CHANGE_SYNC,
 } OscChangeKind;
+
+/**
+ * OscEntry:
+ * @row: the stored row
+ * @value: (nullable): its decrypted value; %NULL when the caller's key does not open it
+ * @kind: for entries reported as changes (imports), what happened to them
+ */
+typedef struct {
+	OscEntryRow *row;
+	JsonNode *value;
+	OscChangeKind kind;
+} OscEntry;
+
+void
+osc_entry_free(OscEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntry, osc_entry_free)
 
 const gchar *
 osc_change_kind_to_string(OscChangeKind kind);
@@ -115,6 +117,57 @@ osc_service_entry_list(OscService *self,
 		       const gchar *category,
 		       const gchar *environment,
 		       GError **error);
+
+/* backup and import (API.md §4.12, §4.13, §7): blocking, for worker threads */
+JsonNode *
+osc_service_backup(OscService *self,
+		   OscDerivedKey *dk,
+		   const gchar *password,
+		   gsize password_len,
+		   const gchar *category,
+		   const gchar *environment,
+		   GError **error);
+JsonNode *
+osc_service_import(OscService *self,
+		   OscDerivedKey *dk,
+		   const gchar *password,
+		   gsize password_len,
+		   const gchar *backup_data,
+		   gboolean overwrite,
+		   GPtrArray **changes,
+		   GError **error);
+
+/* version history (beyond the original, like Vault KV v2): worker threads */
+GPtrArray *
+osc_service_entry_versions(OscService *self,
+			   OscDerivedKey *dk,
+			   const gchar *key,
+			   const gchar *environment,
+			   GError **error);
+OscEntry *
+osc_service_entry_read_version(OscService *self,
+			       OscDerivedKey *dk,
+			       const gchar *key,
+			       const gchar *environment,
+			       gint64 version,
+			       OscEntryVersion **version_out,
+			       GError **error);
+OscEntry *
+osc_service_entry_rollback(OscService *self,
+			   OscDerivedKey *dk,
+			   const gchar *key,
+			   const gchar *environment,
+			   gint64 version,
+			   GArray *if_match,
+			   gboolean *recreated,
+			   GError **error);
+
+JsonNode *
+osc_service_rekey(OscService *self,
+		  OscDerivedKey *old_dk,
+		  OscDerivedKey *new_dk,
+		  GPtrArray **changes,
+		  GError **error);
 
 /* main thread: announce a committed change (SSE, D-Bus, metrics) */
 void
