@@ -108,6 +108,7 @@ typedef struct {
 	gchar *user_key; /* UTF-8, wiped on free */
 	gsize user_key_len;
 	gboolean user_key_missing;
+	gboolean user_key_item_added;
 	OscDerivedKey *dk;
 	gchar *password; /* X-Backup-Password, UTF-8, wiped on free */
 	gsize password_len;

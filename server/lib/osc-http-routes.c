@@ -221,7 +221,9 @@ osc_http_cluster_salt(OscRequest *req, OscService *service)
 			osc_request_respond_json(req, 200, node);
 			return;
 		}
-		/* the salt file went missing under a running node: accept a 64-byte one (§4.23) */
+		/* the salt file went missing under a running node. The salt this service runs
+		 * with is the truth: write back only that one, or the next start would derive
+		 * other keys and open nothing */
 		if (g_bytes_get_size(received) != 64) {
 			g_autofree gchar *detail = g_strdup_printf(
 			    "Invalid salt size: %" G_GSIZE_FORMAT " bytes (expected 64)",
@@ -229,6 +231,13 @@ osc_http_cluster_salt(OscRequest *req, OscService *service)
 			osc_request_respond_detail(req, 400, detail);
 			return;
 		}
+		if (!g_bytes_equal(received, osc_key_cache_get_salt(osc_service_get_key_cache(service)))) {
+			osc_request_respond_detail(
+			    req, 409, "Salt file already exists and differs from received salt");
+			return;
+		}
+		/* error holds the load's "not found" */
+		g_clear_error(&error);
 		if (!osc_salt_write(config->salt_file_path, received, &error)) {
 			g_autofree gchar *detail = g_strdup_printf("Failed to save salt: %s",
 								   error->message);

@@ -74,8 +74,9 @@ osc_http_route_lookup(OscRouteId id)
 }
 
 /*
- * Matches on the still-encoded path and decodes the {key} segment afterwards, so a key
- * holding '/' is reachable as %2F (API.md §1.6 MAY; the original can never read it, D41).
+ * Matches the path libsoup hands over, which it has already percent-decoded: the {key}
+ * segment is used as it is (decoding again would turn a key "a%41b" into "aAb"). As in the
+ * original, a key holding '/' can be created but not addressed (API.md §1.6).
  */
 static const OscRoute *
 osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
@@ -113,11 +114,9 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 				return NULL;
 		}
 		segment = g_strndup(rest, slash != NULL ? (gsize)(slash - rest) : strlen(rest));
-		*key_out = g_uri_unescape_string(segment, NULL);
-		if (*key_out == NULL || !g_utf8_validate(*key_out, -1, NULL)) {
-			g_clear_pointer(key_out, g_free);
+		if (!g_utf8_validate(segment, -1, NULL))
 			return NULL;
-		}
+		*key_out = g_steal_pointer(&segment);
 		return osc_http_route_lookup(id);
 	}
 }
@@ -863,6 +862,11 @@ osc_request_validate_body(OscRequest *req, JsonArray *items, gboolean create)
 	const gchar *s;
 	gboolean present;
 
+	/* the /configs handlers' own X-User-Key parameter: header items precede body items */
+	if (req->user_key_missing) {
+		osc_items_missing(items, osc_loc_new("header", "x-user-key", NULL), NULL);
+		req->user_key_item_added = TRUE;
+	}
 	switch (req->body_state) {
 	case OSC_BODY_MISSING:
 		osc_items_missing(items, osc_loc_new("body", NULL), NULL);
@@ -1073,7 +1077,6 @@ osc_http_handler_cb(SoupServer *server,
 	g_autoptr(JsonArray) items = json_array_new();
 	gboolean redirect = FALSE;
 	gboolean is_configs;
-	const gchar *raw_path;
 
 	req->self = self;
 	req->msg = g_object_ref(msg);
@@ -1101,10 +1104,8 @@ osc_http_handler_cb(SoupServer *server,
 		return;
 	}
 
-	/* 2. routing, on the path as sent: libsoup hands handlers a decoded one, which
-	 * would make a key holding '/' (sent as %2F) unreachable */
-	raw_path = g_uri_get_path(soup_server_message_get_uri(msg));
-	req->route = osc_http_match(raw_path, &req->key, &redirect);
+	/* 2. routing */
+	req->route = osc_http_match(path, &req->key, &redirect);
 	if (req->route == NULL) {
 		osc_request_respond_detail(req, 404, "Not Found");
 		return;
@@ -1147,7 +1148,7 @@ osc_http_handler_cb(SoupServer *server,
 	 * /configs handlers declare X-User-Key again, so the original reports it twice */
 	if (osc_http_validate(req, items) == FALSE)
 		return;
-	if (req->user_key_missing && is_configs)
+	if (req->user_key_missing && is_configs && !req->user_key_item_added)
 		osc_items_missing(items, osc_loc_new("header", "x-user-key", NULL), NULL);
 	if (json_array_get_length(dep_items) > 0 || json_array_get_length(items) > 0) {
 		for (guint i = 0; i < json_array_get_length(items); i++)

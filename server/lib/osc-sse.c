@@ -43,6 +43,7 @@ typedef struct {
 	gboolean closing;
 	gulong finished_id;
 	gulong wrote_chunk_id;
+	GSource *hangup; /* watches the socket: an idle stream would notice a hang-up late */
 } OscSseSub;
 
 struct _OscSseHub {
@@ -102,6 +103,10 @@ osc_sse_log_entry_free(OscSseLogEntry *e)
 static void
 osc_sse_sub_free(OscSseSub *sub)
 {
+	if (sub->hangup != NULL) {
+		g_source_destroy(sub->hangup);
+		g_source_unref(sub->hangup);
+	}
 	g_clear_signal_handler(&sub->finished_id, sub->msg);
 	g_clear_signal_handler(&sub->wrote_chunk_id, sub->msg);
 	g_clear_object(&sub->msg);
@@ -238,8 +243,30 @@ osc_sse_sub_finished_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	OscSseSub *sub = user_data;
 
-	/* the client went away (or we closed the stream at shutdown) */
+	/* the client went away (or we ended the stream: shutdown, or hang-up seen above,
+	 * both of which set closing) */
 	osc_sse_sub_remove(sub->hub, sub, !sub->closing);
+}
+
+/*
+ * An event-stream client sends nothing after its request, so the socket turning readable
+ * means it hung up (recv() → 0), failed, or is closing TLS (a close_notify alert). End the
+ * stream then, rather than at the next write, so /sse/stats and the metrics are current.
+ */
+static gboolean
+osc_sse_sub_hangup_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	OscSseSub *sub = user_data;
+
+	g_clear_pointer(&sub->hangup, g_source_unref);
+	if (!sub->closing) {
+		sub->closing = TRUE;
+		sub->hub->disconnections++;
+		osc_metric_inc(sub->hub->m_disconnections, 1, NULL);
+		soup_message_body_complete(soup_server_message_get_response_body(sub->msg));
+		soup_server_message_unpause(sub->msg);
+	}
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -482,6 +509,13 @@ osc_sse_hub_subscribe(OscSseHub *self,
 	sub->wrote_chunk_id =
 	    g_signal_connect(msg, "wrote-chunk", G_CALLBACK(osc_sse_sub_wrote_chunk_cb), sub);
 
+	if (soup_server_message_get_socket(msg) != NULL) {
+		sub->hangup = g_socket_create_source(soup_server_message_get_socket(msg),
+						     G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+		g_source_set_callback(sub->hangup, G_SOURCE_FUNC(osc_sse_sub_hangup_cb), sub, NULL);
+		g_source_set_static_name(sub->hangup, "[osc] sse hang-up");
+		g_source_attach(sub->hangup, g_main_context_get_thread_default());
+	}
 	g_hash_table_add(self->subs, sub);
 	if (key != NULL && key[0] != '\0') {
 		GPtrArray *list = g_hash_table_lookup(self->by_key_index, key);
