@@ -1692,17 +1692,31 @@ osc_http_server_early_cb(SoupServer *server,
 	const OscConfig *config = osc_service_get_config(self->service);
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
 	goffset length = soup_message_headers_get_content_length(h);
-	gsize limit = osc_http_body_limit(config, g_uri_get_path(soup_server_message_get_uri(msg)));
+	gsize limit = osc_http_body_limit(config, path);
 
-	/* refuse an oversized body before reading it */
-	if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
-	    length > (goffset)limit) {
-		g_autofree gchar *detail = g_strdup_printf(
-		    "Request body too large: %" G_GOFFSET_FORMAT " bytes, the limit is %" G_GSIZE_FORMAT
-		    " bytes",
-		    length, limit);
+	g_autofree gchar *detail = NULL;
+	guint status = 0;
+
+	/* Bodies are checked before libsoup reads them. A chunked body has no length to
+	 * check and libsoup would buffer all of it, so it is refused outright (411); both
+	 * original clients send Content-Length. */
+	if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CHUNKED) {
+		status = 411;
+		detail = g_strdup("Length Required: send the request body with a Content-Length "
+				  "header");
+	} else if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
+		   length > (goffset)limit) {
+		status = 413;
+		detail = g_strdup_printf("Request body too large: %" G_GOFFSET_FORMAT
+					 " bytes, the limit is %" G_GSIZE_FORMAT " bytes",
+					 length, limit);
+	}
+	if (status != 0) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
 		g_autoptr(JsonNode) node = NULL;
+		g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
+		gboolean redirect = FALSE;
+		g_autofree gchar *key = NULL;
 		gsize len = 0;
 		gchar *body;
 
@@ -1712,24 +1726,18 @@ osc_http_server_early_cb(SoupServer *server,
 		json_builder_end_object(b);
 		node = json_builder_get_root(b);
 		body = osc_json_to_string(node, &len);
-		soup_server_message_set_status(msg, 413, NULL);
+		soup_server_message_set_status(msg, status, NULL);
 		soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
 						 len);
+		/* the unread body is still on the wire: this connection cannot be reused */
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Connection", "close");
-		{
-			g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
-			gboolean redirect = FALSE;
-			g_autofree gchar *key = NULL;
-
-			req->self = self;
-			req->method = soup_server_message_get_method(msg);
-			req->start = g_get_monotonic_time();
-			req->route = osc_http_match(g_uri_get_path(soup_server_message_get_uri(msg)),
-						    &key, &redirect);
-			osc_http_apply_cors(self, msg);
-			osc_http_record(self, req, 413);
-		}
+		req->self = self;
+		req->method = soup_server_message_get_method(msg);
+		req->start = g_get_monotonic_time();
+		req->route = osc_http_match(path, &key, &redirect);
+		osc_http_apply_cors(self, msg);
+		osc_http_record(self, req, status);
 	}
 }
 

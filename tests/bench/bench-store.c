@@ -26,7 +26,8 @@
 
 /* a token of the size the §6.5 vector has */
 #define TOKEN                                                                                      \
-	"gAAAAABlU_EAAAECAwQFBgcICQoLDA0OD-LKzUUXMcM7ZLrQybyHGsJFdetukhbu3s6n23fTU4rjBBgrQ5o3rXcJlm5" \
+	"gAAAAABlU_EAAAECAwQFBgcICQoLDA0OD-"                                                       \
+	"LKzUUXMcM7ZLrQybyHGsJFdetukhbu3s6n23fTU4rjBBgrQ5o3rXcJlm5"                                \
 	"PDaodBbDYAQ4eYfpJ1fe7u79vyxjE4HdyJKv7HLwSAiXPBdmW"
 
 static gdouble seconds_per_run = 2.0;
@@ -52,8 +53,8 @@ bench_fill(OscStore *store)
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *key = g_strdup_printf("key-%05u", i);
 		g_autoptr(OscEntryRow) row =
-		    osc_store_insert(store, key, "production", i % 3 ? "config" : NULL, TOKEN,
-				     "fingerprint-0123456789abcdef", &error);
+			osc_store_insert(store, key, "production", i % 3 ? "config" : NULL, TOKEN,
+					 "fingerprint-0123456789abcdef", &error);
 		if (row == NULL)
 			g_error("insert: %s", error->message);
 	}
