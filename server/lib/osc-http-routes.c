@@ -485,6 +485,23 @@ osc_tls_load_with_password(const OscConfig *config, GError **error)
 	return cert;
 }
 
+/* GIO has checked the chain against OSC_SSL_CA_CERTS: accept what it found no fault in */
+static gboolean
+osc_tls_accept_certificate_cb(SoupServerMessage *msg,
+			      GTlsCertificate *certificate,
+			      GTlsCertificateFlags errors,
+			      gpointer user_data)
+{
+	return errors == 0;
+}
+
+static void
+osc_tls_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	g_signal_connect(msg, "accept-certificate", G_CALLBACK(osc_tls_accept_certificate_cb),
+			 NULL);
+}
+
 gboolean
 osc_http_setup_tls(SoupServer *soup, const OscConfig *config, GError **error)
 {
@@ -505,13 +522,18 @@ osc_http_setup_tls(SoupServer *soup, const OscConfig *config, GError **error)
 	/* Unlike the original (D16), a CA bundle means what it suggests: clients must
 	 * present a certificate it signed. */
 	if (config->ssl_ca_certs != NULL && config->ssl_ca_certs[0] != '\0') {
-		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(config->ssl_ca_certs, error);
+		/* GTlsFileDatabase wants an absolute path */
+		g_autofree gchar *ca = g_canonicalize_filename(config->ssl_ca_certs, NULL);
+		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(ca, error);
 		if (db == NULL) {
 			g_prefix_error(error, "OSC_SSL_CA_CERTS %s: ", config->ssl_ca_certs);
 			return FALSE;
 		}
 		soup_server_set_tls_database(soup, db);
 		soup_server_set_tls_auth_mode(soup, G_TLS_AUTHENTICATION_REQUIRED);
+		/* libsoup 3.2 refuses every client certificate unless someone accepts it */
+		g_signal_connect(soup, "request-started", G_CALLBACK(osc_tls_request_started_cb),
+				 NULL);
 	}
 	return TRUE;
 }

@@ -223,10 +223,11 @@ osc_http_record(OscHttpServer *self, OscRequest *req, guint status)
 		osc_metric_inc(m->api_errors, 1, endpoint, type, NULL);
 	}
 	/* the access log: method, route, status, duration; never a key, value or header */
-	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "%s %s %u %.3f ms",
-			 req->method, endpoint, status, elapsed * 1000.0, "OSC_EVENT", "request",
-			 "OSC_METHOD", req->method, "OSC_ROUTE", endpoint, "OSC_STATUS",
-			 status_text, NULL);
+	/* MESSAGE goes last: its format consumes the arguments after it */
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "request", "OSC_METHOD",
+			 req->method, "OSC_ROUTE", endpoint, "OSC_STATUS", status_text,
+			 "MESSAGE", "%s %s %u %.3f ms", req->method, endpoint, status,
+			 elapsed * 1000.0);
 }
 
 /* Sets the response and, for requests that went async, unpauses it. Takes @body. */
@@ -637,17 +638,22 @@ osc_request_check_user_key(OscRequest *req, JsonArray *dep_items)
 static void
 osc_http_server_drain_done(OscHttpServer *self, gboolean timed_out);
 
-/* the end of every request that went async (osc_request_go_async) */
+/*
+ * A request that went async is in flight until libsoup has written its answer (or the
+ * client has gone): only then may a drain disconnect everything.
+ */
 static void
-osc_http_server_request_done(OscHttpServer *self)
+osc_http_server_msg_finished_cb(SoupServerMessage *msg, gpointer user_data)
 {
+	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
+
+	g_signal_handlers_disconnect_by_func(msg, osc_http_server_msg_finished_cb, self);
 	g_assert(self->in_flight > 0);
 	self->in_flight--;
 	if (self->draining && self->in_flight == 0 && self->drain_task != NULL) {
 		g_clear_handle_id(&self->drain_timeout_id, g_source_remove);
 		osc_http_server_drain_done(self, FALSE);
 	}
-	g_object_unref(self);
 }
 
 static gboolean
@@ -657,7 +663,8 @@ osc_request_complete_cb(gpointer data)
 	OscHttpServer *self = req->self;
 
 	osc_http_complete(req);
-	osc_http_server_request_done(self);
+	/* balances osc_request_go_async(); in-flight ends at "finished" */
+	g_object_unref(self);
 	return G_SOURCE_REMOVE;
 }
 
@@ -684,6 +691,8 @@ osc_request_go_async(OscRequest *req)
 
 	g_object_ref(self);
 	self->in_flight++;
+	g_signal_connect_object(req->msg, "finished", G_CALLBACK(osc_http_server_msg_finished_cb),
+				self, 0);
 	req->paused = TRUE;
 	soup_server_message_pause(req->msg);
 	g_signal_connect(req->msg, "finished", G_CALLBACK(osc_request_msg_finished_cb), req);
@@ -757,9 +766,12 @@ osc_http_sse_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data
 	req->dk = osc_key_cache_derive_finish(OSC_KEY_CACHE(source), result, &error);
 	if (req->dk == NULL)
 		osc_request_respond_error(req, error);
+	else if (self->draining)
+		/* a stream started now would hold the drain until its timeout */
+		osc_request_respond_detail(req, 503, "Server is shutting down");
 	else if (!req->finished)
 		osc_http_sse_start(req);
-	osc_http_server_request_done(self);
+	g_object_unref(self);
 }
 
 /*
@@ -1589,7 +1601,10 @@ osc_http_complete(OscRequest *req)
 					  req->entry->value);
 		break;
 	case OSC_OP_IMPORT:
-		/* imports raise events too (the original's emit nothing, D33) */
+		/* imports raise events too (the original's emit nothing, D33); a large one
+		 * tells subscribers to reload instead */
+		if (req->changes == NULL)
+			osc_service_notify_bulk_change(service, "import");
 		for (guint i = 0; req->changes != NULL && i < req->changes->len; i++) {
 			OscEntry *e = g_ptr_array_index(req->changes, i);
 			osc_service_notify_change(service, e->kind, e->row, e->value);

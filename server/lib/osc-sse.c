@@ -327,16 +327,20 @@ osc_sse_deliver(OscSseHub *self, OscSseSub *sub, const gchar *kind, guint64 id, 
 {
 	gpointer n;
 
-	self->total_sent++;
+	/* a type appears once an event of it matched, even if every delivery dropped */
 	n = g_hash_table_lookup(self->by_type, kind);
-	g_hash_table_replace(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + 1));
 	if (sub->queued >= self->queue_size || sub->overflowed) {
+		if (n == NULL)
+			g_hash_table_insert(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(0));
 		sub->overflowed = TRUE;
 		self->dropped++;
 		self->max_queue_reached = self->queue_size;
 		osc_metric_inc(self->m_events_dropped, 1, NULL);
 		return;
 	}
+	/* deliveries that were queued, as the original counts them */
+	self->total_sent++;
+	g_hash_table_replace(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + 1));
 	osc_metric_inc(self->m_events_sent, 1, kind, NULL);
 	osc_sse_append(sub, osc_sse_format_event(kind, id, data));
 }
@@ -583,6 +587,43 @@ osc_sse_keepalive_cb(gpointer user_data)
 		osc_metric_inc(self->m_keepalive, 1, NULL);
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+/**
+ * osc_sse_hub_publish_reset:
+ * @reason: why, e.g. `import`
+ *
+ * Tells every subscriber to reload, in place of more change events than any queue holds
+ * (a large import). The log is emptied, so a Last-Event-ID from before it resets too.
+ */
+void
+osc_sse_hub_publish_reset(OscSseHub *self, const gchar *reason)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	g_return_if_fail(OSC_IS_SSE_HUB(self));
+
+	self->seq++;
+	g_queue_clear_full(&self->log, (GDestroyNotify)osc_sse_log_entry_free);
+	g_hash_table_iter_init(&iter, self->subs);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		OscSseSub *sub = key;
+		if (sub->closing)
+			continue;
+		/* a subscriber already overflowing gets its reset when it drains */
+		if (sub->queued >= self->queue_size) {
+			sub->overflowed = TRUE;
+			continue;
+		}
+		osc_sse_send_reset(self, sub, reason);
+	}
+}
+
+guint
+osc_sse_hub_get_queue_size(OscSseHub *self)
+{
+	return self->queue_size;
 }
 
 /* Ends every stream (server shutdown). */
