@@ -66,7 +66,6 @@ osc_backup_encrypt(const gchar *password,
 	guint8 salt[OSC_BACKUP_SALT_LEN];
 	guint8 dk[OSC_DERIVED_KEY_LEN];
 	g_autofree gchar *token = NULL;
-	g_autoptr(GByteArray) blob = NULL;
 	gchar *out;
 
 	if (bsalt != NULL)
@@ -82,10 +81,22 @@ osc_backup_encrypt(const gchar *password,
 	OPENSSL_cleanse(dk, sizeof(dk));
 	if (token == NULL)
 		return NULL;
-	blob = g_byte_array_sized_new(sizeof(salt) + strlen(token));
-	g_byte_array_append(blob, salt, sizeof(salt));
-	g_byte_array_append(blob, (const guint8 *)token, strlen(token));
-	out = g_base64_encode(blob->data, blob->len);
+	{
+		/* base64(salt || token) in steps: no third copy of a backup that can be tens
+		 * of megabytes */
+		gsize token_len = strlen(token);
+		gsize cap = (sizeof(salt) + token_len) / 3 * 4 + 8;
+		gint state = 0, save = 0;
+		gsize n;
+
+		out = g_malloc(cap + 1);
+		n = g_base64_encode_step(salt, sizeof(salt), FALSE, out, &state, &save);
+		n += g_base64_encode_step((const guint8 *)token, token_len, FALSE, out + n, &state,
+					  &save);
+		n += g_base64_encode_close(FALSE, out + n, &state, &save);
+		out[n] = '\0';
+		OPENSSL_cleanse(token, token_len);
+	}
 	return out;
 }
 
@@ -201,6 +212,62 @@ osc_backup_decrypt(const gchar *password, gsize password_len, const gchar *backu
 	return plain;
 }
 
+
+/* spans of strictly valid JSON (osc_json_validate() ran first): no error paths needed */
+static gsize
+osc_json_skip_ws(const gchar *t, gsize len, gsize i)
+{
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+static gsize
+osc_json_skip_string(const gchar *t, gsize len, gsize i)
+{
+	for (i++; i < len && t[i] != '"'; i++) {
+		if (t[i] == '\\')
+			i++;
+	}
+	return i + 1;
+}
+
+static gsize
+osc_json_skip_value(const gchar *t, gsize len, gsize i)
+{
+	gint depth = 0;
+
+	if (t[i] == '"')
+		return osc_json_skip_string(t, len, i);
+	if (t[i] != '{' && t[i] != '[') {
+		while (i < len && strchr(",}] \t\r\n", t[i]) == NULL)
+			i++;
+		return i;
+	}
+	while (i < len) {
+		if (t[i] == '"') {
+			i = osc_json_skip_string(t, len, i);
+			continue;
+		}
+		if (t[i] == '{' || t[i] == '[')
+			depth++;
+		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return len;
+}
+
+static JsonNode *
+osc_json_parse_span(const gchar *t, gsize start, gsize end)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+
+	if (!json_parser_load_from_data(parser, t + start, (gssize)(end - start), NULL))
+		return NULL;
+	return json_node_ref(json_parser_get_root(parser));
+}
+
 static gchar *
 osc_backup_member_string(JsonObject *obj, const gchar *name, gboolean *bad)
 {
@@ -216,85 +283,143 @@ osc_backup_member_string(JsonObject *obj, const gchar *name, gboolean *bad)
 	return g_strdup(json_node_get_string(node));
 }
 
+static OscBackupItem *
+osc_backup_item_new(JsonObject *o)
+{
+	OscBackupItem *item = g_new0(OscBackupItem, 1);
+	gboolean bad_key, bad_env, bad_cat;
+
+	item->key = osc_backup_member_string(o, "key", &bad_key);
+	item->environment = osc_backup_member_string(o, "environment", &bad_env);
+	item->category = osc_backup_member_string(o, "category", &bad_cat);
+	/* a copy: the element's tree is freed before the next element is parsed */
+	if (json_object_has_member(o, "value"))
+		item->value = json_node_copy(json_object_get_member(o, "value"));
+	if (item->key == NULL || item->key[0] == '\0' || bad_key)
+		item->error = g_strdup("key is required");
+	else if (g_utf8_strlen(item->key, -1) > 255)
+		item->error = g_strdup("key is longer than 255 characters");
+	else if (item->environment == NULL || item->environment[0] == '\0' || bad_env)
+		item->error = g_strdup("environment is required");
+	else if (g_utf8_strlen(item->environment, -1) > 100)
+		item->error = g_strdup("environment is longer than 100 characters");
+	else if (bad_cat || (item->category != NULL && g_utf8_strlen(item->category, -1) > 100))
+		item->error = g_strdup("category must be a string of at most 100 characters");
+	else if (item->value == NULL)
+		item->error = g_strdup("value is required");
+	return item;
+}
+
+static gchar *
+osc_backup_span_string(const gchar *t, gsize start, gsize end)
+{
+	g_autoptr(JsonNode) node = osc_json_parse_span(t, start, end);
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return g_strdup(json_node_get_string(node));
+}
+
+static gboolean
+osc_backup_invalid(GError **error)
+{
+	g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "Invalid backup format");
+	return FALSE;
+}
+
+/* the configurations array, one element at a time */
+static gboolean
+osc_backup_parse_configurations(OscBackupDocument *doc,
+				const gchar *t,
+				gsize len,
+				gsize i,
+				GError **error)
+{
+	if (t[i] != '[')
+		return osc_backup_invalid(error);
+	i = osc_json_skip_ws(t, len, i + 1);
+	while (i < len && t[i] != ']') {
+		gsize end = osc_json_skip_value(t, len, i);
+		g_autoptr(JsonNode) el = NULL;
+
+		if (t[i] != '{')
+			return osc_backup_invalid(error);
+		el = osc_json_parse_span(t, i, end);
+		if (el == NULL || !JSON_NODE_HOLDS_OBJECT(el))
+			return osc_backup_invalid(error);
+		g_ptr_array_add(doc->items, osc_backup_item_new(json_node_get_object(el)));
+		i = osc_json_skip_ws(t, len, end);
+		if (i < len && t[i] == ',')
+			i = osc_json_skip_ws(t, len, i + 1);
+	}
+	return TRUE;
+}
+
 /**
  * osc_backup_parse_document:
  *
  * Accepts extra members and does not require `version`, `id` or the timestamps (§7.1).
  * Whole-document problems fail (400); per-entry problems are recorded in the item, so the
- * import can report them in `failed_keys` while importing the rest.
+ * import can report them in `failed_keys` while importing the rest. The document is
+ * validated strictly, then read one configuration at a time: a tree of the whole of a
+ * 100,000-entry backup would take hundreds of megabytes.
  */
 OscBackupDocument *
 osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(OscBackupDocument) doc = g_new0(OscBackupDocument, 1);
-	JsonNode *root;
-	JsonObject *obj;
-	JsonNode *configs;
-	JsonArray *array;
-	gboolean bad;
+	gboolean have_configs = FALSE;
+	gsize i;
 
 	if (!g_utf8_validate(plaintext, (gssize)len, NULL)) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
 				    "Invalid backup format: not UTF-8 text");
 		return NULL;
 	}
-	if (!json_parser_load_from_data(parser, plaintext, (gssize)len, &error_local)) {
+	if (!osc_json_validate(plaintext, (gssize)len, &error_local)) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
 			    "Invalid backup format: %s", error_local->message);
 		return NULL;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "Invalid backup format");
+	doc->items = g_ptr_array_new_with_free_func((GDestroyNotify)osc_backup_item_free);
+	i = osc_json_skip_ws(plaintext, len, 0);
+	if (i >= len || plaintext[i] != '{') {
+		osc_backup_invalid(error);
 		return NULL;
 	}
-	obj = json_node_get_object(root);
-	configs = json_object_get_member(obj, "configurations");
+	i = osc_json_skip_ws(plaintext, len, i + 1);
+	while (i < len && plaintext[i] != '}') {
+		gsize key_end = osc_json_skip_string(plaintext, len, i);
+		g_autofree gchar *name = osc_backup_span_string(plaintext, i, key_end);
+		gsize value_start = osc_json_skip_ws(plaintext, len,
+						     osc_json_skip_ws(plaintext, len, key_end) + 1);
+		gsize value_end = osc_json_skip_value(plaintext, len, value_start);
+
+		if (g_strcmp0(name, "configurations") == 0) {
+			/* a repeated member: the last one wins, as json.loads does */
+			g_ptr_array_set_size(doc->items, 0);
+			if (!osc_backup_parse_configurations(doc, plaintext, len, value_start, error))
+				return NULL;
+			have_configs = TRUE;
+		} else if (g_strcmp0(name, "backup_id") == 0) {
+			g_free(doc->backup_id);
+			doc->backup_id = osc_backup_span_string(plaintext, value_start, value_end);
+		} else if (g_strcmp0(name, "backup_timestamp") == 0) {
+			g_free(doc->backup_timestamp);
+			doc->backup_timestamp =
+			    osc_backup_span_string(plaintext, value_start, value_end);
+		}
+		i = osc_json_skip_ws(plaintext, len, value_end);
+		if (i < len && plaintext[i] == ',')
+			i = osc_json_skip_ws(plaintext, len, i + 1);
+	}
 	/* the original answers 500 for a non-list; a malformed document is the client's
 	 * problem, so 400 (API.md §4.13 RECOMMENDED) */
-	if (configs == NULL || !JSON_NODE_HOLDS_ARRAY(configs)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "Invalid backup format");
+	if (!have_configs) {
+		osc_backup_invalid(error);
 		return NULL;
-	}
-	doc->backup_id = osc_backup_member_string(obj, "backup_id", &bad);
-	doc->backup_timestamp = osc_backup_member_string(obj, "backup_timestamp", &bad);
-	doc->items = g_ptr_array_new_with_free_func((GDestroyNotify)osc_backup_item_free);
-	array = json_node_get_array(configs);
-	for (guint i = 0; i < json_array_get_length(array); i++) {
-		JsonNode *el = json_array_get_element(array, i);
-		OscBackupItem *item;
-		JsonObject *o;
-		gboolean bad_key, bad_env, bad_cat;
-
-		if (!JSON_NODE_HOLDS_OBJECT(el)) {
-			g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-					    "Invalid backup format");
-			return NULL;
-		}
-		o = json_node_get_object(el);
-		item = g_new0(OscBackupItem, 1);
-		item->key = osc_backup_member_string(o, "key", &bad_key);
-		item->environment = osc_backup_member_string(o, "environment", &bad_env);
-		item->category = osc_backup_member_string(o, "category", &bad_cat);
-		if (json_object_has_member(o, "value"))
-			item->value = json_node_copy(json_object_get_member(o, "value"));
-		if (item->key == NULL || item->key[0] == '\0' || bad_key)
-			item->error = g_strdup("key is required");
-		else if (g_utf8_strlen(item->key, -1) > 255)
-			item->error = g_strdup("key is longer than 255 characters");
-		else if (item->environment == NULL || item->environment[0] == '\0' || bad_env)
-			item->error = g_strdup("environment is required");
-		else if (g_utf8_strlen(item->environment, -1) > 100)
-			item->error = g_strdup("environment is longer than 100 characters");
-		else if (bad_cat || (item->category != NULL && g_utf8_strlen(item->category, -1) > 100))
-			item->error = g_strdup("category must be a string of at most 100 characters");
-		else if (item->value == NULL)
-			item->error = g_strdup("value is required");
-		g_ptr_array_add(doc->items, item);
 	}
 	return g_steal_pointer(&doc);
 }

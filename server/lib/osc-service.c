@@ -728,9 +728,8 @@ osc_service_entry_list(OscService *self,
 
 /* one configuration of the backup document, in Python's json.dumps form (§7.1) */
 static void
-osc_service_backup_append(GString *out, OscEntry *entry)
+osc_service_backup_append(GString *out, OscEntryRow *row, JsonNode *value)
 {
-	OscEntryRow *row = entry->row;
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 	JsonObject *obj = json_object_new();
 	g_autofree gchar *created = osc_timestamp_db_to_api(row->created_at);
@@ -745,7 +744,7 @@ osc_service_backup_append(GString *out, OscEntry *entry)
 	else
 		json_object_set_null_member(obj, "category");
 	json_object_set_string_member(obj, "environment", row->environment);
-	json_object_set_member(obj, "value", json_node_ref(entry->value));
+	json_object_set_member(obj, "value", json_node_ref(value));
 	json_object_set_string_member(obj, "created_at", created);
 	json_object_set_string_member(obj, "updated_at", updated);
 	json_node_take_object(node, obj);
@@ -781,7 +780,7 @@ osc_service_backup(OscService *self,
 		   const gchar *environment,
 		   GError **error)
 {
-	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GString) doc = NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree gchar *ts = osc_timestamp_from_datetime(now);
@@ -790,36 +789,74 @@ osc_service_backup(OscService *self,
 	g_autofree gchar *ts_json = osc_service_python_string(ts);
 	g_autofree gchar *id_json = osc_service_python_string(backup_id);
 	g_autofree gchar *backup_data = NULL;
+	g_autofree gchar *total_text = NULL;
+	guint total = 0;
+	gsize total_at;
 	JsonObject *obj;
 	JsonNode *node;
 
-	entries = osc_service_entry_list(self, dk, category, environment, error);
-	if (entries == NULL)
+	rows = osc_store_list(self->store, category, environment, error);
+	if (rows == NULL)
 		return NULL;
-	doc = g_string_sized_new(256 + entries->len * 256);
+	doc = g_string_sized_new(256 + rows->len * 256);
 	g_string_append_printf(doc,
 			       "{\"version\": \"%s\", \"backup_id\": %s, \"backup_timestamp\": %s, "
-			       "\"total_keys\": %u, \"configurations\": [",
-			       OSC_BACKUP_FORMAT_VERSION, id_json, ts_json, entries->len);
-	for (guint i = 0; i < entries->len; i++) {
-		if (i > 0)
+			       "\"total_keys\": ",
+			       OSC_BACKUP_FORMAT_VERSION, id_json, ts_json);
+	/* the count is only known at the end: keep its place (10 digits always fit) */
+	total_at = doc->len;
+	g_string_append(doc, "          , \"configurations\": [");
+	/* one row at a time: decrypt, write, forget, so the values are never all in memory */
+	for (guint i = 0; i < rows->len; i++) {
+		OscEntryRow *row = g_ptr_array_index(rows, i);
+		g_autoptr(GBytes) plain = NULL;
+		g_autoptr(GError) error_row = NULL;
+		g_autoptr(JsonNode) value = NULL;
+
+		if (!osc_service_check_key(self, dk, row, &plain, &error_row)) {
+			if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))
+				continue;
+			g_propagate_error(error, g_steal_pointer(&error_row));
+			return NULL;
+		}
+		value = osc_service_decode(plain, error);
+		if (value == NULL)
+			return NULL;
+		if (total > 0)
 			g_string_append(doc, ", ");
-		osc_service_backup_append(doc, g_ptr_array_index(entries, i));
+		osc_service_backup_append(doc, row, value);
+		total++;
 	}
+	/* D-3: entries matched and none opened is a mistyped key, not an empty backup */
+	if (rows->len > 0 && total == 0) {
+		OPENSSL_cleanse(doc->str, doc->len);
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
+				    "Decryption failed: X-User-Key does not open any of the "
+				    "matching configurations");
+		return NULL;
+	}
+	g_clear_pointer(&rows, g_ptr_array_unref);
 	g_string_append(doc, "]}");
+	total_text = g_strdup_printf("%u", total);
+	/* fill the reserved place and close the gap, so the text stays byte-identical to
+	 * what Python's json.dumps writes */
+	memcpy(doc->str + total_at, total_text, strlen(total_text));
+	g_string_erase(doc, (gssize)(total_at + strlen(total_text)),
+		       (gssize)(10 - strlen(total_text)));
 	backup_data = osc_backup_encrypt(password, password_len, doc->str, doc->len, NULL, 0,
 					 NULL, error);
 	OPENSSL_cleanse(doc->str, doc->len);
+	g_string_free(g_steal_pointer(&doc), TRUE);
 	if (backup_data == NULL)
 		return NULL;
 
 	obj = json_object_new();
 	json_object_set_string_member(obj, "backup_data", backup_data);
-	json_object_set_int_member(obj, "total_keys", entries->len);
+	json_object_set_int_member(obj, "total_keys", total);
 	json_object_set_string_member(obj, "backup_timestamp", ts);
 	json_object_set_string_member(obj, "backup_id", backup_id);
 	/* the JS client's type declares this name (API.md §13.2) */
-	json_object_set_int_member(obj, "total_configs", entries->len);
+	json_object_set_int_member(obj, "total_configs", total);
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	return node;
@@ -855,7 +892,8 @@ osc_service_import_fail(JsonArray *failed, const gchar *key, const gchar *messag
 
 /**
  * osc_service_import:
- * @changes: (out) (element-type OscEntry): what was created or overwritten, for events
+ * @changes: (out) (element-type OscEntry) (nullable): what was created or overwritten, for
+ *   events; %NULL when that is more than an event queue holds (then announce a bulk change)
  *
  * A wrong password, a corrupt envelope or a malformed document fail as a whole (400) and
  * change nothing. Otherwise every valid entry is written, re-encrypted under the caller's
@@ -886,6 +924,7 @@ osc_service_import(OscService *self,
 	JsonNode *node;
 	ImportCheck check = {self, dk};
 	guint imported = 0, overwritten = 0, skipped = 0;
+	gboolean bulk;
 	gsize len = 0;
 	const gchar *data;
 
@@ -897,6 +936,7 @@ osc_service_import(OscService *self,
 	data = g_bytes_get_data(plain, &len);
 	doc = osc_backup_parse_document(data, len, error);
 	OPENSSL_cleanse((gpointer)data, len);
+	g_clear_pointer(&plain, g_bytes_unref);
 	if (doc == NULL) {
 		json_array_unref(failed);
 		return NULL;
@@ -942,6 +982,9 @@ osc_service_import(OscService *self,
 		json_array_unref(failed);
 		return NULL;
 	}
+	/* more changes than a subscriber's queue holds would only overflow every queue into
+	 * a reset: the caller then sends one reset instead, and nothing needs keeping */
+	bulk = ops->len > osc_sse_hub_get_queue_size(self->sse);
 	for (guint i = 0; i < ops->len; i++) {
 		OscStoreImportOp *op = &g_array_index(ops, OscStoreImportOp, i);
 		OscEntry *entry;
@@ -962,6 +1005,10 @@ osc_service_import(OscService *self,
 		default:
 			osc_service_import_fail(failed, op->key, op->error);
 			g_free(op->error);
+			continue;
+		}
+		if (bulk) {
+			g_clear_pointer(&op->row, osc_entry_row_free);
 			continue;
 		}
 		entry = g_new0(OscEntry, 1);
@@ -993,7 +1040,7 @@ osc_service_import(OscService *self,
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	if (changes != NULL)
-		*changes = g_steal_pointer(&done);
+		*changes = bulk ? NULL : g_steal_pointer(&done);
 	return node;
 }
 
@@ -1285,6 +1332,21 @@ osc_service_rekey(OscService *self,
 	if (changes != NULL)
 		*changes = g_steal_pointer(&done);
 	return node;
+}
+
+/**
+ * osc_service_notify_bulk_change:
+ *
+ * Main thread: many entries changed at once (a large import); subscribers reload.
+ */
+void
+osc_service_notify_bulk_change(OscService *self, const gchar *reason)
+{
+	g_return_if_fail(OSC_IS_SERVICE(self));
+
+	osc_metric_set(self->families.config_entries, (gdouble)osc_service_get_entry_count(self),
+		       NULL);
+	osc_sse_hub_publish_reset(self->sse, reason);
 }
 
 /**

@@ -172,5 +172,7 @@ osc_service_rekey(OscService *self,
 /* main thread: announce a committed change (SSE, D-Bus, metrics) */
 void
 osc_service_notify_change(OscService *self, OscChangeKind kind, OscEntryRow *row, JsonNode *value);
+void
+osc_service_notify_bulk_change(OscService *self, const gchar *reason);
 
 G_END_DECLS

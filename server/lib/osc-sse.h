@@ -34,6 +34,10 @@ osc_sse_hub_subscribe(OscSseHub *self,
 void
 osc_sse_hub_publish(OscSseHub *self, const gchar *kind, OscEntryRow *row, JsonNode *value);
 void
+osc_sse_hub_publish_reset(OscSseHub *self, const gchar *reason);
+guint
+osc_sse_hub_get_queue_size(OscSseHub *self);
+void
 osc_sse_hub_close_all(OscSseHub *self);
 guint
 osc_sse_hub_get_active(OscSseHub *self);
