@@ -36,6 +36,10 @@ static const struct {
 	{"/cluster/distribution", "get"},
 	{"/cluster/configs", "get"},
 	{"/cluster/salt", "get post"},
+	{"/sse/subscribe", "get"},
+	{"/sse/stats", "get"},
+	{"/sse/subscriptions", "get"},
+	{"/sse/health", "get"},
 };
 
 /* the members of a Path Item that are operations (OpenAPI 3.1, "Path Item Object") */
@@ -347,6 +351,8 @@ test_schemas(void)
 		"ValidationError",  "ValidationItem",	   "Stats",
 		"OperationStats",   "ServiceInfo",	   "ClusterStatus",
 		"ClusterHealth",    "ClusterDistribution", "ClusterConfigItem",
+		"SseConnected",	    "SseChange",	   "SseReset",
+		"SseStats",	    "SseSubscription",	   "SseHealth",
 	};
 	JsonArray *one_of;
 	g_autoptr(GPtrArray) types = g_ptr_array_new();
@@ -372,6 +378,97 @@ test_schemas(void)
 	for (guint i = 0; value_types[i] != NULL; i++)
 		g_assert_true(
 			g_ptr_array_find_with_equal_func(types, value_types[i], g_str_equal, NULL));
+}
+
+/* resolves {"$ref": …} items (one level, as the document uses them) */
+static JsonObject *
+deref(JsonNode *root, JsonNode *node)
+{
+	JsonObject *obj = json_node_get_object(node);
+	const gchar *ref = string_member(obj, "$ref");
+
+	if (ref == NULL)
+		return obj;
+	node = resolve_pointer(root, ref);
+	g_assert_nonnull(node);
+	return json_node_get_object(node);
+}
+
+/* GET /sse/subscribe: the stream, its events and the headers that shape it */
+static void
+test_sse_subscribe(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *op = object_member(
+		object_member(object_member(json_node_get_object(root), "paths"), "/sse/subscribe"),
+		"get");
+	JsonObject *ok = object_member(object_member(op, "responses"), "200");
+	JsonObject *content = object_member(ok, "content");
+	JsonArray *params = json_object_get_array_member(op, "parameters");
+	const gchar *description = string_member(op, "description");
+	static const gchar *const events[] = {"`connected`",  "`created`", "`updated`",
+					      "`deleted`",    "`sync`",	   "`reset`",
+					      ": keep-alive", NULL};
+	static const gchar *const want_params[] = {
+		"query:key",	     "query:environment",    "query:category",
+		"header:X-User-Key", "header:Last-Event-ID", NULL};
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	const gchar *example;
+
+	g_assert_true(json_object_has_member(content, "text/event-stream"));
+	g_assert_cmpuint(json_object_get_size(content), ==, 1);
+	g_assert_nonnull(description);
+	for (guint i = 0; events[i] != NULL; i++) {
+		if (strstr(description, events[i]) == NULL)
+			g_error("/sse/subscribe does not describe %s", events[i]);
+	}
+
+	/* the example frames are what a client parses: event, id, one data line, blank */
+	example = string_member(object_member(content, "text/event-stream"), "example");
+	g_assert_nonnull(example);
+	g_assert_true(g_str_has_prefix(example, "event: connected\r\nid: "));
+	g_assert_nonnull(strstr(example, "\r\ndata: {"));
+	g_assert_true(g_str_has_suffix(example, "\r\n\r\n"));
+
+	g_assert_nonnull(params);
+	for (guint i = 0; i < json_array_get_length(params); i++) {
+		JsonObject *p = deref(root, json_array_get_element(params, i));
+
+		g_assert_false(json_object_get_boolean_member_with_default(p, "required", FALSE));
+		g_ptr_array_add(seen, g_strdup_printf("%s:%s", string_member(p, "in"),
+						      string_member(p, "name")));
+	}
+	for (guint i = 0; want_params[i] != NULL; i++) {
+		if (!g_ptr_array_find_with_equal_func(seen, want_params[i], g_str_equal, NULL))
+			g_error("/sse/subscribe does not document %s", want_params[i]);
+	}
+}
+
+/* POST /cluster/salt: the write-back of a missing salt file (200 created), 400 and 409 */
+static void
+test_cluster_salt_post(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *responses = object_member(
+		object_member(object_member(object_member(json_node_get_object(root), "paths"),
+					    "/cluster/salt"),
+			      "post"),
+		"responses");
+	static const gchar *const codes[] = {"200", "400", "409", "500", NULL};
+	JsonObject *examples;
+	JsonObject *created;
+
+	for (guint i = 0; codes[i] != NULL; i++) {
+		if (!json_object_has_member(responses, codes[i]))
+			g_error("POST /cluster/salt does not document %s", codes[i]);
+	}
+	examples = object_member(
+		object_member(object_member(object_member(responses, "200"), "content"),
+			      "application/json"),
+		"examples");
+	created = object_member(object_member(examples, "created"), "value");
+	g_assert_cmpstr(string_member(created, "status"), ==, "created");
+	g_assert_cmpint(json_object_get_int_member(created, "size_bytes"), ==, 64);
 }
 
 /* docs.html: self-contained, and its route table names every documented path */
@@ -418,6 +515,8 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/openapi/security-schemes", test_security_schemes);
 	g_test_add_func("/osc/openapi/refs", test_refs);
 	g_test_add_func("/osc/openapi/schemas", test_schemas);
+	g_test_add_func("/osc/openapi/sse-subscribe", test_sse_subscribe);
+	g_test_add_func("/osc/openapi/cluster-salt-post", test_cluster_salt_post);
 	g_test_add_func("/osc/openapi/docs-html", test_docs_html);
 
 	return g_test_run();
