@@ -689,6 +689,106 @@ osc_json_to_string(JsonNode *node, gsize *out_len)
 	return osc_json_write(node, OSC_JSON_STYLE_COMPACT, out_len);
 }
 
+/**
+ * osc_json_append_quoted:
+ * @str: UTF-8 text
+ *
+ * Appends @str as a compact JSON string (non-ASCII kept as UTF-8).
+ */
+void
+osc_json_append_quoted(GString *out, const gchar *str)
+{
+	osc_json_append_string(out, str, OSC_JSON_STYLE_COMPACT);
+}
+
+static gint
+osc_json_hex4(const gchar *p)
+{
+	gint v = 0;
+
+	for (guint i = 0; i < 4; i++) {
+		gint d = g_ascii_xdigit_value(p[i]);
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/**
+ * osc_json_compact:
+ * @text: JSON text, e.g. a stored plaintext in Python's json.dumps form
+ * @out_len: (out) (optional): the length of the result
+ *
+ * The same JSON value, as API responses write it, without building a tree: whitespace
+ * between tokens dropped and `\uXXXX` escapes of non-ASCII characters written as UTF-8
+ * (escapes of control characters, quotes and lone surrogates stay). The read and list hot
+ * paths use this instead of parsing every value with json-glib. @text is validated
+ * strictly first.
+ *
+ * Returns: (transfer full): the compact text, or %NULL with %OSC_ERROR_CORRUPT
+ */
+gchar *
+osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	GString *out;
+	gboolean in_string = FALSE;
+	gsize n = len < 0 ? strlen(text) : (gsize)len;
+
+	if (!g_utf8_validate(text, (gssize)n, NULL) ||
+	    !osc_json_validate(text, (gssize)n, &error_local)) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON%s%s",
+			    error_local != NULL ? ": " : "",
+			    error_local != NULL ? error_local->message : "");
+		return NULL;
+	}
+	out = g_string_sized_new(n);
+	for (gsize i = 0; i < n; i++) {
+		gchar c = text[i];
+
+		if (!in_string) {
+			if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+				continue;
+			if (c == '"')
+				in_string = TRUE;
+			g_string_append_c(out, c);
+			continue;
+		}
+		if (c == '"') {
+			in_string = FALSE;
+			g_string_append_c(out, c);
+		} else if (c == '\\' && text[i + 1] == 'u') {
+			gint cp = osc_json_hex4(text + i + 2);
+			gsize used = 6;
+
+			if (cp >= 0xD800 && cp < 0xDC00 && text[i + 6] == '\\' && text[i + 7] == 'u') {
+				gint lo = osc_json_hex4(text + i + 8);
+				if (lo >= 0xDC00 && lo < 0xE000) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					used = 12;
+				}
+			}
+			if (cp >= 0x80 && (cp < 0xD800 || cp >= 0xE000)) {
+				gchar buf[8];
+				g_string_append_len(out, buf, g_unichar_to_utf8((gunichar)cp, buf));
+			} else {
+				used = 6;
+				g_string_append_len(out, text + i, 6);
+			}
+			i += used - 1;
+		} else if (c == '\\') {
+			g_string_append_len(out, text + i, 2);
+			i++;
+		} else {
+			g_string_append_c(out, c);
+		}
+	}
+	if (out_len != NULL)
+		*out_len = out->len;
+	return g_string_free(out, FALSE);
+}
+
 static gchar *
 osc_timestamp_format(gint64 unix_usec, gboolean api)
 {

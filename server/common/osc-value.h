@@ -20,6 +20,10 @@ JsonNode *
 osc_value_parse(const gchar *text, gssize len, GError **error);
 gchar *
 osc_json_to_string(JsonNode *node, gsize *out_len);
+gchar *
+osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error);
+void
+osc_json_append_quoted(GString *out, const gchar *str);
 gboolean
 osc_json_validate(const gchar *text, gssize len, GError **error);
 

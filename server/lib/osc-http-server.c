@@ -1267,29 +1267,55 @@ osc_http_validate(OscRequest *req, JsonArray *items)
 
 /* ---- answering ---- */
 
-static JsonNode *
-osc_entry_to_json(OscEntry *entry, gboolean full)
+/*
+ * One entry in the short or full form of API.md §3.4, written straight into @out: reads
+ * and lists carry their value as compact text already, so no JSON tree is built per
+ * request.
+ */
+static void
+osc_entry_append_json(GString *out, OscEntry *entry, gboolean full, gint64 version)
 {
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-	JsonObject *obj = json_object_new();
 	OscEntryRow *row = entry->row;
 
-	json_object_set_int_member(obj, "id", row->id);
-	json_object_set_string_member(obj, "key", row->key);
+	g_string_append_printf(out, "{\"id\":%" G_GINT64_FORMAT ",\"key\":", row->id);
+	osc_json_append_quoted(out, row->key);
+	g_string_append(out, ",\"category\":");
 	if (row->category != NULL)
-		json_object_set_string_member(obj, "category", row->category);
+		osc_json_append_quoted(out, row->category);
 	else
-		json_object_set_null_member(obj, "category");
-	json_object_set_string_member(obj, "environment", row->environment);
-	json_object_set_member(obj, "value", json_node_ref(entry->value));
+		g_string_append(out, "null");
+	g_string_append(out, ",\"environment\":");
+	osc_json_append_quoted(out, row->environment);
+	g_string_append(out, ",\"value\":");
+	if (entry->value_json != NULL) {
+		g_string_append(out, entry->value_json);
+	} else {
+		gsize len = 0;
+		g_autofree gchar *text = osc_json_to_string(entry->value, &len);
+		g_string_append_len(out, text, (gssize)len);
+		OPENSSL_cleanse(text, len);
+	}
 	if (full) {
 		g_autofree gchar *created = osc_timestamp_db_to_api(row->created_at);
 		g_autofree gchar *updated = osc_timestamp_db_to_api(row->updated_at);
-		json_object_set_string_member(obj, "created_at", created);
-		json_object_set_string_member(obj, "updated_at", updated);
+		g_string_append_printf(out, ",\"created_at\":\"%s\",\"updated_at\":\"%s\"", created,
+				       updated);
 	}
-	json_node_take_object(node, obj);
-	return node;
+	if (version > 0)
+		g_string_append_printf(out, ",\"version\":%" G_GINT64_FORMAT, version);
+	g_string_append_c(out, '}');
+}
+
+static void
+osc_request_set_entry_body(OscRequest *req, guint status, OscEntry *entry, gboolean full,
+			   gint64 version)
+{
+	GString *out = g_string_sized_new(256);
+
+	osc_entry_append_json(out, entry, full, version);
+	req->resp_status = status;
+	req->resp_len = out->len;
+	req->resp_body = g_string_free(out, FALSE);
 }
 
 /* one version: metadata, plus the value when given */
@@ -1360,25 +1386,29 @@ osc_http_run_job(OscRequest *req)
 							      req->value, &req->error);
 			if (req->entry == NULL)
 				return;
-			node = osc_entry_to_json(req->entry, TRUE);
-			osc_request_set_body(req, 201, node);
+			osc_request_set_entry_body(req, 201, req->entry, TRUE, 0);
 			req->resp_etag = osc_etag_for(req->entry->row);
 		} else {
 			g_autoptr(GPtrArray) entries = NULL;
-			JsonArray *array;
+			GString *out;
 
 			req->op = OSC_OP_LIST;
 			entries = osc_service_entry_list(service, req->dk, req->filter_category,
 							 req->filter_environment, &req->error);
 			if (entries == NULL)
 				return;
-			array = json_array_sized_new(entries->len);
-			for (guint i = 0; i < entries->len; i++)
-				json_array_add_element(
-				    array, osc_entry_to_json(g_ptr_array_index(entries, i), req->full));
-			node = json_node_new(JSON_NODE_ARRAY);
-			json_node_take_array(node, array);
-			osc_request_set_body(req, 200, node);
+			out = g_string_sized_new(64 + entries->len * 160);
+			g_string_append_c(out, '[');
+			for (guint i = 0; i < entries->len; i++) {
+				if (i > 0)
+					g_string_append_c(out, ',');
+				osc_entry_append_json(out, g_ptr_array_index(entries, i), req->full,
+						      0);
+			}
+			g_string_append_c(out, ']');
+			req->resp_status = 200;
+			req->resp_len = out->len;
+			req->resp_body = g_string_free(out, FALSE);
 		}
 		return;
 	case OSC_ROUTE_CONFIG:
@@ -1399,8 +1429,7 @@ osc_http_run_job(OscRequest *req)
 							    req->environment, &req->error);
 			if (req->entry == NULL)
 				return;
-			node = osc_entry_to_json(req->entry, req->full);
-			osc_request_set_body(req, 200, node);
+			osc_request_set_entry_body(req, 200, req->entry, req->full, 0);
 			req->resp_etag = osc_etag_for(req->entry->row);
 		} else if (g_str_equal(method, "PUT")) {
 			req->op = OSC_OP_UPDATE;
@@ -1409,8 +1438,7 @@ osc_http_run_job(OscRequest *req)
 			    req->category, req->value, req->if_match, &req->error);
 			if (req->entry == NULL)
 				return;
-			node = osc_entry_to_json(req->entry, TRUE);
-			osc_request_set_body(req, 200, node);
+			osc_request_set_entry_body(req, 200, req->entry, TRUE, 0);
 			req->resp_etag = osc_etag_for(req->entry->row);
 		} else {
 			g_autoptr(JsonBuilder) b = json_builder_new();
@@ -1495,10 +1523,7 @@ osc_http_run_job(OscRequest *req)
 							&req->error);
 		if (req->entry == NULL)
 			return;
-		node = osc_entry_to_json(req->entry, TRUE);
-		json_object_set_int_member(json_node_get_object(node), "version",
-					   req->entry->row->version);
-		osc_request_set_body(req, 200, node);
+		osc_request_set_entry_body(req, 200, req->entry, TRUE, req->entry->row->version);
 		req->resp_etag = osc_etag_for(req->entry->row);
 		return;
 	}

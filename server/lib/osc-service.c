@@ -50,6 +50,11 @@ osc_entry_free(OscEntry *entry)
 		return;
 	g_clear_pointer(&entry->row, osc_entry_row_free);
 	g_clear_pointer(&entry->value, json_node_unref);
+	if (entry->value_json != NULL) {
+		/* a secret */
+		OPENSSL_cleanse(entry->value_json, strlen(entry->value_json));
+		g_free(entry->value_json);
+	}
 	g_free(entry);
 }
 
@@ -505,6 +510,18 @@ osc_service_decode(GBytes *plaintext, GError **error)
 	return value;
 }
 
+/* the decrypted plaintext as compact JSON text, wiping the plaintext */
+static gchar *
+osc_service_decode_text(GBytes *plaintext, GError **error)
+{
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(plaintext, &len);
+	gchar *text = osc_json_compact(data, (gssize)len, NULL, error);
+
+	OPENSSL_cleanse((gpointer)data, len);
+	return text;
+}
+
 static gchar *
 osc_service_encrypt(OscService *self, OscDerivedKey *dk, JsonNode *value, GError **error)
 {
@@ -578,19 +595,19 @@ osc_service_entry_read(OscService *self,
 {
 	g_autoptr(OscEntryRow) row = osc_store_get(self->store, key, environment, error);
 	g_autoptr(GBytes) plain = NULL;
-	JsonNode *value;
+	gchar *text;
 	OscEntry *entry;
 
 	if (row == NULL)
 		return NULL;
 	if (!osc_service_check_key(self, dk, row, &plain, error))
 		return NULL;
-	value = osc_service_decode(plain, error);
-	if (value == NULL)
+	text = osc_service_decode_text(plain, error);
+	if (text == NULL)
 		return NULL;
 	entry = g_new0(OscEntry, 1);
 	entry->row = g_steal_pointer(&row);
-	entry->value = value;
+	entry->value_json = text;
 	return entry;
 }
 
@@ -699,7 +716,7 @@ osc_service_entry_list(OscService *self,
 		OscEntryRow *row = g_ptr_array_index(rows, i);
 		g_autoptr(GBytes) plain = NULL;
 		g_autoptr(GError) error_local = NULL;
-		JsonNode *value;
+		gchar *text;
 		OscEntry *entry;
 
 		if (!osc_service_check_key(self, dk, row, &plain, &error_local)) {
@@ -708,13 +725,13 @@ osc_service_entry_list(OscService *self,
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return NULL;
 		}
-		value = osc_service_decode(plain, error);
-		if (value == NULL)
+		text = osc_service_decode_text(plain, error);
+		if (text == NULL)
 			return NULL;
 		entry = g_new0(OscEntry, 1);
 		/* take the row, leaving NULL behind so the indexes stay valid */
 		entry->row = g_steal_pointer(&g_ptr_array_index(rows, i));
-		entry->value = value;
+		entry->value_json = text;
 		g_ptr_array_add(entries, entry);
 	}
 	if (rows->len > 0 && entries->len == 0) {

@@ -25,12 +25,17 @@ typedef enum {
 /**
  * OscEntry:
  * @row: the stored row
- * @value: (nullable): its decrypted value; %NULL when the caller's key does not open it
+ * @value: (nullable): its decrypted value as a tree (writes, which have it anyway)
+ * @value_json: (nullable): its decrypted value as compact JSON text (reads and lists, which
+ *   need no tree: see osc_json_compact())
  * @kind: for entries reported as changes (imports), what happened to them
+ *
+ * At least one of @value and @value_json is set.
  */
 typedef struct {
 	OscEntryRow *row;
 	JsonNode *value;
+	gchar *value_json;
 	OscChangeKind kind;
 } OscEntry;
 
