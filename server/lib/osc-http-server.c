@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <errno.h>
 #include <math.h>
+#include <sys/socket.h>
 #include <openssl/crypto.h>
 
 #include "osc-error.h"
@@ -479,12 +481,16 @@ osc_content_type_is_json(SoupServerMessage *msg, gboolean *absent)
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
 	const gchar *ct = soup_message_headers_get_content_type(h, NULL);
 
+	g_autofree gchar *lower = NULL;
+
 	*absent = ct == NULL;
 	if (ct == NULL)
 		return TRUE;
-	if (g_ascii_strcasecmp(ct, "application/json") == 0)
+	/* media types are case-insensitive (RFC 9110 §8.3.1) */
+	lower = g_ascii_strdown(ct, -1);
+	if (g_str_equal(lower, "application/json"))
 		return TRUE;
-	return g_str_has_prefix(ct, "application/") && g_str_has_suffix(ct, "+json");
+	return g_str_has_prefix(lower, "application/") && g_str_has_suffix(lower, "+json");
 }
 
 /*
@@ -1769,6 +1775,8 @@ osc_http_server_early_cb(SoupServer *server,
 		soup_server_message_set_status(msg, status, NULL);
 		soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
 						 len);
+		/* libsoup still reads what the client sends: at least keep none of it */
+		soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
 		/* the unread body is still on the wire: this connection cannot be reused */
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Connection", "close");
@@ -1878,6 +1886,17 @@ osc_http_server_listen(OscHttpServer *self, GError **error)
 	if (!soup_server_listen(self->soup, address, options, error)) {
 		g_prefix_error(error, "cannot listen on %s:%u: ", config->host, config->port);
 		return FALSE;
+	}
+	/* GSocket's default backlog is 10: a burst of new connections (many clients, SSE
+	 * reconnects) would be reset. listen() again only raises it. */
+	{
+		GSList *listeners = soup_server_get_listeners(self->soup);
+		/* GSocket refuses a new backlog once listening; listen(2) itself takes it */
+		for (GSList *l = listeners; l != NULL; l = l->next) {
+			if (listen(g_socket_get_fd(G_SOCKET(l->data)), 1024) != 0)
+				g_debug("cannot raise the listen backlog: %s", g_strerror(errno));
+		}
+		g_slist_free(listeners);
 	}
 	return TRUE;
 }

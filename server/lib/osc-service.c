@@ -611,6 +611,34 @@ osc_service_entry_read(OscService *self,
 	return entry;
 }
 
+typedef struct {
+	OscService *self;
+	OscDerivedKey *dk;
+	GArray *if_match;
+	GError *error;
+} UpdateCheck;
+
+/* inside the write transaction: the row as it is now, not as it was a moment ago */
+static gboolean
+osc_service_update_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	UpdateCheck *check = user_data;
+
+	if (!osc_service_check_key(check->self, check->dk, existing, NULL, &check->error) ||
+	    !osc_service_if_match(check->if_match, existing, &check->error)) {
+		*reason = g_strdup(check->error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * osc_service_entry_update:
+ *
+ * Checks the key (D-3) and If-Match on the row inside the same transaction as the write,
+ * so neither a concurrent writer with another key nor a concurrent update can slip in
+ * between, and concurrent updates without If-Match all succeed (last writer wins).
+ */
 OscEntry *
 osc_service_entry_update(OscService *self,
 			 OscDerivedKey *dk,
@@ -623,40 +651,49 @@ osc_service_entry_update(OscService *self,
 			 GError **error)
 {
 	g_autofree gchar *token = osc_service_encrypt(self, dk, value, error);
+	UpdateCheck check = {self, dk, if_match, NULL};
+	OscStoreImportOp op = {0};
+	OscEntry *entry;
 
 	if (token == NULL)
 		return NULL;
-	for (guint attempt = 0;; attempt++) {
-		g_autoptr(OscEntryRow) row = osc_store_get(self->store, key, environment, error);
-		g_autoptr(GError) error_local = NULL;
-		OscEntryRow *updated;
-		OscEntry *entry;
-
-		if (row == NULL)
-			return NULL;
-		if (!osc_service_check_key(self, dk, row, NULL, error))
-			return NULL;
-		if (!osc_service_if_match(if_match, row, error))
-			return NULL;
-		/* compare-and-set on the revision just checked: a concurrent writer with
-		 * another key must not slip in between the check and the write */
-		updated = osc_store_update(self->store, key, environment, set_category, category,
-					   token, osc_derived_key_get_fingerprint(dk),
-					   row->revision, &error_local);
-		if (updated == NULL) {
-			if (g_error_matches(error_local, OSC_ERROR,
-					    OSC_ERROR_PRECONDITION_FAILED) &&
-			    (if_match == NULL || if_match->len == 0) &&
-			    attempt + 1 < OSC_UPDATE_ATTEMPTS)
-				continue;
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		entry = g_new0(OscEntry, 1);
-		entry->row = updated;
-		entry->value = json_node_ref(value);
-		return entry;
+	op.key = key;
+	op.environment = environment;
+	op.category = set_category ? category : NULL;
+	op.token = token;
+	op.fingerprint = osc_derived_key_get_fingerprint(dk);
+	op.update_only = TRUE;
+	if (!osc_store_import(self->store, &op, 1, osc_service_update_may_overwrite_cb, &check,
+			      error)) {
+		g_clear_error(&check.error);
+		return NULL;
 	}
+	switch (op.result) {
+	case OSC_STORE_IMPORT_OVERWRITTEN:
+		break;
+	case OSC_STORE_IMPORT_SKIPPED:
+		/* update_only: there is no such row */
+		g_set_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND,
+			    "Configuration with key '%s' not found in environment '%s'", key,
+			    environment);
+		return NULL;
+	case OSC_STORE_IMPORT_FAILED:
+	case OSC_STORE_IMPORT_CREATED:
+	default:
+		g_free(op.error);
+		g_clear_pointer(&op.row, osc_entry_row_free);
+		if (check.error != NULL) {
+			g_propagate_error(error, check.error);
+		} else {
+			g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "update refused");
+		}
+		return NULL;
+	}
+	g_clear_error(&check.error);
+	entry = g_new0(OscEntry, 1);
+	entry->row = g_steal_pointer(&op.row);
+	entry->value = json_node_ref(value);
+	return entry;
 }
 
 OscEntryRow *
