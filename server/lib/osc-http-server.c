@@ -76,9 +76,9 @@ osc_http_route_lookup(OscRouteId id)
 }
 
 /*
- * Matches the path libsoup hands over, which it has already percent-decoded: the {key}
- * segment is used as it is (decoding again would turn a key "a%41b" into "aAb"). As in the
- * original, a key holding '/' can be created but not addressed (API.md §1.6).
+ * Matches the path as sent (the server has raw-paths set) and decodes the {key} segment
+ * once, afterwards: a key holding '/' is reachable as %2F (API.md §1.6 MAY; the original
+ * can never read it, D41), and "cfg%2Fversions" is that key, not the history of "cfg".
  */
 static const OscRoute *
 osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
@@ -116,9 +116,11 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 				return NULL;
 		}
 		segment = g_strndup(rest, slash != NULL ? (gsize)(slash - rest) : strlen(rest));
-		if (!g_utf8_validate(segment, -1, NULL))
+		*key_out = g_uri_unescape_string(segment, NULL);
+		if (*key_out == NULL || !g_utf8_validate(*key_out, -1, NULL)) {
+			g_clear_pointer(key_out, g_free);
 			return NULL;
-		*key_out = g_steal_pointer(&segment);
+		}
 		return osc_http_route_lookup(id);
 	}
 }
@@ -1828,7 +1830,9 @@ osc_http_server_new(OscService *service)
 	g_autofree gchar *header = g_strdup_printf("opensecureconf/%s", PACKAGE_VERSION);
 
 	self->service = service;
-	self->soup = soup_server_new("server-header", header, NULL);
+	/* raw-paths: handlers see the path as sent, so the {key} segment is decoded exactly
+	 * once and a key holding '/' is reachable as %2F (API.md §1.6 MAY) */
+	self->soup = soup_server_new("server-header", header, "raw-paths", TRUE, NULL);
 	soup_server_add_early_handler(self->soup, NULL, osc_http_server_early_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, osc_http_handler_cb, self, NULL);
 	return self;

@@ -696,6 +696,7 @@ osc_service_entry_update(OscService *self,
 	return entry;
 }
 
+/* the key check and If-Match run on the row inside the delete's transaction */
 OscEntryRow *
 osc_service_entry_delete(OscService *self,
 			 OscDerivedKey *dk,
@@ -704,29 +705,22 @@ osc_service_entry_delete(OscService *self,
 			 GArray *if_match,
 			 GError **error)
 {
-	for (guint attempt = 0;; attempt++) {
-		g_autoptr(OscEntryRow) row = osc_store_get(self->store, key, environment, error);
-		g_autoptr(GError) error_local = NULL;
+	UpdateCheck check = {self, dk, if_match, NULL};
+	g_autoptr(GError) error_local = NULL;
+	OscEntryRow *deleted = NULL;
 
-		if (row == NULL)
-			return NULL;
-		if (!osc_service_check_key(self, dk, row, NULL, error))
-			return NULL;
-		if (!osc_service_if_match(if_match, row, error))
-			return NULL;
-		if (!osc_store_delete(self->store, key, environment, row->revision,
+	if (!osc_store_delete_checked(self->store, key, environment,
+				      osc_service_update_may_overwrite_cb, &check, &deleted,
 				      &error_local)) {
-			if (g_error_matches(error_local, OSC_ERROR,
-					    OSC_ERROR_PRECONDITION_FAILED) &&
-			    (if_match == NULL || if_match->len == 0) &&
-			    attempt + 1 < OSC_UPDATE_ATTEMPTS)
-				continue;
+		if (check.error != NULL)
+			g_propagate_error(error, g_steal_pointer(&check.error));
+		else
 			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		g_atomic_int_add(&self->entry_count, -1);
-		return g_steal_pointer(&row);
+		return NULL;
 	}
+	g_clear_error(&check.error);
+	g_atomic_int_add(&self->entry_count, -1);
+	return deleted;
 }
 
 /**

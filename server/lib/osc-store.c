@@ -1352,7 +1352,9 @@ osc_store_update(OscStore *self, const gchar *key, const gchar *environment, gbo
 
 static gboolean
 osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
-		      const gchar *environment, gint64 expected_revision, GError **error)
+		      const gchar *environment, gint64 expected_revision,
+		      OscStoreOverwriteFunc check, gpointer user_data, OscEntryRow **deleted,
+		      GError **error)
 {
 	g_autoptr(OscEntryRow) row = NULL;
 	g_autofree gchar *now = osc_timestamp_now_db();
@@ -1362,8 +1364,20 @@ osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
 	if (!osc_store_begin(self, conn, error))
 		return FALSE;
 	row = osc_store_conn_get(conn, key, environment, error);
-	if (row == NULL || !osc_store_check_revision(row, expected_revision, error) ||
-	    !osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
+	if (row == NULL || !osc_store_check_revision(row, expected_revision, error)) {
+		osc_store_rollback(self, conn);
+		return FALSE;
+	}
+	if (check != NULL) {
+		g_autofree gchar *reason = NULL;
+		if (!check(row, user_data, &reason)) {
+			osc_store_rollback(self, conn);
+			g_set_error(error, OSC_ERROR, OSC_ERROR_CONFLICT, "%s",
+				    reason != NULL ? reason : "delete refused");
+			return FALSE;
+		}
+	}
+	if (!osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
 		osc_store_rollback(self, conn);
 		return FALSE;
 	}
@@ -1386,7 +1400,11 @@ osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
 			return FALSE;
 		}
 	}
-	return osc_store_commit(self, conn, error);
+	if (!osc_store_commit(self, conn, error))
+		return FALSE;
+	if (deleted != NULL)
+		*deleted = g_steal_pointer(&row);
+	return TRUE;
 }
 
 /**
@@ -1414,7 +1432,41 @@ osc_store_delete(OscStore *self, const gchar *key, const gchar *environment,
 	conn = osc_store_acquire(self, error);
 	if (conn == NULL)
 		return FALSE;
-	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, error);
+	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, NULL, NULL,
+				    NULL, error);
+	osc_store_release(self, conn);
+	return ret;
+}
+
+/**
+ * osc_store_delete_checked:
+ * @check: decides on the row as it is inside the delete's transaction; when it refuses,
+ *   nothing is deleted and the error is %OSC_ERROR_CONFLICT with its reason
+ * @deleted: (out) (optional): the row as it was
+ *
+ * osc_store_delete() with the caller's own condition checked atomically with the delete.
+ */
+gboolean
+osc_store_delete_checked(OscStore *self,
+			 const gchar *key,
+			 const gchar *environment,
+			 OscStoreOverwriteFunc check,
+			 gpointer user_data,
+			 OscEntryRow **deleted,
+			 GError **error)
+{
+	OscStoreConn *conn;
+	gboolean ret;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(environment != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	ret = osc_store_conn_delete(self, conn, key, environment, -1, check, user_data, deleted,
+				    error);
 	osc_store_release(self, conn);
 	return ret;
 }

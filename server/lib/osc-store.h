@@ -221,6 +221,14 @@ typedef struct {
 typedef gboolean (*OscStoreOverwriteFunc)(OscEntryRow *existing, gpointer user_data, gchar **reason);
 
 gboolean
+osc_store_delete_checked(OscStore *self,
+			 const gchar *key,
+			 const gchar *environment,
+			 OscStoreOverwriteFunc check,
+			 gpointer user_data,
+			 OscEntryRow **deleted,
+			 GError **error);
+gboolean
 osc_store_import(OscStore *self,
 		 OscStoreImportOp *ops,
 		 guint n_ops,
