@@ -84,5 +84,9 @@ guint
 osc_test_raw_status(const gchar *reply);
 void
 osc_test_use_original_db(OscConfig *config, const gchar *tmpdir);
+gboolean
+osc_test_isolate(void);
+void
+osc_test_init_keep_going(int *argc, char ***argv);
 
 G_END_DECLS
