@@ -7,8 +7,12 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <glib-unix.h>
 #include <math.h>
 #include <openssl/crypto.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "osc-crypto.h"
 #include "osc-sse.h"
@@ -43,7 +47,8 @@ typedef struct {
 	gboolean closing;
 	gulong finished_id;
 	gulong wrote_chunk_id;
-	GSource *hangup; /* watches the socket: an idle stream would notice a hang-up late */
+	guint64 serial; /* the epoll registration's tag */
+	gint fd;	  /* registered with the hub's epoll set, or -1 */
 } OscSseSub;
 
 struct _OscSseHub {
@@ -54,6 +59,12 @@ struct _OscSseHub {
 	guint keepalive_interval;
 	guint log_size;
 	guint keepalive_id;
+	/* one epoll set watches every subscriber socket for a hang-up: a GSource per
+	 * subscriber would make each main-loop iteration cost O(subscribers) */
+	gint epfd;
+	guint epoll_id;
+	guint64 next_serial;
+	GHashTable *by_serial; /* serial → OscSseSub* */
 
 	GHashTable *subs;	 /* OscSseSub* set, owns */
 	GHashTable *by_key_index; /* key filter → GPtrArray of OscSseSub* */
@@ -101,12 +112,20 @@ osc_sse_log_entry_free(OscSseLogEntry *e)
 }
 
 static void
+osc_sse_sub_unwatch(OscSseSub *sub)
+{
+	if (sub->fd >= 0) {
+		/* before libsoup closes the socket: a closed fd may be reused by another */
+		epoll_ctl(sub->hub->epfd, EPOLL_CTL_DEL, sub->fd, NULL);
+		sub->fd = -1;
+	}
+	g_hash_table_remove(sub->hub->by_serial, &sub->serial);
+}
+
+static void
 osc_sse_sub_free(OscSseSub *sub)
 {
-	if (sub->hangup != NULL) {
-		g_source_destroy(sub->hangup);
-		g_source_unref(sub->hangup);
-	}
+	osc_sse_sub_unwatch(sub);
 	g_clear_signal_handler(&sub->finished_id, sub->msg);
 	g_clear_signal_handler(&sub->wrote_chunk_id, sub->msg);
 	g_clear_object(&sub->msg);
@@ -152,15 +171,22 @@ osc_sse_sub_is_wildcard(OscSseSub *sub)
 	       (sub->f_cat == NULL || sub->f_cat[0] == '\0');
 }
 
+/* queues one chunk; frames shared by many subscribers are one refcounted GBytes */
+static void
+osc_sse_append_bytes(OscSseSub *sub, GBytes *frame)
+{
+	SoupMessageBody *body = soup_server_message_get_response_body(sub->msg);
+
+	sub->queued++;
+	soup_message_body_append_bytes(body, frame);
+	soup_server_message_unpause(sub->msg);
+}
+
 static void
 osc_sse_append(OscSseSub *sub, gchar *frame)
 {
-	SoupMessageBody *body = soup_server_message_get_response_body(sub->msg);
-	gsize len = strlen(frame);
-
-	sub->queued++;
-	soup_message_body_append(body, SOUP_MEMORY_TAKE, frame, len);
-	soup_server_message_unpause(sub->msg);
+	g_autoptr(GBytes) bytes = g_bytes_new_take(frame, strlen(frame));
+	osc_sse_append_bytes(sub, bytes);
 }
 
 static void
@@ -243,30 +269,62 @@ osc_sse_sub_finished_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	OscSseSub *sub = user_data;
 
+	osc_sse_sub_unwatch(sub);
 	/* the client went away (or we ended the stream: shutdown, or hang-up seen above,
 	 * both of which set closing) */
 	osc_sse_sub_remove(sub->hub, sub, !sub->closing);
 }
 
 /*
- * An event-stream client sends nothing after its request, so the socket turning readable
+ * An event-stream client sends nothing after its request, so its socket turning readable
  * means it hung up (recv() → 0), failed, or is closing TLS (a close_notify alert). End the
  * stream then, rather than at the next write, so /sse/stats and the metrics are current.
  */
-static gboolean
-osc_sse_sub_hangup_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+static void
+osc_sse_sub_hangup(OscSseSub *sub)
 {
-	OscSseSub *sub = user_data;
+	osc_sse_sub_unwatch(sub);
+	if (sub->closing)
+		return;
+	sub->closing = TRUE;
+	sub->hub->disconnections++;
+	osc_metric_inc(sub->hub->m_disconnections, 1, NULL);
+	soup_message_body_complete(soup_server_message_get_response_body(sub->msg));
+	soup_server_message_unpause(sub->msg);
+}
 
-	g_clear_pointer(&sub->hangup, g_source_unref);
-	if (!sub->closing) {
-		sub->closing = TRUE;
-		sub->hub->disconnections++;
-		osc_metric_inc(sub->hub->m_disconnections, 1, NULL);
-		soup_message_body_complete(soup_server_message_get_response_body(sub->msg));
-		soup_server_message_unpause(sub->msg);
+static gboolean
+osc_sse_epoll_cb(gint fd, GIOCondition condition, gpointer user_data)
+{
+	OscSseHub *self = OSC_SSE_HUB(user_data);
+	struct epoll_event events[64];
+	gint n = epoll_wait(self->epfd, events, G_N_ELEMENTS(events), 0);
+
+	for (gint i = 0; i < n; i++) {
+		guint64 serial = events[i].data.u64;
+		OscSseSub *sub = g_hash_table_lookup(self->by_serial, &serial);
+		/* a tag whose subscription is gone already: nothing to do */
+		if (sub != NULL)
+			osc_sse_sub_hangup(sub);
 	}
-	return G_SOURCE_REMOVE;
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+osc_sse_sub_watch(OscSseHub *self, OscSseSub *sub)
+{
+	GSocket *socket = soup_server_message_get_socket(sub->msg);
+	struct epoll_event ev = {0};
+
+	sub->fd = -1;
+	sub->serial = ++self->next_serial;
+	g_hash_table_insert(self->by_serial, &sub->serial, sub);
+	if (socket == NULL || self->epfd < 0)
+		return;
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u64 = sub->serial;
+	if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, g_socket_get_fd(socket), &ev) == 0)
+		sub->fd = g_socket_get_fd(socket);
 }
 
 static gboolean
@@ -323,7 +381,7 @@ osc_sse_event_data(OscSseHub *self, OscEntryRow *row, const gchar *timestamp, Js
 }
 
 static void
-osc_sse_deliver(OscSseHub *self, OscSseSub *sub, const gchar *kind, guint64 id, const gchar *data)
+osc_sse_deliver_frame(OscSseHub *self, OscSseSub *sub, const gchar *kind, GBytes *frame)
 {
 	gpointer n;
 
@@ -342,7 +400,16 @@ osc_sse_deliver(OscSseHub *self, OscSseSub *sub, const gchar *kind, guint64 id, 
 	self->total_sent++;
 	g_hash_table_replace(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + 1));
 	osc_metric_inc(self->m_events_sent, 1, kind, NULL);
-	osc_sse_append(sub, osc_sse_format_event(kind, id, data));
+	osc_sse_append_bytes(sub, frame);
+}
+
+static void
+osc_sse_deliver(OscSseHub *self, OscSseSub *sub, const gchar *kind, guint64 id, const gchar *data)
+{
+	gchar *text = osc_sse_format_event(kind, id, data);
+	g_autoptr(GBytes) frame = g_bytes_new_take(text, strlen(text));
+
+	osc_sse_deliver_frame(self, sub, kind, frame);
 }
 
 static void
@@ -381,6 +448,14 @@ osc_sse_collect(OscSseHub *self, OscEntryRow *row, GPtrArray *out)
 	}
 }
 
+/* a frame holding a plaintext value is wiped when the last subscriber's copy is written */
+static void
+osc_sse_wipe_free(gpointer data)
+{
+	OPENSSL_cleanse(data, strlen(data));
+	g_free(data);
+}
+
 /**
  * osc_sse_hub_publish:
  * @kind: `created`, `updated`, `deleted` or `sync`
@@ -397,6 +472,8 @@ osc_sse_hub_publish(OscSseHub *self, const gchar *kind, OscEntryRow *row, JsonNo
 	g_autofree gchar *ts = osc_timestamp_now_api();
 	g_autofree gchar *plain = NULL;
 	g_autofree gchar *gated = NULL;
+	g_autoptr(GBytes) gated_frame = NULL;
+	g_autoptr(GBytes) plain_frame = NULL;
 	guint64 id;
 
 	g_return_if_fail(OSC_IS_SSE_HUB(self));
@@ -407,14 +484,24 @@ osc_sse_hub_publish(OscSseHub *self, const gchar *kind, OscEntryRow *row, JsonNo
 	osc_sse_collect(self, row, targets);
 	if (targets->len == 0)
 		return;
+	/* each frame is formatted once and shared by every subscriber it goes to */
 	gated = osc_sse_event_data(self, row, ts, NULL);
+	{
+		gchar *text = osc_sse_format_event(kind, id, gated);
+		gated_frame = g_bytes_new_take(text, strlen(text));
+	}
 	for (guint i = 0; i < targets->len; i++) {
 		OscSseSub *sub = g_ptr_array_index(targets, i);
 		gboolean with_value = value != NULL && osc_sse_sub_opens(sub, row);
 
-		if (with_value && plain == NULL)
+		if (with_value && plain_frame == NULL) {
+			gchar *text;
 			plain = osc_sse_event_data(self, row, ts, value);
-		osc_sse_deliver(self, sub, kind, id, with_value ? plain : gated);
+			text = osc_sse_format_event(kind, id, plain);
+			plain_frame = g_bytes_new_with_free_func(text, strlen(text),
+								 osc_sse_wipe_free, text);
+		}
+		osc_sse_deliver_frame(self, sub, kind, with_value ? plain_frame : gated_frame);
 	}
 	g_free(self->last_sent_at);
 	self->last_sent_at = g_strdup(ts);
@@ -513,13 +600,7 @@ osc_sse_hub_subscribe(OscSseHub *self,
 	sub->wrote_chunk_id =
 	    g_signal_connect(msg, "wrote-chunk", G_CALLBACK(osc_sse_sub_wrote_chunk_cb), sub);
 
-	if (soup_server_message_get_socket(msg) != NULL) {
-		sub->hangup = g_socket_create_source(soup_server_message_get_socket(msg),
-						     G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-		g_source_set_callback(sub->hangup, G_SOURCE_FUNC(osc_sse_sub_hangup_cb), sub, NULL);
-		g_source_set_static_name(sub->hangup, "[osc] sse hang-up");
-		g_source_attach(sub->hangup, g_main_context_get_thread_default());
-	}
+	osc_sse_sub_watch(self, sub);
 	g_hash_table_add(self->subs, sub);
 	if (key != NULL && key[0] != '\0') {
 		GPtrArray *list = g_hash_table_lookup(self->by_key_index, key);
@@ -783,7 +864,11 @@ osc_sse_hub_finalize(GObject *object)
 	OscSseHub *self = OSC_SSE_HUB(object);
 
 	g_clear_handle_id(&self->keepalive_id, g_source_remove);
+	g_clear_handle_id(&self->epoll_id, g_source_remove);
 	g_hash_table_unref(self->subs);
+	g_hash_table_unref(self->by_serial);
+	if (self->epfd >= 0)
+		close(self->epfd);
 	g_hash_table_unref(self->by_key_index);
 	g_ptr_array_unref(self->any_key);
 	g_queue_clear_full(&self->log, (GDestroyNotify)osc_sse_log_entry_free);
@@ -812,6 +897,13 @@ osc_sse_hub_init(OscSseHub *self)
 	self->by_key_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						   (GDestroyNotify)g_ptr_array_unref);
 	self->any_key = g_ptr_array_new();
+	self->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
+	self->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (self->epfd >= 0)
+		self->epoll_id = g_unix_fd_add(self->epfd, G_IO_IN, osc_sse_epoll_cb, self);
+	else
+		g_warning("epoll_create1: %s; hang-ups are noticed at the next keep-alive",
+			  g_strerror(errno));
 	g_queue_init(&self->log);
 	self->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->by_environment = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
