@@ -9,6 +9,7 @@
 
 #include <glib-unix.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,9 @@ main(int argc, char **argv)
 	};
 
 	setlocale(LC_ALL, "");
+	/* glibc hands freed memory back to the kernel after every transaction's frees
+	 * (heap_trim → madvise), 8–12 % of a durable create; keep up to 64 MiB instead */
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	/* a core dump would hold derived keys and plaintext values */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
