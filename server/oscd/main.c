@@ -162,5 +162,6 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, oscd_signal_cb, &state);
 	g_unix_signal_add(SIGINT, oscd_signal_cb, &state);
 	g_main_loop_run(loop);
+	osc_log_flush();
 	return state.exit_code;
 }
