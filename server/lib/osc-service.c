@@ -1032,7 +1032,14 @@ osc_service_import(OscService *self,
 	}
 	/* more changes than a subscriber's queue holds would only overflow every queue into
 	 * a reset: the caller then sends one reset instead, and nothing needs keeping */
-	bulk = ops->len > osc_sse_hub_get_queue_size(self->sse);
+	{
+		guint changed = 0;
+		for (guint i = 0; i < ops->len; i++) {
+			OscStoreImportResult r = g_array_index(ops, OscStoreImportOp, i).result;
+			changed += r == OSC_STORE_IMPORT_CREATED || r == OSC_STORE_IMPORT_OVERWRITTEN;
+		}
+		bulk = changed > osc_sse_hub_get_queue_size(self->sse);
+	}
 	for (guint i = 0; i < ops->len; i++) {
 		OscStoreImportOp *op = &g_array_index(ops, OscStoreImportOp, i);
 		OscEntry *entry;
@@ -1212,6 +1219,11 @@ osc_service_entry_rollback(OscService *self,
 			return NULL;
 	} else if (!g_error_matches(error_live, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
 		g_propagate_error(error, g_steal_pointer(&error_live));
+		return NULL;
+	} else if (if_match != NULL && if_match->len > 0) {
+		/* no current entry: no If-Match can hold, not even "*" (RFC 9110 §13.1.1) */
+		g_set_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED,
+			    "Precondition failed: configuration '%s' does not exist", key);
 		return NULL;
 	}
 	plain = osc_service_open_version(dk, v, error);
