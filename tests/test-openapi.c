@@ -29,8 +29,13 @@ static const struct {
 	{"/docs", "get"},
 	{"/configs", "get post"},
 	{"/configs/{key}", "get put delete"},
+	{"/configs/{key}/versions", "get"},
+	{"/configs/{key}/rollback", "post"},
 	{"/stats", "get"},
 	{"/stats/operations", "get"},
+	{"/backup", "post"},
+	{"/import", "post"},
+	{"/rekey", "post"},
 	{"/cluster/status", "get"},
 	{"/cluster/health", "get"},
 	{"/cluster/distribution", "get"},
@@ -354,6 +359,12 @@ test_schemas(void)
 		"SseConnected",	    "SseChange",	   "SseReset",
 		"SseStats",	    "SseSubscription",	   "SseHealth",
 	};
+	/* versions, backup and re-key */
+	static const gchar *const more_names[] = {
+		"ConfigVersion", "ConfigVersionList", "ConfigVersionValue", "ConfigEntryVersioned",
+		"BackupResult",	 "BackupDocument",    "ImportRequest",	    "ImportResult",
+		"ImportFailure", "RekeyResult",
+	};
 	JsonArray *one_of;
 	g_autoptr(GPtrArray) types = g_ptr_array_new();
 	static const gchar *const value_types[] = {"object",  "string", "integer",
@@ -362,6 +373,10 @@ test_schemas(void)
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (!json_object_has_member(schemas, names[i]))
 			g_error("schema %s is missing", names[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(more_names); i++) {
+		if (!json_object_has_member(schemas, more_names[i]))
+			g_error("schema %s is missing", more_names[i]);
 	}
 
 	/* value: object | string | integer | boolean | array, nothing else */
@@ -392,6 +407,104 @@ deref(JsonNode *root, JsonNode *node)
 	node = resolve_pointer(root, ref);
 	g_assert_nonnull(node);
 	return json_node_get_object(node);
+}
+
+static JsonObject *
+operation(JsonNode *root, const gchar *path, const gchar *method)
+{
+	return object_member(
+		object_member(object_member(json_node_get_object(root), "paths"), path), method);
+}
+
+/* the parameter @in:@name of @op or of its path item (after resolving $ref), or NULL */
+static JsonObject *
+find_param(JsonNode *root, const gchar *path, JsonObject *op, const gchar *in, const gchar *name)
+{
+	JsonObject *item = object_member(object_member(json_node_get_object(root), "paths"), path);
+	JsonObject *holders[] = {op, item};
+
+	for (guint h = 0; h < G_N_ELEMENTS(holders); h++) {
+		JsonArray *params;
+
+		if (!json_object_has_member(holders[h], "parameters"))
+			continue;
+		params = json_object_get_array_member(holders[h], "parameters");
+		for (guint i = 0; i < json_array_get_length(params); i++) {
+			JsonObject *p = deref(root, json_array_get_element(params, i));
+
+			if (g_strcmp0(string_member(p, "in"), in) == 0 &&
+			    g_strcmp0(string_member(p, "name"), name) == 0)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+static void
+assert_param(JsonNode *root, const gchar *path, const gchar *method, const gchar *in,
+	     const gchar *name, gboolean required)
+{
+	JsonObject *p = find_param(root, path, operation(root, path, method), in, name);
+
+	if (p == NULL)
+		g_error("%s %s does not document %s %s", method, path, in, name);
+	if (json_object_get_boolean_member_with_default(p, "required", FALSE) != required)
+		g_error("%s %s: %s %s should %sbe required", method, path, in, name,
+			required ? "" : "not ");
+}
+
+static void
+assert_codes(JsonNode *root, const gchar *path, const gchar *method, const gchar *const *codes)
+{
+	JsonObject *responses = object_member(operation(root, path, method), "responses");
+
+	for (guint i = 0; codes[i] != NULL; i++) {
+		if (!json_object_has_member(responses, codes[i]))
+			g_error("%s %s does not document %s", method, path, codes[i]);
+	}
+}
+
+/* the "detail" strings of the examples of one response */
+static GPtrArray *
+example_details(JsonNode *root, const gchar *path, const gchar *method, const gchar *code)
+{
+	JsonObject *response = deref(
+		root, json_object_get_member(
+			      object_member(operation(root, path, method), "responses"), code));
+	JsonObject *media = object_member(object_member(response, "content"), "application/json");
+	JsonObject *examples = object_member(media, "examples");
+	g_autoptr(GList) names = json_object_get_members(examples);
+	GPtrArray *details = g_ptr_array_new();
+
+	for (GList *l = names; l != NULL; l = l->next) {
+		JsonObject *value = object_member(object_member(examples, l->data), "value");
+		const gchar *detail = string_member(value, "detail");
+
+		if (detail != NULL)
+			g_ptr_array_add(details, (gpointer)detail);
+	}
+	return details;
+}
+
+static void
+assert_required(JsonNode *root, const gchar *schema, const gchar *const *members)
+{
+	JsonObject *s = object_member(
+		object_member(object_member(json_node_get_object(root), "components"), "schemas"),
+		schema);
+	JsonArray *required = json_object_get_array_member(s, "required");
+	JsonObject *props = object_member(s, "properties");
+
+	g_assert_nonnull(required);
+	for (guint i = 0; members[i] != NULL; i++) {
+		gboolean found = FALSE;
+
+		for (guint j = 0; j < json_array_get_length(required); j++)
+			found = found ||
+				g_str_equal(json_array_get_string_element(required, j), members[i]);
+		if (!found || !json_object_has_member(props, members[i]))
+			g_error("schema %s does not require %s", schema, members[i]);
+	}
 }
 
 /* GET /sse/subscribe: the stream, its events and the headers that shape it */
@@ -471,6 +584,146 @@ test_cluster_salt_post(void)
 	g_assert_cmpint(json_object_get_int_member(created, "size_bytes"), ==, 64);
 }
 
+/* POST /backup and POST /import: the password header, both request forms, the errors */
+static void
+test_backup_import(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	static const gchar *const backup_codes[] = {"200", "400", "401", "403", "422", "500", NULL};
+	static const gchar *const import_codes[] = {"200", "400", "401", "403", "411",
+						    "413", "422", "500", NULL};
+	static const gchar *const backup_members[] = {"backup_data",	  "total_keys",
+						      "backup_timestamp", "backup_id",
+						      "total_configs",	  NULL};
+	static const gchar *const import_members[] = {
+		"message",     "backup_id",	 "backup_timestamp", "total_in_backup",
+		"imported",    "skipped",	 "failed",	     "failed_keys",
+		"overwritten", "imported_count", "skipped_count",    "errors",
+		NULL};
+	static const gchar *const import_errors[] = {
+		"X-Backup-Password must not be empty",
+		"Incorrect padding",
+		"Invalid backup data: too short",
+		"Decryption failed: invalid password or corrupted backup",
+		"Invalid backup format",
+		NULL};
+	g_autoptr(GPtrArray) details = NULL;
+	JsonObject *body;
+
+	assert_param(root, "/backup", "post", "header", "X-Backup-Password", TRUE);
+	assert_param(root, "/backup", "post", "query", "category", FALSE);
+	assert_param(root, "/backup", "post", "query", "environment", FALSE);
+	assert_codes(root, "/backup", "post", backup_codes);
+	assert_required(root, "BackupResult", backup_members);
+
+	assert_param(root, "/import", "post", "header", "X-Backup-Password", TRUE);
+	/* query or JSON body (D-5): neither form is required on its own */
+	assert_param(root, "/import", "post", "query", "backup_data", FALSE);
+	assert_param(root, "/import", "post", "query", "overwrite", FALSE);
+	body = object_member(operation(root, "/import", "post"), "requestBody");
+	g_assert_false(json_object_get_boolean_member_with_default(body, "required", TRUE));
+	g_assert_true(json_object_has_member(object_member(body, "content"), "application/json"));
+	assert_codes(root, "/import", "post", import_codes);
+	assert_required(root, "ImportResult", import_members);
+
+	details = example_details(root, "/import", "post", "400");
+	for (guint i = 0; import_errors[i] != NULL; i++) {
+		if (!g_ptr_array_find_with_equal_func(details, import_errors[i], g_str_equal, NULL))
+			g_error("POST /import has no 400 example \"%s\"", import_errors[i]);
+	}
+}
+
+/* POST /rekey: the new key's header and its refusals */
+static void
+test_rekey(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	static const gchar *const codes[] = {"200", "400", "401", "403", "422", "500", NULL};
+	static const gchar *const members[] = {"message", "rekeyed", NULL};
+	g_autoptr(GPtrArray) details = NULL;
+
+	assert_param(root, "/rekey", "post", "header", "X-New-User-Key", TRUE);
+	assert_codes(root, "/rekey", "post", codes);
+	assert_required(root, "RekeyResult", members);
+	details = example_details(root, "/rekey", "post", "400");
+	g_assert_true(g_ptr_array_find_with_equal_func(
+		details, "X-New-User-Key must differ from X-User-Key", g_str_equal, NULL));
+}
+
+/* the version history: list, read one (GET /configs/{key}?version=N), roll back */
+static void
+test_versions(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	static const gchar *const list_codes[] = {"200", "401", "403", "404", "422", NULL};
+	static const gchar *const rollback_codes[] = {"200", "401", "403", "404",
+						      "412", "422", NULL};
+	static const gchar *const version_members[] = {
+		"key",	   "category",	 "environment",	  "version", "current",
+		"deleted", "created_at", "superseded_at", "node_id", NULL};
+	static const gchar *const value_members[] = {"key",	"category", "environment", "value",
+						     "version", "current",  "deleted",	   NULL};
+	JsonObject *ok;
+	JsonObject *info = object_member(json_node_get_object(root), "info");
+	g_autoptr(GPtrArray) details = NULL;
+
+	assert_param(root, "/configs/{key}/versions", "get", "path", "key", TRUE);
+	assert_param(root, "/configs/{key}/versions", "get", "query", "environment", TRUE);
+	assert_codes(root, "/configs/{key}/versions", "get", list_codes);
+	assert_required(root, "ConfigVersion", version_members);
+
+	assert_param(root, "/configs/{key}", "get", "query", "version", FALSE);
+	assert_required(root, "ConfigVersionValue", value_members);
+	details = example_details(root, "/configs/{key}", "get", "404");
+	g_assert_true(g_ptr_array_find_with_equal_func(
+		details, "Version 9 of 'database' not found in environment 'production'",
+		g_str_equal, NULL));
+
+	assert_param(root, "/configs/{key}/rollback", "post", "path", "key", TRUE);
+	assert_param(root, "/configs/{key}/rollback", "post", "query", "environment", TRUE);
+	assert_param(root, "/configs/{key}/rollback", "post", "query", "version", TRUE);
+	assert_param(root, "/configs/{key}/rollback", "post", "header", "If-Match", FALSE);
+	assert_codes(root, "/configs/{key}/rollback", "post", rollback_codes);
+	ok = object_member(
+		object_member(operation(root, "/configs/{key}/rollback", "post"), "responses"),
+		"200");
+	g_assert_true(json_object_has_member(object_member(ok, "headers"), "ETag"));
+
+	/* how much history is kept is part of the contract */
+	g_assert_nonnull(strstr(string_member(info, "description"), "OSC_VERSIONS_KEPT"));
+}
+
+/* a chunked request body is refused (411) on every route: those that take a body say so */
+static void
+test_length_required(void)
+{
+	g_autoptr(JsonNode) root = load_openapi();
+	JsonObject *paths = object_member(json_node_get_object(root), "paths");
+	g_autoptr(GList) path_names = json_object_get_members(paths);
+	guint n_bodies = 0;
+
+	for (GList *p = path_names; p != NULL; p = p->next) {
+		JsonObject *item = object_member(paths, p->data);
+		g_autoptr(GList) members = json_object_get_members(item);
+
+		for (GList *l = members; l != NULL; l = l->next) {
+			JsonObject *op;
+
+			if (!is_operation(l->data))
+				continue;
+			op = object_member(item, l->data);
+			if (!json_object_has_member(op, "requestBody"))
+				continue;
+			n_bodies++;
+			if (!json_object_has_member(object_member(op, "responses"), "411"))
+				g_error("%s %s takes a body but does not document 411",
+					(gchar *)l->data, (gchar *)p->data);
+		}
+	}
+	/* POST /configs, PUT /configs/{key}, POST /cluster/salt, POST /import */
+	g_assert_cmpuint(n_bodies, >=, 4);
+}
+
 /* docs.html: self-contained, and its route table names every documented path */
 static void
 test_docs_html(void)
@@ -482,6 +735,8 @@ test_docs_html(void)
 	static const gchar *const forbidden[] = {"<script",    "<link", "<iframe", "<img",
 						 "@import",    "src=",	"url(",	   "href=\"http",
 						 "href='http", NULL};
+	static const gchar *const mentions[] = {"X-Backup-Password", "X-New-User-Key",
+						"OSC_VERSIONS_KEPT", "OSC_MAX_IMPORT_SIZE", NULL};
 
 	g_file_get_contents(path, &html, NULL, &error);
 	g_assert_no_error(error);
@@ -502,6 +757,11 @@ test_docs_html(void)
 		if (strstr(html, cell) == NULL)
 			g_error("docs.html does not list %s", expected_paths[i].path);
 	}
+	/* the headers and settings the backup, re-key and version sections explain */
+	for (guint i = 0; mentions[i] != NULL; i++) {
+		if (strstr(html, mentions[i]) == NULL)
+			g_error("docs.html does not mention %s", mentions[i]);
+	}
 }
 
 int
@@ -517,6 +777,10 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/openapi/schemas", test_schemas);
 	g_test_add_func("/osc/openapi/sse-subscribe", test_sse_subscribe);
 	g_test_add_func("/osc/openapi/cluster-salt-post", test_cluster_salt_post);
+	g_test_add_func("/osc/openapi/backup-import", test_backup_import);
+	g_test_add_func("/osc/openapi/rekey", test_rekey);
+	g_test_add_func("/osc/openapi/versions", test_versions);
+	g_test_add_func("/osc/openapi/length-required", test_length_required);
 	g_test_add_func("/osc/openapi/docs-html", test_docs_html);
 
 	return g_test_run();
