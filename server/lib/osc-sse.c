@@ -643,7 +643,16 @@ osc_sse_hub_subscribe(OscSseHub *self,
 	json_builder_end_object(b);
 	node = json_builder_get_root(b);
 	data = osc_json_to_string(node, NULL);
-	osc_sse_append(sub, osc_sse_format_event("connected", self->seq, data));
+	{
+		/* when resuming, `connected` carries the client's own id: the replay that
+		 * follows has lower ids than ours, and ids must not go backwards in a stream */
+		guint64 connected_id = self->seq;
+		guint64 resume = 0;
+		if (last_event_id != NULL &&
+		    g_ascii_string_to_unsigned(last_event_id, 10, 0, self->seq, &resume, NULL))
+			connected_id = resume;
+		osc_sse_append(sub, osc_sse_format_event("connected", connected_id, data));
+	}
 
 	if (last_event_id != NULL && last_event_id[0] != '\0')
 		osc_sse_replay(self, sub, last_event_id);
