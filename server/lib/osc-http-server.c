@@ -273,18 +273,25 @@ osc_request_respond_json(OscRequest *req, guint status, JsonNode *node)
 	osc_request_respond(req, status, "application/json", body, len);
 }
 
+/* the error body of API.md §1.3: {"detail": "<string>"} */
+static gchar *
+osc_detail_body(const gchar *detail, gsize *len)
+{
+	GString *out = g_string_new("{\"detail\":");
+
+	osc_json_append_quoted(out, detail);
+	g_string_append_c(out, '}');
+	*len = out->len;
+	return g_string_free(out, FALSE);
+}
+
 void
 osc_request_respond_detail(OscRequest *req, guint status, const gchar *detail)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) node = NULL;
+	gsize len = 0;
+	gchar *body = osc_detail_body(detail, &len);
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "detail");
-	json_builder_add_string_value(b, detail);
-	json_builder_end_object(b);
-	node = json_builder_get_root(b);
-	osc_request_respond_json(req, status, node);
+	osc_request_respond(req, status, "application/json", body, len);
 }
 
 void
@@ -1760,20 +1767,12 @@ osc_http_server_early_cb(SoupServer *server,
 					 length, limit);
 	}
 	if (status != 0) {
-		g_autoptr(JsonBuilder) b = json_builder_new();
-		g_autoptr(JsonNode) node = NULL;
 		g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
 		gboolean redirect = FALSE;
 		g_autofree gchar *key = NULL;
 		gsize len = 0;
-		gchar *body;
+		gchar *body = osc_detail_body(detail, &len);
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "detail");
-		json_builder_add_string_value(b, detail);
-		json_builder_end_object(b);
-		node = json_builder_get_root(b);
-		body = osc_json_to_string(node, &len);
 		soup_server_message_set_status(msg, status, NULL);
 		soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, body,
 						 len);
@@ -1848,12 +1847,6 @@ osc_http_server_get_uris(OscHttpServer *self)
 		g_ptr_array_add(array, l->data);
 	g_slist_free(uris);
 	return array;
-}
-
-guint
-osc_http_server_get_in_flight(OscHttpServer *self)
-{
-	return self->in_flight;
 }
 
 gboolean

@@ -20,8 +20,6 @@ gboolean
 osc_http_server_listen(OscHttpServer *self, GError **error);
 GPtrArray *
 osc_http_server_get_uris(OscHttpServer *self);
-guint
-osc_http_server_get_in_flight(OscHttpServer *self);
 void
 osc_http_server_drain_async(OscHttpServer *self,
 			    guint timeout_ms,

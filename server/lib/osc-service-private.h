@@ -30,8 +30,6 @@ typedef struct {
 
 OscServiceMetrics *
 osc_service_get_metric_families(OscService *self);
-guint64
-osc_service_get_start_time(OscService *self);
 OscSseHub *
 osc_service_get_sse_hub(OscService *self);
 

@@ -35,7 +35,6 @@ struct _OscService {
 	OscHttpServer *http;
 	OscSseHub *sse;
 	gint entry_count; /* atomic */
-	guint64 start_time;
 };
 
 enum { SIGNAL_ENTRY_CHANGED, N_SIGNALS };
@@ -194,7 +193,6 @@ osc_service_class_init(OscServiceClass *klass)
 static void
 osc_service_init(OscService *self)
 {
-	self->start_time = g_get_real_time();
 }
 
 /**
@@ -392,12 +390,6 @@ OscServiceMetrics *
 osc_service_get_metric_families(OscService *self)
 {
 	return &self->families;
-}
-
-guint64
-osc_service_get_start_time(OscService *self)
-{
-	return self->start_time;
 }
 
 const gchar *
