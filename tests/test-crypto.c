@@ -263,6 +263,75 @@ test_fernet_verify(void)
 	}
 }
 
+/* the in-place forms give the same tokens and plaintexts as the copying ones, on every
+ * spec vector, and refuse every invalid one */
+static void
+test_fernet_in_place(void)
+{
+	g_autoptr(JsonParser) gen_parser = json_parser_new();
+	g_autoptr(JsonParser) ver_parser = json_parser_new();
+	g_autoptr(JsonParser) inv_parser = json_parser_new();
+	JsonArray *gen = load_vectors(gen_parser, "fernet/generate.json");
+	JsonArray *ver = load_vectors(ver_parser, "fernet/verify.json");
+	JsonArray *inv = load_vectors(inv_parser, "fernet/invalid.json");
+
+	for (guint i = 0; i < json_array_get_length(gen); i++) {
+		JsonObject *obj = json_array_get_object_element(gen, i);
+		JsonArray *iv_arr = json_object_get_array_member(obj, "iv");
+		const gchar *src = json_object_get_string_member(obj, "src");
+		gsize src_len = strlen(src);
+		g_autofree guint8 *buf = g_malloc(OSC_FERNET_RAW_LEN(src_len));
+		g_autofree gchar *b64 = NULL;
+		g_autoptr(GError) error = NULL;
+		guint8 key[OSC_DERIVED_KEY_LEN];
+		guint8 iv[OSC_FERNET_IV_LEN];
+
+		vector_key(obj, key);
+		for (guint j = 0; j < OSC_FERNET_IV_LEN; j++)
+			iv[j] = (guint8)json_array_get_int_element(iv_arr, j);
+		memcpy(buf + OSC_FERNET_HEADER_LEN, src, src_len);
+		g_assert_true(osc_fernet_encrypt_in_place(key, buf, src_len, vector_now(obj), iv,
+							  &error));
+		g_assert_no_error(error);
+		b64 = g_base64_encode(buf, OSC_FERNET_RAW_LEN(src_len));
+		g_strdelimit(b64, "+", '-');
+		g_strdelimit(b64, "/", '_');
+		g_assert_cmpstr(b64, ==, json_object_get_string_member(obj, "token"));
+	}
+	for (guint i = 0; i < json_array_get_length(ver); i++) {
+		JsonObject *obj = json_array_get_object_element(ver, i);
+		const gchar *src = json_object_get_string_member(obj, "src");
+		g_autofree gchar *token = g_strdup(json_object_get_string_member(obj, "token"));
+		g_autoptr(GError) error = NULL;
+		guint8 key[OSC_DERIVED_KEY_LEN];
+		guint8 *pt = NULL;
+		gsize pt_len = 0;
+
+		vector_key(obj, key);
+		g_assert_true(osc_fernet_decrypt_in_place(key, token, strlen(token),
+							  json_object_get_int_member(obj, "ttl_sec"),
+							  vector_now(obj), &pt, &pt_len, &error));
+		g_assert_no_error(error);
+		g_assert_true(pt > (guint8 *)token && pt < (guint8 *)token + strlen(src) + 64);
+		g_assert_cmpmem(pt, pt_len, src, strlen(src));
+	}
+	for (guint i = 0; i < json_array_get_length(inv); i++) {
+		JsonObject *obj = json_array_get_object_element(inv, i);
+		g_autofree gchar *token = g_strdup(json_object_get_string_member(obj, "token"));
+		g_autoptr(GError) error = NULL;
+		guint8 key[OSC_DERIVED_KEY_LEN];
+		guint8 *pt = NULL;
+		gsize pt_len = 0;
+
+		vector_key(obj, key);
+		g_assert_false(osc_fernet_decrypt_in_place(key, token, strlen(token),
+							   json_object_get_int_member(obj, "ttl_sec"),
+							   vector_now(obj), &pt, &pt_len, &error));
+		g_assert_nonnull(error);
+		g_assert_true(error->domain == OSC_ERROR);
+	}
+}
+
 static void
 test_fernet_invalid(void)
 {
@@ -901,6 +970,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/crypto/fernet-generate", test_fernet_generate);
 	g_test_add_func("/osc/crypto/fernet-verify", test_fernet_verify);
 	g_test_add_func("/osc/crypto/fernet-invalid", test_fernet_invalid);
+	g_test_add_func("/osc/crypto/fernet-in-place", test_fernet_in_place);
 	g_test_add_func("/osc/crypto/vector-user-key", test_user_key_vector);
 	g_test_add_func("/osc/crypto/vector-backup", test_backup_vector);
 	g_test_add_func("/osc/crypto/pbkdf2", test_pbkdf2);

@@ -24,7 +24,7 @@
 
 /* API.md §6.4: 0x80 || ts (8) || iv (16) || ct (n × 16) || mac (32) */
 #define FERNET_VERSION	   0x80
-#define FERNET_HEADER_LEN  (1 + 8 + OSC_FERNET_IV_LEN)
+#define FERNET_HEADER_LEN  OSC_FERNET_HEADER_LEN
 #define FERNET_MAC_LEN	   32
 #define FERNET_OVERHEAD	   (FERNET_HEADER_LEN + FERNET_MAC_LEN)
 #define FERNET_BLOCK	   16
@@ -570,6 +570,64 @@ crypto_random_iv(guint8 iv[OSC_FERNET_IV_LEN], GError **error)
 	return TRUE;
 }
 
+/*
+ * Writes the token for @plaintext into @raw (FERNET_OVERHEAD + the padded length bytes).
+ * @plaintext may be @raw + FERNET_HEADER_LEN: EVP encrypts CBC in place.
+ */
+static gboolean
+fernet_seal(const guint8 key[OSC_DERIVED_KEY_LEN],
+	    guint8 *raw,
+	    const guint8 *plaintext,
+	    gsize plaintext_len,
+	    gint64 timestamp,
+	    const guint8 *iv,
+	    GError **error)
+{
+	const CryptoAlgs *algs = crypto_algs_get();
+	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
+	/* PKCS#7 always adds 1..16 bytes */
+	gsize ct_max = (plaintext_len / FERNET_BLOCK + 1) * FERNET_BLOCK;
+	guint8 *ct = raw + FERNET_HEADER_LEN;
+	guint64 ts = (guint64)timestamp;
+	int n1 = 0, n2 = 0;
+
+	if (plaintext_len > MAX_PLAINTEXT_LEN) {
+		g_set_error_literal(error,
+				    OSC_ERROR,
+				    OSC_ERROR_TOO_LARGE,
+				    "plaintext too large to encrypt");
+		return FALSE;
+	}
+	raw[0] = FERNET_VERSION;
+	for (guint i = 0; i < 8; i++)
+		raw[1 + i] = (guint8)(ts >> (56 - 8 * i));
+	if (iv != NULL)
+		memcpy(raw + 9, iv, OSC_FERNET_IV_LEN);
+	else if (!crypto_random_iv(raw + 9, error))
+		return FALSE;
+
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+	    EVP_EncryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
+		1 ||
+	    EVP_EncryptUpdate(ctx, ct, &n1, plaintext, (int)plaintext_len) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, ct + n1, &n2) != 1 || (gsize)(n1 + n2) != ct_max) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "AES encryption failed");
+		return FALSE;
+	}
+	if (!crypto_hmac_sha256(key,
+				FERNET_KEY_HALF,
+				raw,
+				FERNET_HEADER_LEN + ct_max,
+				NULL,
+				0,
+				ct + ct_max)) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /**
  * osc_fernet_encrypt:
  * @key: the 32-byte derived key (signing key, then AES key)
@@ -591,14 +649,10 @@ osc_fernet_encrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		   const guint8 *iv,
 		   GError **error)
 {
-	const CryptoAlgs *algs = crypto_algs_get();
-	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
 	g_autofree guint8 *heap = NULL;
 	guint8 stack[STACK_BUF_LEN];
-	guint64 ts;
-	guint8 *raw, *ct;
-	gsize raw_len, ct_max;
-	int n1 = 0, n2 = 0;
+	guint8 *raw;
+	gsize raw_len;
 	gchar *token;
 	gsize token_len;
 
@@ -614,52 +668,46 @@ osc_fernet_encrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 				    "plaintext too large to encrypt");
 		return NULL;
 	}
-
-	/* PKCS#7 always adds 1..16 bytes */
-	ct_max = (plaintext_len / FERNET_BLOCK + 1) * FERNET_BLOCK;
-	raw_len = FERNET_OVERHEAD + ct_max;
+	raw_len = OSC_FERNET_RAW_LEN(plaintext_len);
 	if (raw_len <= sizeof(stack)) {
 		raw = stack;
 	} else {
 		heap = g_malloc(raw_len);
 		raw = heap;
 	}
-
-	raw[0] = FERNET_VERSION;
-	ts = (guint64)timestamp;
-	for (guint i = 0; i < 8; i++)
-		raw[1 + i] = (guint8)(ts >> (56 - 8 * i));
-	if (iv != NULL)
-		memcpy(raw + 9, iv, OSC_FERNET_IV_LEN);
-	else if (!crypto_random_iv(raw + 9, error))
+	if (!fernet_seal(key, raw, plaintext, plaintext_len, timestamp, iv, error))
 		return NULL;
-
-	ct = raw + FERNET_HEADER_LEN;
-	ctx = EVP_CIPHER_CTX_new();
-	if (ctx == NULL ||
-	    EVP_EncryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
-		1 ||
-	    EVP_EncryptUpdate(ctx, ct, &n1, plaintext, (int)plaintext_len) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, ct + n1, &n2) != 1 || (gsize)(n1 + n2) != ct_max) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "AES encryption failed");
-		return NULL;
-	}
-	if (!crypto_hmac_sha256(key,
-				FERNET_KEY_HALF,
-				raw,
-				FERNET_HEADER_LEN + ct_max,
-				NULL,
-				0,
-				ct + ct_max)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
-		return NULL;
-	}
 
 	token_len = b64url_encoded_len(raw_len);
 	token = g_malloc(token_len + 1);
 	b64url_encode_into(raw, raw_len, token);
 	token[token_len] = '\0';
 	return token;
+}
+
+/**
+ * osc_fernet_encrypt_in_place:
+ * @buf: (inout): OSC_FERNET_RAW_LEN(@plaintext_len) bytes, the plaintext starting at
+ *   OSC_FERNET_HEADER_LEN; the decoded token (not base64) on return, at the start
+ *
+ * osc_fernet_encrypt() without a second buffer, for documents of tens of megabytes.
+ *
+ * Returns: %TRUE with the token's OSC_FERNET_RAW_LEN(@plaintext_len) bytes in @buf
+ */
+gboolean
+osc_fernet_encrypt_in_place(const guint8 key[OSC_DERIVED_KEY_LEN],
+			    guint8 *buf,
+			    gsize plaintext_len,
+			    gint64 timestamp,
+			    const guint8 *iv,
+			    GError **error)
+{
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(buf != NULL, FALSE);
+	g_return_val_if_fail(timestamp >= 0, FALSE);
+
+	return fernet_seal(key, buf, buf + FERNET_HEADER_LEN, plaintext_len, timestamp, iv,
+			   error);
 }
 
 static gboolean
@@ -694,6 +742,106 @@ fernet_time_ok(guint64 ts, gint64 ttl, gint64 now)
  *
  * Returns: (transfer full): the plaintext, or %NULL on error
  */
+/*
+ * Verifies and decrypts the decoded token @raw into @pt (which may be @raw + the header
+ * length: CBC decryption in place is supported by EVP). On success *@pt_len is set.
+ */
+static gboolean
+fernet_open(const guint8 key[OSC_DERIVED_KEY_LEN],
+	    const guint8 *raw,
+	    gsize raw_len,
+	    gint64 ttl,
+	    gint64 now,
+	    guint8 *pt,
+	    gsize *pt_len,
+	    GError **error)
+{
+	const CryptoAlgs *algs = crypto_algs_get();
+	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
+	guint8 mac[FERNET_MAC_LEN];
+	gsize ct_len = raw_len - FERNET_OVERHEAD;
+	guint64 ts = 0;
+	int n1 = 0, n2 = 0;
+	gboolean mac_ok;
+
+	if (raw[0] != FERNET_VERSION) {
+		g_set_error_literal(error,
+				    OSC_ERROR,
+				    OSC_ERROR_INVALID_TOKEN,
+				    "unknown token version");
+		return FALSE;
+	}
+	if (!crypto_hmac_sha256(key, FERNET_KEY_HALF, raw, raw_len - FERNET_MAC_LEN, NULL, 0,
+				mac)) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
+		return FALSE;
+	}
+	mac_ok = CRYPTO_memcmp(mac, raw + raw_len - FERNET_MAC_LEN, FERNET_MAC_LEN) == 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (!mac_ok) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid token");
+		return FALSE;
+	}
+
+	/* checked after the MAC so that only authentic tokens are ever reported as expired */
+	for (guint i = 0; i < 8; i++)
+		ts = ts << 8 | raw[1 + i];
+	if (ttl > 0 && !fernet_time_ok(ts, ttl, now)) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_TOKEN_EXPIRED, "token expired");
+		return FALSE;
+	}
+
+	/* EVP's PKCS#7 unpadding is strict: pad byte 1..16 and every pad byte equal */
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+	    EVP_DecryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
+		1 ||
+	    EVP_DecryptUpdate(ctx, pt, &n1, raw + FERNET_HEADER_LEN, (int)ct_len) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, pt + n1, &n2) != 1) {
+		OPENSSL_cleanse(pt, ct_len);
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid token");
+		return FALSE;
+	}
+	*pt_len = (gsize)(n1 + n2);
+	return TRUE;
+}
+
+/* measures @token and checks its decoded length is one a token can have */
+static gboolean
+fernet_measure(const gchar *token, gsize token_len, gsize *sig_len, gsize *raw_len, GError **error)
+{
+	if (token_len > (gsize)G_MAXINT || !b64url_measure(token, token_len, sig_len, raw_len)) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid base64");
+		return FALSE;
+	}
+	if (*raw_len < FERNET_OVERHEAD + FERNET_BLOCK ||
+	    (*raw_len - FERNET_OVERHEAD) % FERNET_BLOCK != 0) {
+		g_set_error_literal(error,
+				    OSC_ERROR,
+				    OSC_ERROR_INVALID_TOKEN,
+				    "invalid token length");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * osc_fernet_decrypt:
+ * @key: the 32-byte derived key
+ * @token: the token text (need not be NUL-terminated)
+ * @token_len: its length
+ * @ttl: the maximum age in seconds, or 0 (or less) for no time check at all
+ * @now: the current Unix time, used only when @ttl > 0
+ * @error: return location for a #GError
+ *
+ * Verifies and decrypts a Fernet token (API.md §6.4). The MAC is checked in constant time
+ * before anything is decrypted. A token that does not verify fails with
+ * %OSC_ERROR_INVALID_TOKEN (wrong key, wrong salt and corruption look the same); a valid
+ * token outside its TTL, or stamped more than %OSC_FERNET_MAX_CLOCK_SKEW seconds in the
+ * future, fails with %OSC_ERROR_TOKEN_EXPIRED.
+ *
+ * Returns: (transfer full): the plaintext, or %NULL on error
+ */
 GBytes *
 osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		   const gchar *token,
@@ -702,33 +850,17 @@ osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		   gint64 now,
 		   GError **error)
 {
-	const CryptoAlgs *algs = crypto_algs_get();
-	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
 	g_autofree guint8 *heap = NULL;
 	guint8 stack[STACK_BUF_LEN];
-	guint8 mac[FERNET_MAC_LEN];
 	guint8 *raw, *pt;
-	gsize sig_len, raw_len, ct_len;
-	guint64 ts = 0;
-	int n1 = 0, n2 = 0;
-	gboolean mac_ok;
+	gsize sig_len, raw_len, pt_len = 0;
 
 	g_return_val_if_fail(key != NULL, NULL);
 	g_return_val_if_fail(token != NULL || token_len == 0, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	if (token_len > (gsize)G_MAXINT || !b64url_measure(token, token_len, &sig_len, &raw_len)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid base64");
+	if (!fernet_measure(token, token_len, &sig_len, &raw_len, error))
 		return NULL;
-	}
-	if (raw_len < FERNET_OVERHEAD + FERNET_BLOCK ||
-	    (raw_len - FERNET_OVERHEAD) % FERNET_BLOCK != 0) {
-		g_set_error_literal(error,
-				    OSC_ERROR,
-				    OSC_ERROR_INVALID_TOKEN,
-				    "invalid token length");
-		return NULL;
-	}
 	if (raw_len <= sizeof(stack)) {
 		raw = stack;
 	} else {
@@ -739,47 +871,50 @@ osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid base64");
 		return NULL;
 	}
-	if (raw[0] != FERNET_VERSION) {
-		g_set_error_literal(error,
-				    OSC_ERROR,
-				    OSC_ERROR_INVALID_TOKEN,
-				    "unknown token version");
-		return NULL;
-	}
-
-	ct_len = raw_len - FERNET_OVERHEAD;
-	if (!crypto_hmac_sha256(key, FERNET_KEY_HALF, raw, raw_len - FERNET_MAC_LEN, NULL, 0,
-				mac)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
-		return NULL;
-	}
-	mac_ok = CRYPTO_memcmp(mac, raw + raw_len - FERNET_MAC_LEN, FERNET_MAC_LEN) == 0;
-	OPENSSL_cleanse(mac, sizeof(mac));
-	if (!mac_ok) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid token");
-		return NULL;
-	}
-
-	/* checked after the MAC so that only authentic tokens are ever reported as expired */
-	for (guint i = 0; i < 8; i++)
-		ts = ts << 8 | raw[1 + i];
-	if (ttl > 0 && !fernet_time_ok(ts, ttl, now)) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_TOKEN_EXPIRED, "token expired");
-		return NULL;
-	}
-
-	/* EVP's PKCS#7 unpadding is strict: pad byte 1..16 and every pad byte equal */
-	pt = g_malloc(ct_len);
-	ctx = EVP_CIPHER_CTX_new();
-	if (ctx == NULL ||
-	    EVP_DecryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
-		1 ||
-	    EVP_DecryptUpdate(ctx, pt, &n1, raw + FERNET_HEADER_LEN, (int)ct_len) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, pt + n1, &n2) != 1) {
-		OPENSSL_cleanse(pt, ct_len);
+	pt = g_malloc(raw_len - FERNET_OVERHEAD);
+	if (!fernet_open(key, raw, raw_len, ttl, now, pt, &pt_len, error)) {
 		g_free(pt);
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid token");
 		return NULL;
 	}
-	return g_bytes_new_take(pt, (gsize)(n1 + n2));
+	return g_bytes_new_take(pt, pt_len);
+}
+
+/**
+ * osc_fernet_decrypt_in_place:
+ * @token: (inout): the token text; overwritten by its decoding and the plaintext
+ * @plaintext: (out): where the plaintext starts inside @token
+ * @plaintext_len: (out): its length
+ *
+ * osc_fernet_decrypt() without a second buffer, for tokens of tens of megabytes (backups).
+ * On error @token holds garbage and must only be wiped and freed.
+ */
+gboolean
+osc_fernet_decrypt_in_place(const guint8 key[OSC_DERIVED_KEY_LEN],
+			    gchar *token,
+			    gsize token_len,
+			    gint64 ttl,
+			    gint64 now,
+			    guint8 **plaintext,
+			    gsize *plaintext_len,
+			    GError **error)
+{
+	guint8 *raw = (guint8 *)token;
+	gsize sig_len, raw_len;
+
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(token != NULL, FALSE);
+	g_return_val_if_fail(plaintext != NULL && plaintext_len != NULL, FALSE);
+
+	if (!fernet_measure(token, token_len, &sig_len, &raw_len, error))
+		return FALSE;
+	/* decoding writes 3 bytes per 4 characters read, always behind the reading position */
+	if (!b64url_decode_into(token, sig_len, raw)) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_TOKEN, "invalid base64");
+		return FALSE;
+	}
+	if (!fernet_open(key, raw, raw_len, ttl, now, raw + FERNET_HEADER_LEN, plaintext_len,
+			 error))
+		return FALSE;
+	*plaintext = raw + FERNET_HEADER_LEN;
+	return TRUE;
 }

@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 #define OSC_BACKUP_SALT_LEN	    32
 #define OSC_PBKDF2_ITERATIONS	    480000
 #define OSC_FERNET_IV_LEN	    16
+/* version, timestamp and IV before the ciphertext; the decoded length of a token */
+#define OSC_FERNET_HEADER_LEN (1 + 8 + OSC_FERNET_IV_LEN)
+#define OSC_FERNET_RAW_LEN(n) (OSC_FERNET_HEADER_LEN + ((gsize)(n) / 16 + 1) * 16 + 32)
 /* hex of the first 16 bytes of HMAC-SHA256(derived key, label): 32 characters + NUL */
 #define OSC_FINGERPRINT_LEN	    32
 /* the Fernet spec's allowed clock skew for tokens stamped in the future */
@@ -59,6 +62,13 @@ osc_fernet_encrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		   gint64 timestamp,
 		   const guint8 *iv,
 		   GError **error);
+gboolean
+osc_fernet_encrypt_in_place(const guint8 key[OSC_DERIVED_KEY_LEN],
+			    guint8 *buf,
+			    gsize plaintext_len,
+			    gint64 timestamp,
+			    const guint8 *iv,
+			    GError **error);
 
 GBytes *
 osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
@@ -67,5 +77,14 @@ osc_fernet_decrypt(const guint8 key[OSC_DERIVED_KEY_LEN],
 		   gint64 ttl,
 		   gint64 now,
 		   GError **error);
+gboolean
+osc_fernet_decrypt_in_place(const guint8 key[OSC_DERIVED_KEY_LEN],
+			    gchar *token,
+			    gsize token_len,
+			    gint64 ttl,
+			    gint64 now,
+			    guint8 **plaintext,
+			    gsize *plaintext_len,
+			    GError **error);
 
 G_END_DECLS
