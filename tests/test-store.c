@@ -1376,6 +1376,111 @@ test_store_import(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 3);
 }
 
+typedef struct {
+	OscStoreImportOp *ops;
+	guint n_ops;
+	guint next;
+	GPtrArray *results; /* OscEntryRow, in the order done saw them */
+} StreamState;
+
+static gboolean
+stream_next_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	StreamState *st = user_data;
+
+	if (st->next >= st->n_ops)
+		return FALSE;
+	*op = st->ops[st->next++];
+	return TRUE;
+}
+
+static void
+stream_done_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	StreamState *st = user_data;
+
+	g_assert_cmpint(op->result, ==, OSC_STORE_IMPORT_CREATED);
+	g_ptr_array_add(st->results, g_steal_pointer(&op->row));
+}
+
+/* the streaming form: operations pulled one at a time, results pushed in order; a failing
+ * operation in the middle leaves the store as it was */
+static void
+test_store_import_stream(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_row_free);
+	OscStoreImportOp ops[3] = {
+		{.key = "s1", .environment = "e", .token = "t1", .fingerprint = "f"},
+		{.key = "s2", .environment = "e", .token = "t2", .fingerprint = "f"},
+		/* NOT NULL constraint: the database refuses it inside the transaction */
+		{.key = "s3", .environment = "e", .token = NULL, .fingerprint = "f"},
+	};
+	StreamState st = {ops, 2, 0, results};
+
+	g_assert_true(osc_store_import_stream(fx->store, stream_next_cb, stream_done_cb, &st, NULL,
+					      NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(results->len, ==, 2);
+	g_assert_cmpstr(((OscEntryRow *)g_ptr_array_index(results, 0))->key, ==, "s1");
+	g_assert_cmpstr(((OscEntryRow *)g_ptr_array_index(results, 1))->key, ==, "s2");
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 2);
+
+	/* s1' and s2' would be new, then s3 fails: none of them is there afterwards */
+	ops[0].key = "s1b";
+	ops[1].key = "s2b";
+	st = (StreamState){ops, 3, 0, results};
+	g_assert_false(osc_store_import_stream(fx->store, stream_next_cb, stream_done_cb, &st, NULL,
+					       NULL, &error));
+	g_assert_nonnull(error);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 2);
+	g_assert_null(osc_store_get(fx->store, "s1b", "e", NULL));
+}
+
+typedef struct {
+	GPtrArray *keys;
+	guint stop_after;
+} ForeachState;
+
+static gboolean
+foreach_cb(OscEntryRow *row, gpointer user_data)
+{
+	ForeachState *st = user_data;
+
+	g_ptr_array_add(st->keys, g_strdup(row->key));
+	return st->keys->len < st->stop_after;
+}
+
+static void
+test_store_foreach(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	ForeachState st = {keys, G_MAXUINT};
+	g_autoptr(OscEntryRow) a = insert_ok(fx->store, "a", "prod", "x");
+	g_autoptr(OscEntryRow) b = insert_ok(fx->store, "b", "dev", "x");
+	g_autoptr(OscEntryRow) c = insert_ok(fx->store, "c", "prod", NULL);
+
+	g_assert_true(osc_store_foreach(fx->store, NULL, NULL, foreach_cb, &st, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(keys->len, ==, 3);
+	g_assert_cmpstr(g_ptr_array_index(keys, 0), ==, "a");
+	g_assert_cmpstr(g_ptr_array_index(keys, 2), ==, "c");
+
+	/* the same filters as osc_store_list() */
+	g_ptr_array_set_size(keys, 0);
+	g_assert_true(osc_store_foreach(fx->store, "x", "prod", foreach_cb, &st, &error));
+	g_assert_cmpuint(keys->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(keys, 0), ==, "a");
+
+	/* stopping early is not an error */
+	g_ptr_array_set_size(keys, 0);
+	st.stop_after = 1;
+	g_assert_true(osc_store_foreach(fx->store, NULL, NULL, foreach_cb, &st, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(keys->len, ==, 1);
+}
+
 /* what migration 2 creates */
 static const gchar *versions_table_ddl =
 	"CREATE TABLE osc_versions (\n"
@@ -2232,6 +2337,8 @@ main(int argc, char **argv)
 	store_add("/osc/store/garbage", test_store_garbage, FALSE);
 	store_add("/osc/store/unwritable", test_store_unwritable, FALSE);
 	store_add("/osc/store/import", test_store_import, TRUE);
+	store_add("/osc/store/import-stream", test_store_import_stream, TRUE);
+	store_add("/osc/store/foreach", test_store_foreach, TRUE);
 	store_add("/osc/store/close", test_store_close, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);

@@ -1833,6 +1833,57 @@ osc_store_list(OscStore *self, const gchar *category, const gchar *environment, 
 	return rows;
 }
 
+/**
+ * osc_store_foreach:
+ * @func: called with each matching row in id order (borrowed for the call)
+ *
+ * osc_store_list() one row at a time, for readers of the whole store (backups) that must
+ * not hold every row at once.
+ */
+gboolean
+osc_store_foreach(OscStore *self,
+		  const gchar *category,
+		  const gchar *environment,
+		  OscStoreRowFunc func,
+		  gpointer user_data,
+		  GError **error)
+{
+	OscStoreConn *conn;
+	gboolean ok = TRUE;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(func != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	{
+		g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_LIST, error);
+		gint rc = SQLITE_DONE;
+
+		if (stmt == NULL) {
+			ok = FALSE;
+		} else {
+			osc_store_bind_text(stmt, 1, osc_store_filter(category));
+			osc_store_bind_text(stmt, 2, osc_store_filter(environment));
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+				g_autoptr(OscEntryRow) row = osc_store_row_from_stmt(stmt);
+
+				if (!func(row, user_data)) {
+					rc = SQLITE_DONE;
+					break;
+				}
+			}
+			if (rc != SQLITE_DONE) {
+				osc_store_set_sqlite_error(conn->db, rc, error);
+				ok = FALSE;
+			}
+		}
+	}
+	osc_store_release(self, conn);
+	return ok;
+}
+
 static gint64
 osc_store_conn_count(OscStoreConn *conn, const gchar *category, const gchar *environment,
 		     GError **error)
@@ -2146,15 +2197,29 @@ osc_store_conn_import_one(OscStore *self, OscStoreConn *conn, OscStoreImportOp *
  * Writes every op in ONE transaction: either all results stand, or (on a database error)
  * nothing changed and every op is left untouched.
  */
+/**
+ * osc_store_import_stream:
+ * @next: called for each operation in turn, inside the transaction
+ * @done: called with each operation's result; it owns @op->row and @op->error from then on
+ *
+ * osc_store_import() without the array: a 100,000-entry import never holds all its
+ * operations at once. One transaction: when this returns %FALSE nothing was written, and
+ * the results already given to @done are void.
+ */
 gboolean
-osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
-		 OscStoreOverwriteFunc may_overwrite, gpointer user_data, GError **error)
+osc_store_import_stream(OscStore *self,
+			OscStoreImportNextFunc next,
+			OscStoreImportDoneFunc done,
+			gpointer stream_data,
+			OscStoreOverwriteFunc may_overwrite,
+			gpointer user_data,
+			GError **error)
 {
 	g_autofree gchar *now = osc_timestamp_now_db();
 	OscStoreConn *conn;
 
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
-	g_return_val_if_fail(ops != NULL || n_ops == 0, FALSE);
+	g_return_val_if_fail(next != NULL && done != NULL, FALSE);
 
 	conn = osc_store_acquire(self, error);
 	if (conn == NULL)
@@ -2163,29 +2228,84 @@ osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
 		osc_store_release(self, conn);
 		return FALSE;
 	}
-	for (guint i = 0; i < n_ops; i++) {
-		if (!osc_store_conn_import_one(self, conn, &ops[i], now, may_overwrite, user_data,
+	for (;;) {
+		OscStoreImportOp op = {0};
+
+		if (!next(&op, stream_data))
+			break;
+		if (!osc_store_conn_import_one(self, conn, &op, now, may_overwrite, user_data,
 					       error)) {
+			g_clear_pointer(&op.row, osc_entry_row_free);
+			g_clear_pointer(&op.error, g_free);
 			osc_store_rollback(self, conn);
 			osc_store_release(self, conn);
-			/* nothing was written: drop the results so far */
-			for (guint j = 0; j <= i; j++) {
-				g_clear_pointer(&ops[j].row, osc_entry_row_free);
-				g_clear_pointer(&ops[j].error, g_free);
-				ops[j].result = OSC_STORE_IMPORT_FAILED;
-			}
 			g_prefix_error(error, "import failed, nothing changed: ");
 			return FALSE;
 		}
+		done(&op, stream_data);
 	}
 	if (!osc_store_commit(self, conn, error)) {
 		osc_store_release(self, conn);
-		for (guint j = 0; j < n_ops; j++) {
-			g_clear_pointer(&ops[j].row, osc_entry_row_free);
-			g_clear_pointer(&ops[j].error, g_free);
-		}
 		return FALSE;
 	}
 	osc_store_release(self, conn);
+	return TRUE;
+}
+
+typedef struct {
+	OscStoreImportOp *ops;
+	guint n_ops;
+	guint next;
+	guint done;
+} OscStoreImportArray;
+
+static gboolean
+osc_store_import_array_next_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	OscStoreImportArray *a = user_data;
+
+	if (a->next >= a->n_ops)
+		return FALSE;
+	*op = a->ops[a->next++];
+	op->row = NULL;
+	op->error = NULL;
+	return TRUE;
+}
+
+static void
+osc_store_import_array_done_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	OscStoreImportArray *a = user_data;
+
+	a->ops[a->done++] = *op;
+}
+
+/**
+ * osc_store_import:
+ * @ops: (array length=n_ops): the operations; their results are filled in
+ *
+ * One transaction over all @ops. When this returns %FALSE nothing was written and every
+ * result is %OSC_STORE_IMPORT_FAILED without a row.
+ */
+gboolean
+osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
+		 OscStoreOverwriteFunc may_overwrite, gpointer user_data, GError **error)
+{
+	OscStoreImportArray a = {ops, n_ops, 0, 0};
+
+	g_return_val_if_fail(ops != NULL || n_ops == 0, FALSE);
+
+	if (!osc_store_import_stream(self, osc_store_import_array_next_cb,
+				     osc_store_import_array_done_cb, &a, may_overwrite, user_data,
+				     error)) {
+		/* nothing was written: drop the results so far */
+		for (guint j = 0; j < a.done; j++) {
+			g_clear_pointer(&ops[j].row, osc_entry_row_free);
+			g_clear_pointer(&ops[j].error, g_free);
+		}
+		for (guint j = 0; j < n_ops; j++)
+			ops[j].result = OSC_STORE_IMPORT_FAILED;
+		return FALSE;
+	}
 	return TRUE;
 }

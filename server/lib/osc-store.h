@@ -183,6 +183,15 @@ gboolean
 osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, GError **error);
 GPtrArray *
 osc_store_list(OscStore *self, const gchar *category, const gchar *environment, GError **error);
+/* @row is borrowed for the call; return FALSE to stop early */
+typedef gboolean (*OscStoreRowFunc)(OscEntryRow *row, gpointer user_data);
+gboolean
+osc_store_foreach(OscStore *self,
+		  const gchar *category,
+		  const gchar *environment,
+		  OscStoreRowFunc func,
+		  gpointer user_data,
+		  GError **error);
 gint64
 osc_store_count(OscStore *self, const gchar *category, const gchar *environment, GError **error);
 GPtrArray *
@@ -235,6 +244,18 @@ osc_store_import(OscStore *self,
 		 OscStoreOverwriteFunc may_overwrite,
 		 gpointer user_data,
 		 GError **error);
+/* fills @op with the next operation; FALSE when there is none left */
+typedef gboolean (*OscStoreImportNextFunc)(OscStoreImportOp *op, gpointer user_data);
+/* @op's result is known (final once the import returns TRUE); takes @op->row and @op->error */
+typedef void (*OscStoreImportDoneFunc)(OscStoreImportOp *op, gpointer user_data);
+gboolean
+osc_store_import_stream(OscStore *self,
+			OscStoreImportNextFunc next,
+			OscStoreImportDoneFunc done,
+			gpointer stream_data,
+			OscStoreOverwriteFunc may_overwrite,
+			gpointer user_data,
+			GError **error);
 gboolean
 osc_store_checkpoint(OscStore *self, GError **error);
 void
