@@ -613,6 +613,24 @@ test_value_timestamps_now_is_utc(void)
 		g_assert_cmpint(strncmp(db, date, 16), ==, 0);
 }
 
+static void
+test_value_member_span(void)
+{
+	const gchar *doc = " { \"a\" : [1, {\"x\": \"}\"}], \"backup_data\":\"one\", "
+			   "\"nested\": {\"backup_data\": 5}, \"backup_data\" : \"two\" } ";
+	gsize len = strlen(doc), start = 0, end = 0;
+
+	g_assert_true(osc_json_validate(doc, -1, NULL));
+	/* the last of a repeated member; a nested one of the same name does not count */
+	g_assert_true(osc_json_object_member_span(doc, len, "backup_data", &start, &end));
+	g_assert_cmpmem(doc + start, end - start, "\"two\"", 5);
+	g_assert_true(osc_json_object_member_span(doc, len, "a", &start, &end));
+	g_assert_cmpmem(doc + start, end - start, "[1, {\"x\": \"}\"}]", 15);
+	g_assert_false(osc_json_object_member_span(doc, len, "x", &start, &end));
+	g_assert_false(osc_json_object_member_span(doc, len, "backup", &start, &end));
+	g_assert_false(osc_json_object_member_span("[1]", 3, "a", &start, &end));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -630,6 +648,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/value/parse-invalid", test_value_parse_invalid);
 	g_test_add_func("/osc/value/parse-len", test_value_parse_len);
 	g_test_add_func("/osc/value/validate", test_value_validate);
+	g_test_add_func("/osc/value/member-span", test_value_member_span);
 	g_test_add_func("/osc/value/timestamps", test_value_timestamps);
 	g_test_add_func("/osc/value/timestamps-now-utc", test_value_timestamps_now_is_utc);
 	return g_test_run();

@@ -906,3 +906,88 @@ osc_timestamp_db_to_api(const gchar *db_text)
 
 	return g_strdup_printf("%.10sT%.8s.%sZ", db_text, db_text + 11, frac);
 }
+
+/* spans of strictly valid JSON (osc_json_validate() ran first): no error paths needed */
+gsize
+osc_json_skip_ws(const gchar *t, gsize len, gsize i)
+{
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+gsize
+osc_json_skip_string(const gchar *t, gsize len, gsize i)
+{
+	for (i++; i < len && t[i] != '"'; i++) {
+		if (t[i] == '\\')
+			i++;
+	}
+	return i + 1;
+}
+
+gsize
+osc_json_skip_value(const gchar *t, gsize len, gsize i)
+{
+	gint depth = 0;
+
+	if (t[i] == '"')
+		return osc_json_skip_string(t, len, i);
+	if (t[i] != '{' && t[i] != '[') {
+		while (i < len && strchr(",}] \t\r\n", t[i]) == NULL)
+			i++;
+		return i;
+	}
+	while (i < len) {
+		if (t[i] == '"') {
+			i = osc_json_skip_string(t, len, i);
+			continue;
+		}
+		if (t[i] == '{' || t[i] == '[')
+			depth++;
+		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return len;
+}
+
+/**
+ * osc_json_object_member_span:
+ * @text: a strictly valid JSON document (osc_json_validate()) whose root is an object
+ * @name: a member name without escapes
+ *
+ * Finds the value of the root's member @name without building a tree: for request bodies
+ * of tens of megabytes. A repeated member: the last one counts, as json.loads and
+ * json-glib do.
+ *
+ * Returns: %TRUE with [*@start, *@end) the value's text when the member is there
+ */
+gboolean
+osc_json_object_member_span(const gchar *text, gsize len, const gchar *name, gsize *start,
+			    gsize *end)
+{
+	gsize name_len = strlen(name);
+	gboolean found = FALSE;
+	gsize i = osc_json_skip_ws(text, len, 0);
+
+	if (i >= len || text[i] != '{')
+		return FALSE;
+	i = osc_json_skip_ws(text, len, i + 1);
+	while (i < len && text[i] == '"') {
+		gsize key_end = osc_json_skip_string(text, len, i);
+		gsize value_start = osc_json_skip_ws(text, len,
+						     osc_json_skip_ws(text, len, key_end) + 1);
+		gsize value_end = osc_json_skip_value(text, len, value_start);
+
+		if (key_end - i == name_len + 2 && memcmp(text + i + 1, name, name_len) == 0) {
+			*start = value_start;
+			*end = value_end;
+			found = TRUE;
+		}
+		i = osc_json_skip_ws(text, len, value_end);
+		if (i < len && text[i] == ',')
+			i = osc_json_skip_ws(text, len, i + 1);
+	}
+	return found;
+}

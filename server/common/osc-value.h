@@ -26,6 +26,16 @@ void
 osc_json_append_quoted(GString *out, const gchar *str);
 gboolean
 osc_json_validate(const gchar *text, gssize len, GError **error);
+/* spans of strictly valid JSON (osc_json_validate() ran first) */
+gsize
+osc_json_skip_ws(const gchar *text, gsize len, gsize i);
+gsize
+osc_json_skip_string(const gchar *text, gsize len, gsize i);
+gsize
+osc_json_skip_value(const gchar *text, gsize len, gsize i);
+gboolean
+osc_json_object_member_span(const gchar *text, gsize len, const gchar *name, gsize *start,
+			    gsize *end);
 
 /* timestamps: API.md §1.8 */
 gchar *

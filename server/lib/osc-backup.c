@@ -30,9 +30,11 @@ osc_backup_document_free(OscBackupDocument *doc)
 	g_free(doc);
 }
 
-static void
+void
 osc_backup_item_free(OscBackupItem *item)
 {
+	if (item == NULL)
+		return;
 	g_free(item->key);
 	g_free(item->environment);
 	g_free(item->category);
@@ -41,15 +43,90 @@ osc_backup_item_free(OscBackupItem *item)
 	g_free(item);
 }
 
+/* base64(@salt || base64url(@raw)) in steps: the token text is never whole in memory */
+static gchar *
+osc_backup_envelope(const guint8 *salt, const guint8 *raw, gsize raw_len)
+{
+	gsize token_len = (raw_len + 2) / 3 * 4;
+	gsize cap = (OSC_BACKUP_SALT_LEN + token_len + 2) / 3 * 4 + 8;
+	gchar chunk[4096 + 8];
+	gint state = 0, save = 0, tstate = 0, tsave = 0;
+	gchar *out = g_malloc(cap + 1);
+	gsize n, c;
+
+	n = g_base64_encode_step(salt, OSC_BACKUP_SALT_LEN, FALSE, out, &state, &save);
+	/* 3,072 bytes of token become 4,096 characters, no partial quantum in between */
+	for (gsize i = 0; i < raw_len + 3072; i += 3072) {
+		if (i < raw_len)
+			c = g_base64_encode_step(raw + i, MIN(3072, raw_len - i), FALSE, chunk,
+						 &tstate, &tsave);
+		else
+			c = g_base64_encode_close(FALSE, chunk, &tstate, &tsave);
+		/* the URL-safe alphabet of Fernet tokens */
+		for (gsize k = 0; k < c; k++) {
+			if (chunk[k] == '+')
+				chunk[k] = '-';
+			else if (chunk[k] == '/')
+				chunk[k] = '_';
+		}
+		n += g_base64_encode_step((const guint8 *)chunk, c, FALSE, out + n, &state, &save);
+	}
+	n += g_base64_encode_close(FALSE, out + n, &state, &save);
+	g_assert(n <= cap);
+	out[n] = '\0';
+	return out;
+}
+
 /**
- * osc_backup_encrypt:
- * @password: the backup password (UTF-8)
- * @plaintext: the backup document
+ * osc_backup_encrypt_in_place:
+ * @buf: (inout): OSC_FERNET_RAW_LEN(@plaintext_len) bytes, the document starting at
+ *   OSC_FERNET_HEADER_LEN; encrypted in place, so its owner must still wipe it
  * @bsalt: (nullable): 32 bytes of salt, %NULL for random ones (tests pass the vector's)
  * @timestamp: the Fernet timestamp, or 0 for now
  * @iv: (nullable): the Fernet IV, %NULL for a random one
  *
- * One PBKDF2 (480,000 iterations, always: the original's importers expect it).
+ * One PBKDF2 (480,000 iterations, always: the original's importers expect it). The
+ * document is encrypted where it lies and the envelope written from it in steps, so a
+ * backup of tens of megabytes costs its own size plus the envelope's.
+ *
+ * Returns: `backup_data`, standard base64
+ */
+gchar *
+osc_backup_encrypt_in_place(const gchar *password,
+			    gsize password_len,
+			    guint8 *buf,
+			    gsize plaintext_len,
+			    const guint8 *bsalt,
+			    gint64 timestamp,
+			    const guint8 *iv,
+			    GError **error)
+{
+	guint8 salt[OSC_BACKUP_SALT_LEN];
+	guint8 dk[OSC_DERIVED_KEY_LEN];
+	gboolean ok;
+
+	if (bsalt != NULL)
+		memcpy(salt, bsalt, sizeof(salt));
+	else if (!osc_crypto_random(salt, sizeof(salt), error))
+		return NULL;
+	if (!osc_crypto_pbkdf2((const guint8 *)password, password_len, salt, sizeof(salt),
+			       OSC_PBKDF2_ITERATIONS, dk, error))
+		return NULL;
+	ok = osc_fernet_encrypt_in_place(dk, buf, plaintext_len,
+					 timestamp != 0 ? timestamp
+							: g_get_real_time() / G_USEC_PER_SEC,
+					 iv, error);
+	OPENSSL_cleanse(dk, sizeof(dk));
+	if (!ok)
+		return NULL;
+	return osc_backup_envelope(salt, buf, OSC_FERNET_RAW_LEN(plaintext_len));
+}
+
+/**
+ * osc_backup_encrypt:
+ * @plaintext: the backup document
+ *
+ * osc_backup_encrypt_in_place() on a copy of @plaintext.
  *
  * Returns: `backup_data`, standard base64
  */
@@ -63,40 +140,14 @@ osc_backup_encrypt(const gchar *password,
 		   const guint8 *iv,
 		   GError **error)
 {
-	guint8 salt[OSC_BACKUP_SALT_LEN];
-	guint8 dk[OSC_DERIVED_KEY_LEN];
-	g_autofree gchar *token = NULL;
+	gsize raw_len = OSC_FERNET_RAW_LEN(plaintext_len);
+	g_autofree guint8 *buf = g_malloc(raw_len);
 	gchar *out;
 
-	if (bsalt != NULL)
-		memcpy(salt, bsalt, sizeof(salt));
-	else if (!osc_crypto_random(salt, sizeof(salt), error))
-		return NULL;
-	if (!osc_crypto_pbkdf2((const guint8 *)password, password_len, salt, sizeof(salt),
-			       OSC_PBKDF2_ITERATIONS, dk, error))
-		return NULL;
-	token = osc_fernet_encrypt(dk, (const guint8 *)plaintext, plaintext_len,
-				   timestamp != 0 ? timestamp : g_get_real_time() / G_USEC_PER_SEC,
-				   iv, error);
-	OPENSSL_cleanse(dk, sizeof(dk));
-	if (token == NULL)
-		return NULL;
-	{
-		/* base64(salt || token) in steps: no third copy of a backup that can be tens
-		 * of megabytes */
-		gsize token_len = strlen(token);
-		gsize cap = (sizeof(salt) + token_len) / 3 * 4 + 8;
-		gint state = 0, save = 0;
-		gsize n;
-
-		out = g_malloc(cap + 1);
-		n = g_base64_encode_step(salt, sizeof(salt), FALSE, out, &state, &save);
-		n += g_base64_encode_step((const guint8 *)token, token_len, FALSE, out + n, &state,
-					  &save);
-		n += g_base64_encode_close(FALSE, out + n, &state, &save);
-		out[n] = '\0';
-		OPENSSL_cleanse(token, token_len);
-	}
+	memcpy(buf + OSC_FERNET_HEADER_LEN, plaintext, plaintext_len);
+	out = osc_backup_encrypt_in_place(password, password_len, buf, plaintext_len, bsalt,
+					  timestamp, iv, error);
+	OPENSSL_cleanse(buf, raw_len);
 	return out;
 }
 
@@ -116,23 +167,11 @@ osc_base64_value(gchar c)
 	return -1;
 }
 
-/**
- * osc_backup_base64_decode:
- *
- * Standard base64 as Python's non-validating b64decode takes it (API.md §4.13 step 1):
- * characters outside the alphabet are skipped; only bad padding fails, with Python's own
- * messages, so that clients see the original's details.
- */
-guint8 *
-osc_backup_base64_decode(const gchar *text, gsize *out_len, GError **error)
+static gboolean
+osc_backup_base64_check(const gchar *text, GError **error)
 {
-	g_autoptr(GString) clean = g_string_new(NULL);
 	gsize data_chars = 0;
 	gsize pad = 0;
-	guint8 *out;
-	gsize o = 0;
-	guint32 acc = 0;
-	guint bits = 0;
 
 	for (const gchar *p = text; *p != '\0'; p++) {
 		if (*p == '=') {
@@ -145,9 +184,8 @@ osc_backup_base64_decode(const gchar *text, gsize *out_len, GError **error)
 		if (pad > 0) {
 			g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
 					    "Incorrect padding");
-			return NULL;
+			return FALSE;
 		}
-		g_string_append_c(clean, *p);
 		data_chars++;
 	}
 	if (data_chars % 4 == 1) {
@@ -155,108 +193,126 @@ osc_backup_base64_decode(const gchar *text, gsize *out_len, GError **error)
 			    "Invalid base64-encoded string: number of data characters (%" G_GSIZE_FORMAT
 			    ") cannot be 1 more than a multiple of 4",
 			    data_chars);
-		return NULL;
+		return FALSE;
 	}
 	if (data_chars % 4 != 0 && data_chars % 4 + pad < 4) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
 				    "Incorrect padding");
-		return NULL;
+		return FALSE;
 	}
-	out = g_malloc(data_chars * 3 / 4 + 3);
-	for (gsize i = 0; i < clean->len; i++) {
-		acc = (acc << 6) | (guint32)osc_base64_value(clean->str[i]);
+	return TRUE;
+}
+
+/* decodes the alphabet characters of @text into @out, which may be @text itself: the
+ * output never overtakes the input */
+static gsize
+osc_backup_base64_decode_into(const gchar *text, guint8 *out)
+{
+	gsize o = 0;
+	guint32 acc = 0;
+	guint bits = 0;
+
+	for (const gchar *p = text; *p != '\0'; p++) {
+		gint v = osc_base64_value(*p);
+
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (guint32)v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
 			out[o++] = (guint8)(acc >> bits);
 		}
 	}
-	*out_len = o;
+	return o;
+}
+
+/**
+ * osc_backup_base64_decode:
+ *
+ * Standard base64 as Python's non-validating b64decode takes it (API.md §4.13 step 1):
+ * characters outside the alphabet are skipped; only bad padding fails, with Python's own
+ * messages, so that clients see the original's details.
+ */
+guint8 *
+osc_backup_base64_decode(const gchar *text, gsize *out_len, GError **error)
+{
+	guint8 *out;
+
+	if (!osc_backup_base64_check(text, error))
+		return NULL;
+	out = g_malloc(strlen(text) * 3 / 4 + 3);
+	*out_len = osc_backup_base64_decode_into(text, out);
 	return out;
+}
+
+/**
+ * osc_backup_decrypt_in_place:
+ * @backup_data: (inout): the `backup_data` text; overwritten by the decoded envelope and
+ *   the plaintext, so its owner must wipe it (OPENSSL_cleanse) before freeing it
+ * @plaintext: (out): where the document starts inside @backup_data
+ *
+ * One buffer for a backup of tens of megabytes instead of three. Errors carry the
+ * original's details (§4.13 steps 1–3), all %OSC_ERROR_INVALID_ARGUMENT (HTTP 400): a
+ * wrong password and a corrupted backup are indistinguishable by design.
+ */
+gboolean
+osc_backup_decrypt_in_place(const gchar *password,
+			    gsize password_len,
+			    gchar *backup_data,
+			    guint8 **plaintext,
+			    gsize *plaintext_len,
+			    GError **error)
+{
+	guint8 *blob = (guint8 *)backup_data;
+	guint8 dk[OSC_DERIVED_KEY_LEN];
+	g_autoptr(GError) error_local = NULL;
+	gboolean ok;
+	gsize len;
+
+	if (!osc_backup_base64_check(backup_data, error))
+		return FALSE;
+	len = osc_backup_base64_decode_into(backup_data, blob);
+	if (len < OSC_BACKUP_SALT_LEN) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+				    "Invalid backup data: too short");
+		return FALSE;
+	}
+	if (!osc_crypto_pbkdf2((const guint8 *)password, password_len, blob, OSC_BACKUP_SALT_LEN,
+			       OSC_PBKDF2_ITERATIONS, dk, error))
+		return FALSE;
+	ok = osc_fernet_decrypt_in_place(dk, (gchar *)blob + OSC_BACKUP_SALT_LEN,
+					 len - OSC_BACKUP_SALT_LEN, 0, 0, plaintext, plaintext_len,
+					 &error_local);
+	OPENSSL_cleanse(dk, sizeof(dk));
+	if (!ok) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+				    "Decryption failed: invalid password or corrupted backup");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /**
  * osc_backup_decrypt:
  *
- * Errors carry the original's details (§4.13 steps 1–3), all %OSC_ERROR_INVALID_ARGUMENT
- * (HTTP 400): a wrong password and a corrupted backup are indistinguishable by design.
+ * osc_backup_decrypt_in_place() on a copy of @backup_data.
  */
 GBytes *
 osc_backup_decrypt(const gchar *password, gsize password_len, const gchar *backup_data, GError **error)
 {
-	g_autofree guint8 *blob = NULL;
+	gsize data_len = strlen(backup_data);
+	g_autofree gchar *copy = g_memdup2(backup_data, data_len + 1);
+	guint8 *plaintext = NULL;
 	gsize len = 0;
-	guint8 dk[OSC_DERIVED_KEY_LEN];
-	g_autoptr(GError) error_local = NULL;
-	GBytes *plain;
+	GBytes *plain = NULL;
 
-	blob = osc_backup_base64_decode(backup_data, &len, error);
-	if (blob == NULL)
-		return NULL;
-	if (len < OSC_BACKUP_SALT_LEN) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "Invalid backup data: too short");
-		return NULL;
-	}
-	if (!osc_crypto_pbkdf2((const guint8 *)password, password_len, blob, OSC_BACKUP_SALT_LEN,
-			       OSC_PBKDF2_ITERATIONS, dk, error))
-		return NULL;
-	plain = osc_fernet_decrypt(dk, (const gchar *)blob + OSC_BACKUP_SALT_LEN,
-				   len - OSC_BACKUP_SALT_LEN, 0, 0, &error_local);
-	OPENSSL_cleanse(dk, sizeof(dk));
-	if (plain == NULL) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "Decryption failed: invalid password or corrupted backup");
-		return NULL;
-	}
+	if (osc_backup_decrypt_in_place(password, password_len, copy, &plaintext, &len, error))
+		plain = g_bytes_new(plaintext, len);
+	OPENSSL_cleanse(copy, data_len);
 	return plain;
 }
 
-
-/* spans of strictly valid JSON (osc_json_validate() ran first): no error paths needed */
-static gsize
-osc_json_skip_ws(const gchar *t, gsize len, gsize i)
-{
-	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
-		i++;
-	return i;
-}
-
-static gsize
-osc_json_skip_string(const gchar *t, gsize len, gsize i)
-{
-	for (i++; i < len && t[i] != '"'; i++) {
-		if (t[i] == '\\')
-			i++;
-	}
-	return i + 1;
-}
-
-static gsize
-osc_json_skip_value(const gchar *t, gsize len, gsize i)
-{
-	gint depth = 0;
-
-	if (t[i] == '"')
-		return osc_json_skip_string(t, len, i);
-	if (t[i] != '{' && t[i] != '[') {
-		while (i < len && strchr(",}] \t\r\n", t[i]) == NULL)
-			i++;
-		return i;
-	}
-	while (i < len) {
-		if (t[i] == '"') {
-			i = osc_json_skip_string(t, len, i);
-			continue;
-		}
-		if (t[i] == '{' || t[i] == '[')
-			depth++;
-		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
-			return i + 1;
-		i++;
-	}
-	return len;
-}
 
 static JsonNode *
 osc_json_parse_span(const gchar *t, gsize start, gsize end)
@@ -328,48 +384,66 @@ osc_backup_invalid(GError **error)
 	return FALSE;
 }
 
-/* the configurations array, one element at a time */
-static gboolean
-osc_backup_parse_configurations(OscBackupDocument *doc,
-				const gchar *t,
-				gsize len,
-				gsize i,
-				GError **error)
+struct _OscBackupReader {
+	const gchar *text;
+	gsize len;
+	gsize pos;  /* the next element of the configurations array */
+	gsize end;  /* its closing bracket */
+	guint total;
+	gchar *backup_id;
+	gchar *backup_timestamp;
+};
+
+void
+osc_backup_reader_free(OscBackupReader *reader)
 {
+	if (reader == NULL)
+		return;
+	g_free(reader->backup_id);
+	g_free(reader->backup_timestamp);
+	g_free(reader);
+}
+
+/* the configurations array: every element must be an object; counted, not parsed */
+static gboolean
+osc_backup_reader_scan(OscBackupReader *r, gsize i, GError **error)
+{
+	const gchar *t = r->text;
+	gsize len = r->len;
+
 	if (t[i] != '[')
 		return osc_backup_invalid(error);
+	r->total = 0;
 	i = osc_json_skip_ws(t, len, i + 1);
+	r->pos = i;
 	while (i < len && t[i] != ']') {
-		gsize end = osc_json_skip_value(t, len, i);
-		g_autoptr(JsonNode) el = NULL;
-
 		if (t[i] != '{')
 			return osc_backup_invalid(error);
-		el = osc_json_parse_span(t, i, end);
-		if (el == NULL || !JSON_NODE_HOLDS_OBJECT(el))
-			return osc_backup_invalid(error);
-		g_ptr_array_add(doc->items, osc_backup_item_new(json_node_get_object(el)));
-		i = osc_json_skip_ws(t, len, end);
+		i = osc_json_skip_ws(t, len, osc_json_skip_value(t, len, i));
+		r->total++;
 		if (i < len && t[i] == ',')
 			i = osc_json_skip_ws(t, len, i + 1);
 	}
+	r->end = i;
 	return TRUE;
 }
 
 /**
- * osc_backup_parse_document:
+ * osc_backup_reader_new:
+ * @plaintext: the decrypted document; borrowed, it must outlive the reader
  *
  * Accepts extra members and does not require `version`, `id` or the timestamps (§7.1).
- * Whole-document problems fail (400); per-entry problems are recorded in the item, so the
- * import can report them in `failed_keys` while importing the rest. The document is
- * validated strictly, then read one configuration at a time: a tree of the whole of a
- * 100,000-entry backup would take hundreds of megabytes.
+ * Whole-document problems fail (400) here, before anything is imported; per-entry problems
+ * are recorded in the items osc_backup_reader_next() returns, so the import can report
+ * them in `failed_keys` while importing the rest. The document is validated strictly,
+ * then read one configuration at a time: a tree of the whole of a 100,000-entry backup
+ * would take hundreds of megabytes.
  */
-OscBackupDocument *
-osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
+OscBackupReader *
+osc_backup_reader_new(const gchar *plaintext, gsize len, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	g_autoptr(OscBackupDocument) doc = g_new0(OscBackupDocument, 1);
+	g_autoptr(OscBackupReader) r = g_new0(OscBackupReader, 1);
 	gboolean have_configs = FALSE;
 	gsize i;
 
@@ -383,7 +457,8 @@ osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 			    "Invalid backup format: %s", error_local->message);
 		return NULL;
 	}
-	doc->items = g_ptr_array_new_with_free_func((GDestroyNotify)osc_backup_item_free);
+	r->text = plaintext;
+	r->len = len;
 	i = osc_json_skip_ws(plaintext, len, 0);
 	if (i >= len || plaintext[i] != '{') {
 		osc_backup_invalid(error);
@@ -399,16 +474,15 @@ osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 
 		if (g_strcmp0(name, "configurations") == 0) {
 			/* a repeated member: the last one wins, as json.loads does */
-			g_ptr_array_set_size(doc->items, 0);
-			if (!osc_backup_parse_configurations(doc, plaintext, len, value_start, error))
+			if (!osc_backup_reader_scan(r, value_start, error))
 				return NULL;
 			have_configs = TRUE;
 		} else if (g_strcmp0(name, "backup_id") == 0) {
-			g_free(doc->backup_id);
-			doc->backup_id = osc_backup_span_string(plaintext, value_start, value_end);
+			g_free(r->backup_id);
+			r->backup_id = osc_backup_span_string(plaintext, value_start, value_end);
 		} else if (g_strcmp0(name, "backup_timestamp") == 0) {
-			g_free(doc->backup_timestamp);
-			doc->backup_timestamp =
+			g_free(r->backup_timestamp);
+			r->backup_timestamp =
 			    osc_backup_span_string(plaintext, value_start, value_end);
 		}
 		i = osc_json_skip_ws(plaintext, len, value_end);
@@ -421,5 +495,71 @@ osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 		osc_backup_invalid(error);
 		return NULL;
 	}
-	return g_steal_pointer(&doc);
+	return g_steal_pointer(&r);
+}
+
+const gchar *
+osc_backup_reader_get_backup_id(OscBackupReader *reader)
+{
+	return reader->backup_id;
+}
+
+const gchar *
+osc_backup_reader_get_backup_timestamp(OscBackupReader *reader)
+{
+	return reader->backup_timestamp;
+}
+
+/* the number of configurations in the document */
+guint
+osc_backup_reader_get_total(OscBackupReader *reader)
+{
+	return reader->total;
+}
+
+/**
+ * osc_backup_reader_next:
+ *
+ * Returns: (transfer full) (nullable): the next configuration, %NULL after the last
+ */
+OscBackupItem *
+osc_backup_reader_next(OscBackupReader *r)
+{
+	const gchar *t = r->text;
+	g_autoptr(JsonNode) el = NULL;
+	gsize end;
+
+	if (r->pos >= r->end)
+		return NULL;
+	end = osc_json_skip_value(t, r->len, r->pos);
+	el = osc_json_parse_span(t, r->pos, end);
+	r->pos = osc_json_skip_ws(t, r->len, end);
+	if (r->pos < r->end && t[r->pos] == ',')
+		r->pos = osc_json_skip_ws(t, r->len, r->pos + 1);
+	/* osc_backup_reader_new() saw valid JSON objects only */
+	g_assert(el != NULL && JSON_NODE_HOLDS_OBJECT(el));
+	return osc_backup_item_new(json_node_get_object(el));
+}
+
+/**
+ * osc_backup_parse_document:
+ *
+ * The whole document at once (osc_backup_reader_new() for the rules).
+ */
+OscBackupDocument *
+osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
+{
+	g_autoptr(OscBackupReader) r = osc_backup_reader_new(plaintext, len, error);
+	OscBackupDocument *doc;
+	OscBackupItem *item;
+
+	if (r == NULL)
+		return NULL;
+	doc = g_new0(OscBackupDocument, 1);
+	doc->items = g_ptr_array_new_with_free_func((GDestroyNotify)osc_backup_item_free);
+	doc->backup_id = g_steal_pointer(&r->backup_id);
+	doc->backup_timestamp = g_steal_pointer(&r->backup_timestamp);
+	while ((item = osc_backup_reader_next(r)) != NULL)
+		g_ptr_array_add(doc->items, item);
+	return doc;
 }
