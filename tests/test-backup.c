@@ -1483,6 +1483,24 @@ test_backup_request_forms(Fixture *f, gconstpointer data)
 	g_assert_cmpint(int_member(query_wins, "skipped"), ==, 1);
 	g_assert_cmpint(int_member(query_wins, "overwritten"), ==, 0);
 
+	/* JSON escapes in the body ("\u0041" is "A"), and a repeated member: the last counts */
+	{
+		g_autofree gchar *escaped = NULL;
+		g_autofree gchar *body = NULL;
+		g_autoptr(OscTestResponse) resp = NULL;
+		g_auto(GStrv) parts = g_strsplit(VECTOR_BACKUP_DATA, "A", -1);
+
+		g_assert_cmpuint(g_strv_length(parts), >, 1);
+		escaped = g_strjoinv("\\u0041", parts);
+		body = g_strdup_printf("{\"overwrite\":true,\"backup_data\":\"x\","
+				       "\"backup_data\":\"%s\",\"overwrite\":false}",
+				       escaped);
+		resp = request(f, &f->a, "POST", "/import", body, KEY_A, VECTOR_PASSWORD);
+		g_assert_cmpuint(resp->status, ==, 200);
+		g_assert_cmpint(int_member(resp, "skipped"), ==, 1);
+		g_assert_cmpint(int_member(resp, "overwritten"), ==, 0);
+	}
+
 	/* wrapped at 76 columns, as base64(1) writes it: line breaks are skipped */
 	{
 		GString *wrapped = g_string_new(NULL);

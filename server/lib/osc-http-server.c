@@ -942,6 +942,43 @@ osc_parse_bool(const gchar *text, gboolean *out)
 }
 
 /*
+ * /import's JSON body (D-5): {"backup_data": "...", "overwrite": true}. Read without a
+ * tree: a backup body can be tens of megabytes, and the members are found by their spans.
+ */
+static void
+osc_request_backup_from_body(OscRequest *req, gboolean overwrite_in_query)
+{
+	SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+	gsize len = 0, start, end;
+	const gchar *data = g_bytes_get_data(bytes, &len);
+
+	if (len == 0 || !osc_json_validate(data, (gssize)len, NULL))
+		return;
+	if (osc_json_object_member_span(data, len, "backup_data", &start, &end) &&
+	    data[start] == '"') {
+		if (memchr(data + start, '\\', end - start) == NULL) {
+			/* base64 text needs no escapes: the characters between the quotes */
+			req->backup_data = g_strndup(data + start + 1, end - start - 2);
+		} else {
+			g_autoptr(JsonParser) parser = json_parser_new_immutable();
+
+			if (json_parser_load_from_data(parser, data + start, (gssize)(end - start),
+						       NULL))
+				req->backup_data =
+				    g_strdup(json_node_get_string(json_parser_get_root(parser)));
+		}
+	}
+	if (!overwrite_in_query &&
+	    osc_json_object_member_span(data, len, "overwrite", &start, &end)) {
+		if (end - start == 4 && memcmp(data + start, "true", 4) == 0)
+			req->overwrite = TRUE;
+		else if (end - start == 5 && memcmp(data + start, "false", 5) == 0)
+			req->overwrite = FALSE;
+	}
+}
+
+/*
  * /backup and /import: X-Backup-Password is required (422 when absent). /import takes
  * backup_data and overwrite from the query string, else from a JSON body as the JS client
  * sends them (D-5); the original ignores bodies, so a body is read only as a fallback.
@@ -975,29 +1012,11 @@ osc_request_validate_backup(OscRequest *req, JsonArray *items)
 			      "Input should be a valid boolean, unable to interpret input", input,
 			      NULL);
 	}
-	if (req->backup_data == NULL) {
-		SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
-		g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-		g_autoptr(JsonParser) parser = json_parser_new_immutable();
-		gsize len = 0;
-		const gchar *data = g_bytes_get_data(bytes, &len);
-
-		if (len > 0 && osc_json_validate(data, (gssize)len, NULL) &&
-		    json_parser_load_from_data(parser, data, (gssize)len, NULL) &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-			JsonObject *obj = json_node_get_object(json_parser_get_root(parser));
-			JsonNode *bd = json_object_get_member(obj, "backup_data");
-			JsonNode *ow = json_object_get_member(obj, "overwrite");
-
-			if (bd != NULL && JSON_NODE_HOLDS_VALUE(bd) &&
-			    json_node_get_value_type(bd) == G_TYPE_STRING)
-				req->backup_data = g_strdup(json_node_get_string(bd));
-			if (ow != NULL && JSON_NODE_HOLDS_VALUE(ow) &&
-			    json_node_get_value_type(ow) == G_TYPE_BOOLEAN &&
-			    !osc_request_query(req, "overwrite", &s))
-				req->overwrite = json_node_get_boolean(ow);
-		}
-	}
+	if (req->backup_data == NULL)
+		osc_request_backup_from_body(req, osc_request_query(req, "overwrite", &s));
+	/* the body can be tens of megabytes and is not needed any more: let it go now rather
+	 * than when the response is sent */
+	soup_message_body_truncate(soup_server_message_get_request_body(req->msg));
 	if (req->backup_data == NULL)
 		osc_items_missing(items, osc_loc_new("query", "backup_data", NULL), NULL);
 }
@@ -1382,6 +1401,42 @@ osc_etag_for(OscEntryRow *row)
 	return g_strdup_printf("\"%" G_GINT64_FORMAT "\"", row->revision);
 }
 
+/*
+ * /backup's body: the object around `backup_data`, which is spliced in where it lies
+ * rather than copied through a JSON tree and a serialiser (tens of megabytes).
+ */
+static void
+osc_request_set_backup_body(OscRequest *req, OscService *service)
+{
+	static const gchar mark[] = "\"backup_data\":\"";
+	g_autofree gchar *data = NULL;
+	g_autofree gchar *text = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	const gchar *at;
+	gsize len = 0, head, data_len, tail;
+
+	node = osc_service_backup_full(service, req->dk, req->password, req->password_len,
+				       req->filter_category, req->filter_environment, &data,
+				       &req->error);
+	if (node == NULL)
+		return;
+	text = osc_json_to_string(node, &len);
+	at = strstr(text, mark);
+	g_assert(at != NULL);
+	head = (gsize)(at - text) + strlen(mark);
+	tail = len - head;
+	data_len = strlen(data);
+	/* growing a large block moves pages, not bytes */
+	data = g_realloc(data, head + data_len + tail + 1);
+	memmove(data + head, data, data_len);
+	memcpy(data, text, head);
+	memcpy(data + head + data_len, text + head, tail);
+	data[head + data_len + tail] = '\0';
+	req->resp_status = 200;
+	req->resp_len = head + data_len + tail;
+	req->resp_body = g_steal_pointer(&data);
+}
+
 /* Worker thread: the blocking part of a request. Builds the body so the main loop only
  * copies it out. */
 void
@@ -1477,16 +1532,13 @@ osc_http_run_job(OscRequest *req)
 		return;
 	case OSC_ROUTE_BACKUP:
 		req->op = OSC_OP_BACKUP;
-		node = osc_service_backup(service, req->dk, req->password, req->password_len,
-					  req->filter_category, req->filter_environment,
-					  &req->error);
-		if (node != NULL)
-			osc_request_set_body(req, 200, node);
+		osc_request_set_backup_body(req, service);
 		return;
 	case OSC_ROUTE_IMPORT:
 		req->op = OSC_OP_IMPORT;
 		node = osc_service_import(service, req->dk, req->password, req->password_len,
-					  req->backup_data, req->overwrite, &req->changes,
+					  g_steal_pointer(&req->backup_data), req->overwrite,
+					  &req->changes,
 					  &req->error);
 		if (node != NULL)
 			osc_request_set_body(req, 200, node);

@@ -802,12 +802,139 @@ osc_service_python_string(const gchar *text)
 	return osc_value_to_python_json(node, NULL);
 }
 
+typedef struct {
+	OscService *self;
+	OscDerivedKey *dk;
+	GString *doc;
+	guint matched;
+	guint total;
+	GError *error;
+} BackupStream;
+
+/* one row at a time: decrypt, write, forget, so the values are never all in memory */
+static gboolean
+osc_service_backup_row_cb(OscEntryRow *row, gpointer user_data)
+{
+	BackupStream *st = user_data;
+	g_autoptr(GBytes) plain = NULL;
+	g_autoptr(GError) error_row = NULL;
+	g_autoptr(JsonNode) value = NULL;
+
+	st->matched++;
+	if (!osc_service_check_key(st->self, st->dk, row, &plain, &error_row)) {
+		if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))
+			return TRUE;
+		g_propagate_error(&st->error, g_steal_pointer(&error_row));
+		return FALSE;
+	}
+	value = osc_service_decode(plain, &st->error);
+	if (value == NULL)
+		return FALSE;
+	if (st->total > 0)
+		g_string_append(st->doc, ", ");
+	osc_service_backup_append(st->doc, row, value);
+	st->total++;
+	return TRUE;
+}
+
 /**
- * osc_service_backup:
+ * osc_service_backup_full:
+ * @backup_data: (out) (optional): the `backup_data` text, left out of the returned object
+ *   (where it is then ""), so that tens of megabytes need not be copied into it
  *
  * The entries this key opens (D-3: 401 when entries match and none opens), as the
  * original's encrypted backup: one PBKDF2 for the password, none per entry. The document
- * is written entry by entry, not built as one tree, so 100,000 entries stay cheap.
+ * is written entry by entry from a cursor over the store, not built as one tree, and
+ * encrypted where it lies: 100,000 entries cost the document and the envelope.
+ *
+ * Returns: the /backup response object
+ */
+JsonNode *
+osc_service_backup_full(OscService *self,
+			OscDerivedKey *dk,
+			const gchar *password,
+			gsize password_len,
+			const gchar *category,
+			const gchar *environment,
+			gchar **backup_data_out,
+			GError **error)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree gchar *ts = osc_timestamp_from_datetime(now);
+	g_autofree gchar *backup_id = g_strdup_printf("backup-%" G_GINT64_FORMAT,
+						      g_date_time_to_unix(now));
+	g_autofree gchar *ts_json = osc_service_python_string(ts);
+	g_autofree gchar *id_json = osc_service_python_string(backup_id);
+	g_autofree gchar *backup_data = NULL;
+	g_autofree gchar *total_text = NULL;
+	BackupStream st = {self, dk, NULL, 0, 0, NULL};
+	gsize total_at, doc_len;
+	JsonObject *obj;
+	JsonNode *node;
+
+	st.doc = g_string_sized_new(4096);
+	/* room for the Fernet header: the document is encrypted where it lies */
+	g_string_set_size(st.doc, OSC_FERNET_HEADER_LEN);
+	g_string_append_printf(st.doc,
+			       "{\"version\": \"%s\", \"backup_id\": %s, \"backup_timestamp\": %s, "
+			       "\"total_keys\": ",
+			       OSC_BACKUP_FORMAT_VERSION, id_json, ts_json);
+	/* the count is only known at the end: keep its place (10 digits always fit) */
+	total_at = st.doc->len;
+	g_string_append(st.doc, "          , \"configurations\": [");
+	if (!osc_store_foreach(self->store, category, environment, osc_service_backup_row_cb, &st,
+			       error) ||
+	    st.error != NULL) {
+		if (st.error != NULL)
+			g_propagate_error(error, st.error);
+		OPENSSL_cleanse(st.doc->str, st.doc->len);
+		g_string_free(st.doc, TRUE);
+		return NULL;
+	}
+	/* D-3: entries matched and none opened is a mistyped key, not an empty backup */
+	if (st.matched > 0 && st.total == 0) {
+		OPENSSL_cleanse(st.doc->str, st.doc->len);
+		g_string_free(st.doc, TRUE);
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
+				    "Decryption failed: X-User-Key does not open any of the "
+				    "matching configurations");
+		return NULL;
+	}
+	g_string_append(st.doc, "]}");
+	total_text = g_strdup_printf("%u", st.total);
+	/* fill the reserved place and close the gap, so the text stays byte-identical to
+	 * what Python's json.dumps writes */
+	memcpy(st.doc->str + total_at, total_text, strlen(total_text));
+	g_string_erase(st.doc, (gssize)(total_at + strlen(total_text)),
+		       (gssize)(10 - strlen(total_text)));
+	doc_len = st.doc->len - OSC_FERNET_HEADER_LEN;
+	g_string_set_size(st.doc, OSC_FERNET_RAW_LEN(doc_len));
+	backup_data = osc_backup_encrypt_in_place(password, password_len, (guint8 *)st.doc->str,
+						  doc_len, NULL, 0, NULL, error);
+	OPENSSL_cleanse(st.doc->str, st.doc->len);
+	g_string_free(st.doc, TRUE);
+	if (backup_data == NULL)
+		return NULL;
+
+	obj = json_object_new();
+	json_object_set_string_member(obj, "backup_data",
+				      backup_data_out != NULL ? "" : backup_data);
+	json_object_set_int_member(obj, "total_keys", st.total);
+	json_object_set_string_member(obj, "backup_timestamp", ts);
+	json_object_set_string_member(obj, "backup_id", backup_id);
+	/* the JS client's type declares this name (API.md §13.2) */
+	json_object_set_int_member(obj, "total_configs", st.total);
+	node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, obj);
+	if (backup_data_out != NULL)
+		*backup_data_out = g_steal_pointer(&backup_data);
+	return node;
+}
+
+/**
+ * osc_service_backup:
+ *
+ * osc_service_backup_full() with `backup_data` inside the returned object.
  *
  * Returns: the /backup response object
  */
@@ -820,86 +947,8 @@ osc_service_backup(OscService *self,
 		   const gchar *environment,
 		   GError **error)
 {
-	g_autoptr(GPtrArray) rows = NULL;
-	g_autoptr(GString) doc = NULL;
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree gchar *ts = osc_timestamp_from_datetime(now);
-	g_autofree gchar *backup_id = g_strdup_printf("backup-%" G_GINT64_FORMAT,
-						      g_date_time_to_unix(now));
-	g_autofree gchar *ts_json = osc_service_python_string(ts);
-	g_autofree gchar *id_json = osc_service_python_string(backup_id);
-	g_autofree gchar *backup_data = NULL;
-	g_autofree gchar *total_text = NULL;
-	guint total = 0;
-	gsize total_at;
-	JsonObject *obj;
-	JsonNode *node;
-
-	rows = osc_store_list(self->store, category, environment, error);
-	if (rows == NULL)
-		return NULL;
-	doc = g_string_sized_new(256 + rows->len * 256);
-	g_string_append_printf(doc,
-			       "{\"version\": \"%s\", \"backup_id\": %s, \"backup_timestamp\": %s, "
-			       "\"total_keys\": ",
-			       OSC_BACKUP_FORMAT_VERSION, id_json, ts_json);
-	/* the count is only known at the end: keep its place (10 digits always fit) */
-	total_at = doc->len;
-	g_string_append(doc, "          , \"configurations\": [");
-	/* one row at a time: decrypt, write, forget, so the values are never all in memory */
-	for (guint i = 0; i < rows->len; i++) {
-		OscEntryRow *row = g_ptr_array_index(rows, i);
-		g_autoptr(GBytes) plain = NULL;
-		g_autoptr(GError) error_row = NULL;
-		g_autoptr(JsonNode) value = NULL;
-
-		if (!osc_service_check_key(self, dk, row, &plain, &error_row)) {
-			if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))
-				continue;
-			g_propagate_error(error, g_steal_pointer(&error_row));
-			return NULL;
-		}
-		value = osc_service_decode(plain, error);
-		if (value == NULL)
-			return NULL;
-		if (total > 0)
-			g_string_append(doc, ", ");
-		osc_service_backup_append(doc, row, value);
-		total++;
-	}
-	/* D-3: entries matched and none opened is a mistyped key, not an empty backup */
-	if (rows->len > 0 && total == 0) {
-		OPENSSL_cleanse(doc->str, doc->len);
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
-				    "Decryption failed: X-User-Key does not open any of the "
-				    "matching configurations");
-		return NULL;
-	}
-	g_clear_pointer(&rows, g_ptr_array_unref);
-	g_string_append(doc, "]}");
-	total_text = g_strdup_printf("%u", total);
-	/* fill the reserved place and close the gap, so the text stays byte-identical to
-	 * what Python's json.dumps writes */
-	memcpy(doc->str + total_at, total_text, strlen(total_text));
-	g_string_erase(doc, (gssize)(total_at + strlen(total_text)),
-		       (gssize)(10 - strlen(total_text)));
-	backup_data = osc_backup_encrypt(password, password_len, doc->str, doc->len, NULL, 0,
-					 NULL, error);
-	OPENSSL_cleanse(doc->str, doc->len);
-	g_string_free(g_steal_pointer(&doc), TRUE);
-	if (backup_data == NULL)
-		return NULL;
-
-	obj = json_object_new();
-	json_object_set_string_member(obj, "backup_data", backup_data);
-	json_object_set_int_member(obj, "total_keys", total);
-	json_object_set_string_member(obj, "backup_timestamp", ts);
-	json_object_set_string_member(obj, "backup_id", backup_id);
-	/* the JS client's type declares this name (API.md §13.2) */
-	json_object_set_int_member(obj, "total_configs", total);
-	node = json_node_new(JSON_NODE_OBJECT);
-	json_node_take_object(node, obj);
-	return node;
+	return osc_service_backup_full(self, dk, password, password_len, category, environment,
+				       NULL, error);
 }
 
 typedef struct {
@@ -930,16 +979,117 @@ osc_service_import_fail(JsonArray *failed, const gchar *key, const gchar *messag
 	json_array_add_object_element(failed, f);
 }
 
+typedef struct {
+	OscService *self;
+	OscDerivedKey *dk;
+	OscBackupReader *reader;
+	JsonArray *failed;
+	guint queue_size;
+	/* the operation in the store's hands: its strings are the item's */
+	OscBackupItem *item;
+	gchar *token;
+	JsonNode *value;
+	GPtrArray *done; /* OscEntry, until there are more than a subscriber queue holds */
+	guint changed;
+	guint imported, overwritten, skipped;
+} ImportStream;
+
+/* the next importable configuration: normalised and encrypted under the caller's key */
+static gboolean
+osc_service_import_next_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	ImportStream *st = user_data;
+	OscBackupItem *item;
+
+	while ((item = osc_backup_reader_next(st->reader)) != NULL) {
+		g_autoptr(OscBackupItem) owned = item;
+		g_autoptr(GError) error_item = NULL;
+		g_autoptr(JsonNode) value = NULL;
+		gchar *token;
+
+		if (item->error != NULL) {
+			osc_service_import_fail(st->failed, item->key, item->error);
+			continue;
+		}
+		value = item->value != NULL ? osc_value_normalize(item->value, &error_item) : NULL;
+		if (value == NULL) {
+			osc_service_import_fail(st->failed, item->key,
+						error_item != NULL ? error_item->message
+								   : "value is required");
+			continue;
+		}
+		g_clear_pointer(&item->value, json_node_unref);
+		token = osc_service_encrypt(st->self, st->dk, value, &error_item);
+		if (token == NULL) {
+			osc_service_import_fail(st->failed, item->key, error_item->message);
+			continue;
+		}
+		st->item = g_steal_pointer(&owned);
+		st->token = token;
+		st->value = g_steal_pointer(&value);
+		op->key = item->key;
+		op->environment = item->environment;
+		op->category = item->category;
+		op->token = token;
+		op->fingerprint = osc_derived_key_get_fingerprint(st->dk);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+osc_service_import_done_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	ImportStream *st = user_data;
+	g_autoptr(OscEntryRow) row = g_steal_pointer(&op->row);
+	g_autoptr(JsonNode) value = g_steal_pointer(&st->value);
+	g_autoptr(OscBackupItem) item = g_steal_pointer(&st->item);
+	g_autofree gchar *token = g_steal_pointer(&st->token);
+	OscEntry *entry;
+
+	switch (op->result) {
+	case OSC_STORE_IMPORT_CREATED:
+		st->imported++;
+		break;
+	case OSC_STORE_IMPORT_OVERWRITTEN:
+		st->imported++;
+		st->overwritten++;
+		break;
+	case OSC_STORE_IMPORT_SKIPPED:
+		st->skipped++;
+		return;
+	case OSC_STORE_IMPORT_FAILED:
+	default:
+		osc_service_import_fail(st->failed, op->key, op->error);
+		g_free(op->error);
+		return;
+	}
+	/* more changes than a subscriber's queue holds would only overflow every queue into
+	 * a reset: the caller then sends one reset instead, and nothing needs keeping */
+	if (++st->changed > st->queue_size) {
+		g_ptr_array_set_size(st->done, 0);
+		return;
+	}
+	entry = g_new0(OscEntry, 1);
+	entry->row = g_steal_pointer(&row);
+	entry->value = g_steal_pointer(&value);
+	entry->kind = op->result == OSC_STORE_IMPORT_CREATED ? OSC_CHANGE_CREATED
+							     : OSC_CHANGE_UPDATED;
+	g_ptr_array_add(st->done, entry);
+}
+
 /**
  * osc_service_import:
+ * @backup_data: (transfer full): the `backup_data` text; decrypted in place, then wiped
  * @changes: (out) (element-type OscEntry) (nullable): what was created or overwritten, for
- *   events; %NULL when that is more than an event queue holds (then announce a bulk change)
+ *   change events; %NULL when there were too many for events (send one reset instead)
  *
- * A wrong password, a corrupt envelope or a malformed document fail as a whole (400) and
- * change nothing. Otherwise every valid entry is written, re-encrypted under the caller's
+ * Decrypts a backup and imports its entries, re-encrypted under the caller's derived
  * key, in one transaction; entries that cannot be (invalid, or another key's entry under
  * overwrite) are reported in `failed_keys`. The backup's ids and timestamps are not
- * restored (§4.13).
+ * restored (§4.13). The document is decrypted inside @backup_data and streamed into the
+ * store one configuration at a time, so a 100,000-entry import holds one copy of the
+ * backup and not one object per entry.
  *
  * Returns: the /import response object
  */
@@ -948,146 +1098,76 @@ osc_service_import(OscService *self,
 		   OscDerivedKey *dk,
 		   const gchar *password,
 		   gsize password_len,
-		   const gchar *backup_data,
+		   gchar *backup_data,
 		   gboolean overwrite,
 		   GPtrArray **changes,
 		   GError **error)
 {
-	g_autoptr(GBytes) plain = NULL;
-	g_autoptr(OscBackupDocument) doc = NULL;
-	g_autoptr(GArray) ops = NULL;
-	g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
-	g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+	gsize data_len = strlen(backup_data);
+	g_autoptr(OscBackupReader) reader = NULL;
 	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_free);
 	JsonArray *failed = json_array_new();
+	ImportCheck check = {self, dk};
+	ImportStream st = {0};
+	guint8 *plaintext = NULL;
+	gsize len = 0;
+	gboolean ok;
 	JsonObject *obj;
 	JsonNode *node;
-	ImportCheck check = {self, dk};
-	guint imported = 0, overwritten = 0, skipped = 0;
-	gboolean bulk;
-	gsize len = 0;
-	const gchar *data;
 
-	plain = osc_backup_decrypt(password, password_len, backup_data, error);
-	if (plain == NULL) {
+	ok = osc_backup_decrypt_in_place(password, password_len, backup_data, &plaintext, &len,
+					 error);
+	if (ok)
+		reader = osc_backup_reader_new((const gchar *)plaintext, len, error);
+	if (reader != NULL) {
+		st.self = self;
+		st.dk = dk;
+		st.reader = reader;
+		st.failed = failed;
+		st.queue_size = osc_sse_hub_get_queue_size(self->sse);
+		st.done = done;
+		ok = osc_store_import_stream(self->store, osc_service_import_next_cb,
+					     osc_service_import_done_cb, &st,
+					     overwrite ? osc_service_import_may_overwrite_cb : NULL,
+					     &check, error);
+		/* an operation the store failed on */
+		g_clear_pointer(&st.item, osc_backup_item_free);
+		g_clear_pointer(&st.value, json_node_unref);
+		g_clear_pointer(&st.token, g_free);
+	}
+	OPENSSL_cleanse(backup_data, data_len);
+	g_free(backup_data);
+	if (reader == NULL || !ok) {
 		json_array_unref(failed);
 		return NULL;
 	}
-	data = g_bytes_get_data(plain, &len);
-	doc = osc_backup_parse_document(data, len, error);
-	OPENSSL_cleanse((gpointer)data, len);
-	g_clear_pointer(&plain, g_bytes_unref);
-	if (doc == NULL) {
-		json_array_unref(failed);
-		return NULL;
-	}
-
-	ops = g_array_sized_new(FALSE, TRUE, sizeof(OscStoreImportOp), doc->items->len);
-	for (guint i = 0; i < doc->items->len; i++) {
-		OscBackupItem *item = g_ptr_array_index(doc->items, i);
-		g_autoptr(GError) error_item = NULL;
-		g_autoptr(JsonNode) value = NULL;
-		OscStoreImportOp op = {0};
-		gchar *token;
-
-		if (item->error != NULL) {
-			osc_service_import_fail(failed, item->key, item->error);
-			continue;
-		}
-		value = item->value != NULL ? osc_value_normalize(item->value, &error_item) : NULL;
-		if (value == NULL) {
-			osc_service_import_fail(failed, item->key,
-						error_item != NULL ? error_item->message
-								   : "value is required");
-			continue;
-		}
-		token = osc_service_encrypt(self, dk, value, &error_item);
-		if (token == NULL) {
-			osc_service_import_fail(failed, item->key, error_item->message);
-			continue;
-		}
-		g_ptr_array_add(tokens, token);
-		g_ptr_array_add(values, g_steal_pointer(&value));
-		op.key = item->key;
-		op.environment = item->environment;
-		op.category = item->category;
-		op.token = token;
-		op.fingerprint = osc_derived_key_get_fingerprint(dk);
-		g_array_append_val(ops, op);
-	}
-
-	if (!osc_store_import(self->store, (OscStoreImportOp *)(gpointer)ops->data, ops->len,
-			      overwrite ? osc_service_import_may_overwrite_cb : NULL, &check,
-			      error)) {
-		json_array_unref(failed);
-		return NULL;
-	}
-	/* more changes than a subscriber's queue holds would only overflow every queue into
-	 * a reset: the caller then sends one reset instead, and nothing needs keeping */
-	{
-		guint changed = 0;
-		for (guint i = 0; i < ops->len; i++) {
-			OscStoreImportResult r = g_array_index(ops, OscStoreImportOp, i).result;
-			changed += r == OSC_STORE_IMPORT_CREATED || r == OSC_STORE_IMPORT_OVERWRITTEN;
-		}
-		bulk = changed > osc_sse_hub_get_queue_size(self->sse);
-	}
-	for (guint i = 0; i < ops->len; i++) {
-		OscStoreImportOp *op = &g_array_index(ops, OscStoreImportOp, i);
-		OscEntry *entry;
-
-		switch (op->result) {
-		case OSC_STORE_IMPORT_CREATED:
-			imported++;
-			g_atomic_int_inc(&self->entry_count);
-			break;
-		case OSC_STORE_IMPORT_OVERWRITTEN:
-			imported++;
-			overwritten++;
-			break;
-		case OSC_STORE_IMPORT_SKIPPED:
-			skipped++;
-			continue;
-		case OSC_STORE_IMPORT_FAILED:
-		default:
-			osc_service_import_fail(failed, op->key, op->error);
-			g_free(op->error);
-			continue;
-		}
-		if (bulk) {
-			g_clear_pointer(&op->row, osc_entry_row_free);
-			continue;
-		}
-		entry = g_new0(OscEntry, 1);
-		entry->row = g_steal_pointer(&op->row);
-		entry->value = json_node_ref(g_ptr_array_index(values, i));
-		entry->kind = op->result == OSC_STORE_IMPORT_CREATED ? OSC_CHANGE_CREATED
-								     : OSC_CHANGE_UPDATED;
-		g_ptr_array_add(done, entry);
-	}
+	g_atomic_int_add(&self->entry_count, (gint)(st.imported - st.overwritten));
 
 	obj = json_object_new();
 	json_object_set_string_member(obj, "message", "Import completed");
 	json_object_set_string_member(obj, "backup_id",
-				      doc->backup_id != NULL ? doc->backup_id : "unknown");
+				      osc_backup_reader_get_backup_id(reader) != NULL
+					  ? osc_backup_reader_get_backup_id(reader)
+					  : "unknown");
 	json_object_set_string_member(obj, "backup_timestamp",
-				      doc->backup_timestamp != NULL ? doc->backup_timestamp
-								    : "unknown");
-	json_object_set_int_member(obj, "total_in_backup", doc->items->len);
-	json_object_set_int_member(obj, "imported", imported);
-	json_object_set_int_member(obj, "skipped", skipped);
+				      osc_backup_reader_get_backup_timestamp(reader) != NULL
+					  ? osc_backup_reader_get_backup_timestamp(reader)
+					  : "unknown");
+	json_object_set_int_member(obj, "total_in_backup", osc_backup_reader_get_total(reader));
+	json_object_set_int_member(obj, "imported", st.imported);
+	json_object_set_int_member(obj, "skipped", st.skipped);
 	json_object_set_int_member(obj, "failed", json_array_get_length(failed));
 	json_object_set_array_member(obj, "failed_keys", json_array_ref(failed));
 	/* ours: overwritten entries are also counted in imported, as the original counts them */
-	json_object_set_int_member(obj, "overwritten", overwritten);
+	json_object_set_int_member(obj, "overwritten", st.overwritten);
 	/* the JS client's names (API.md §13.2) */
-	json_object_set_int_member(obj, "imported_count", imported);
-	json_object_set_int_member(obj, "skipped_count", skipped);
+	json_object_set_int_member(obj, "imported_count", st.imported);
+	json_object_set_int_member(obj, "skipped_count", st.skipped);
 	json_object_set_array_member(obj, "errors", failed);
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	if (changes != NULL)
-		*changes = bulk ? NULL : g_steal_pointer(&done);
+		*changes = st.changed > st.queue_size ? NULL : g_steal_pointer(&done);
 	return node;
 }
 

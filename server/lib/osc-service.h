@@ -125,6 +125,15 @@ osc_service_entry_list(OscService *self,
 
 /* backup and import (API.md §4.12, §4.13, §7): blocking, for worker threads */
 JsonNode *
+osc_service_backup_full(OscService *self,
+			OscDerivedKey *dk,
+			const gchar *password,
+			gsize password_len,
+			const gchar *category,
+			const gchar *environment,
+			gchar **backup_data,
+			GError **error);
+JsonNode *
 osc_service_backup(OscService *self,
 		   OscDerivedKey *dk,
 		   const gchar *password,
@@ -137,7 +146,7 @@ osc_service_import(OscService *self,
 		   OscDerivedKey *dk,
 		   const gchar *password,
 		   gsize password_len,
-		   const gchar *backup_data,
+		   gchar *backup_data,
 		   gboolean overwrite,
 		   GPtrArray **changes,
 		   GError **error);
