@@ -950,31 +950,38 @@ osc_request_backup_from_body(OscRequest *req, gboolean overwrite_in_query)
 {
 	SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
 	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+	g_autofree gchar *data = NULL;
 	gsize len = 0, start, end;
-	const gchar *data = g_bytes_get_data(bytes, &len);
 
+	/* the body lets go of its chunks and its flat copy: ours is then the only reference,
+	 * and the text is taken over instead of copied once more */
+	soup_message_body_truncate(body);
+	data = g_bytes_unref_to_data(g_steal_pointer(&bytes), &len);
 	if (len == 0 || !osc_json_validate(data, (gssize)len, NULL))
 		return;
-	if (osc_json_object_member_span(data, len, "backup_data", &start, &end) &&
-	    data[start] == '"') {
-		if (memchr(data + start, '\\', end - start) == NULL) {
-			/* base64 text needs no escapes: the characters between the quotes */
-			req->backup_data = g_strndup(data + start + 1, end - start - 2);
-		} else {
-			g_autoptr(JsonParser) parser = json_parser_new_immutable();
-
-			if (json_parser_load_from_data(parser, data + start, (gssize)(end - start),
-						       NULL))
-				req->backup_data =
-				    g_strdup(json_node_get_string(json_parser_get_root(parser)));
-		}
-	}
 	if (!overwrite_in_query &&
 	    osc_json_object_member_span(data, len, "overwrite", &start, &end)) {
 		if (end - start == 4 && memcmp(data + start, "true", 4) == 0)
 			req->overwrite = TRUE;
 		else if (end - start == 5 && memcmp(data + start, "false", 5) == 0)
 			req->overwrite = FALSE;
+	}
+	if (!osc_json_object_member_span(data, len, "backup_data", &start, &end) ||
+	    data[start] != '"')
+		return;
+	if (memchr(data + start, '\\', end - start) == NULL) {
+		/* base64 text needs no escapes: the characters between the quotes */
+		gsize n = end - start - 2;
+
+		memmove(data, data + start + 1, n);
+		data[n] = '\0';
+		req->backup_data = g_steal_pointer(&data);
+	} else {
+		g_autoptr(JsonParser) parser = json_parser_new_immutable();
+
+		if (json_parser_load_from_data(parser, data + start, (gssize)(end - start), NULL))
+			req->backup_data =
+			    g_strdup(json_node_get_string(json_parser_get_root(parser)));
 	}
 }
 
@@ -1012,11 +1019,12 @@ osc_request_validate_backup(OscRequest *req, JsonArray *items)
 			      "Input should be a valid boolean, unable to interpret input", input,
 			      NULL);
 	}
+	/* the body can be tens of megabytes: it is let go of as soon as it has been read,
+	 * rather than when the response is sent */
 	if (req->backup_data == NULL)
 		osc_request_backup_from_body(req, osc_request_query(req, "overwrite", &s));
-	/* the body can be tens of megabytes and is not needed any more: let it go now rather
-	 * than when the response is sent */
-	soup_message_body_truncate(soup_server_message_get_request_body(req->msg));
+	else
+		soup_message_body_truncate(soup_server_message_get_request_body(req->msg));
 	if (req->backup_data == NULL)
 		osc_items_missing(items, osc_loc_new("query", "backup_data", NULL), NULL);
 }
