@@ -1481,6 +1481,83 @@ test_store_foreach(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpuint(keys->len, ==, 1);
 }
 
+static gchar *
+rekey_version_cb(const gchar *token, gpointer user_data, GError **error)
+{
+	guint *calls = user_data;
+
+	(*calls)++;
+	if (g_str_has_prefix(token, "alien")) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH, "not this key's");
+		return NULL;
+	}
+	return g_strconcat("new:", token, NULL);
+}
+
+static gchar *
+raw_version_text(sqlite3 *db, const gchar *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	gchar *text;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+	text = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return text;
+}
+
+/* osc_store_rekey_versions(): the old key's versions (across batches of 1,000), versions
+ * without a fingerprint that the key opens, never another key's */
+static void
+test_store_rekey_versions(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *other = NULL;
+	g_autofree gchar *alien = NULL;
+	g_autofree gchar *legacy = NULL;
+	g_autofree gchar *counted = NULL;
+	sqlite3 *db = raw_open(fx->path);
+	guint calls = 0, count = 0;
+
+	g_assert_cmpint(sqlite3_exec(db,
+				     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+				     "FROM n WHERE i < 1205) "
+				     "INSERT INTO osc_versions (entry_id, \"key\", environment, "
+				     "version, encrypted_value, key_fingerprint, created_at, "
+				     "superseded_at) SELECT i, 'k' || i, 'e', 1, 'tok' || i, 'old', "
+				     "'2026-01-01', '2026-01-02' FROM n;"
+				     "INSERT INTO osc_versions VALUES (2000, 'other', 'e', 1, 'tokx', "
+				     "'another', NULL, '2026-01-01', '2026-01-02', NULL, 0);"
+				     "INSERT INTO osc_versions VALUES (2001, 'alien', 'e', 1, 'alien1', "
+				     "NULL, NULL, '2026-01-01', '2026-01-02', NULL, 0);"
+				     "INSERT INTO osc_versions VALUES (2002, 'legacy', 'e', 1, 'leg1', "
+				     "NULL, NULL, '2026-01-01', '2026-01-02', NULL, 0);",
+				     NULL, NULL, NULL),
+			 ==, SQLITE_OK);
+
+	g_assert_true(osc_store_rekey_versions(fx->store, "old", "fresh", rekey_version_cb, &calls,
+					       &count, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 1206);
+	g_assert_cmpuint(calls, ==, 1207); /* the alien one was asked about, and left alone */
+
+	counted = raw_version_text(db, "SELECT COUNT(*) FROM osc_versions WHERE "
+				       "key_fingerprint = 'fresh' AND encrypted_value LIKE 'new:tok%'");
+	g_assert_cmpstr(counted, ==, "1205");
+	other = raw_version_text(db, "SELECT encrypted_value || '/' || key_fingerprint FROM "
+				     "osc_versions WHERE \"key\" = 'other'");
+	g_assert_cmpstr(other, ==, "tokx/another");
+	alien = raw_version_text(db, "SELECT encrypted_value || '/' || "
+				     "IFNULL(key_fingerprint, '-') FROM osc_versions WHERE "
+				     "\"key\" = 'alien'");
+	g_assert_cmpstr(alien, ==, "alien1/-");
+	legacy = raw_version_text(db, "SELECT encrypted_value || '/' || key_fingerprint FROM "
+				      "osc_versions WHERE \"key\" = 'legacy'");
+	g_assert_cmpstr(legacy, ==, "new:leg1/fresh");
+	sqlite3_close(db);
+}
+
 /* what migration 2 creates */
 static const gchar *versions_table_ddl =
 	"CREATE TABLE osc_versions (\n"
@@ -2339,6 +2416,7 @@ main(int argc, char **argv)
 	store_add("/osc/store/import", test_store_import, TRUE);
 	store_add("/osc/store/import-stream", test_store_import_stream, TRUE);
 	store_add("/osc/store/foreach", test_store_foreach, TRUE);
+	store_add("/osc/store/rekey-versions", test_store_rekey_versions, TRUE);
 	store_add("/osc/store/close", test_store_close, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);

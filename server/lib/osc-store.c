@@ -1884,6 +1884,133 @@ osc_store_foreach(OscStore *self,
 	return ok;
 }
 
+/* one batch of osc_store_rekey_versions(): rows after *@last_rowid, in rowid order */
+static gboolean
+osc_store_conn_rekey_versions_batch(OscStoreConn *conn,
+				    const gchar *old_fingerprint,
+				    const gchar *new_fingerprint,
+				    OscStoreRekeyFunc func,
+				    gpointer user_data,
+				    gint64 *last_rowid,
+				    guint *count,
+				    gboolean *more,
+				    GError **error)
+{
+	g_autoptr(sqlite3_stmt) select = NULL;
+	g_autoptr(sqlite3_stmt) update = NULL;
+	g_autoptr(GArray) rowids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+	gint rc;
+
+	rc = sqlite3_prepare_v2(conn->db,
+				"SELECT rowid, encrypted_value FROM osc_versions WHERE rowid > ?2 "
+				"AND (key_fingerprint = ?1 OR key_fingerprint IS NULL) "
+				"ORDER BY rowid LIMIT 1000",
+				-1, &select, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(conn->db,
+					"UPDATE osc_versions SET encrypted_value = ?1, "
+					"key_fingerprint = ?2 WHERE rowid = ?3",
+					-1, &update, NULL);
+	if (rc != SQLITE_OK) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	sqlite3_bind_text(select, 1, old_fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(select, 2, *last_rowid);
+	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+		gint64 rowid = sqlite3_column_int64(select, 0);
+
+		g_array_append_val(rowids, rowid);
+		g_ptr_array_add(tokens, g_strdup((const gchar *)sqlite3_column_text(select, 1)));
+	}
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return FALSE;
+	}
+	*more = rowids->len == 1000;
+	for (guint i = 0; i < rowids->len; i++) {
+		g_autoptr(GError) error_row = NULL;
+		g_autofree gchar *token = NULL;
+
+		*last_rowid = g_array_index(rowids, gint64, i);
+		token = func(g_ptr_array_index(tokens, i), user_data, &error_row);
+		if (token == NULL) {
+			/* a version of an entry the key never wrote (legacy, no fingerprint) */
+			if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))
+				continue;
+			g_propagate_error(error, g_steal_pointer(&error_row));
+			return FALSE;
+		}
+		sqlite3_reset(update);
+		sqlite3_bind_text(update, 1, token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(update, 2, new_fingerprint, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(update, 3, *last_rowid);
+		rc = sqlite3_step(update);
+		if (rc != SQLITE_DONE) {
+			osc_store_set_sqlite_error(conn->db, rc, error);
+			return FALSE;
+		}
+		(*count)++;
+	}
+	return TRUE;
+}
+
+/**
+ * osc_store_rekey_versions:
+ * @old_fingerprint: the fingerprint of the key whose kept versions move
+ * @func: turns a version's token into the new key's (or fails with %OSC_ERROR_AUTH when
+ *   the old key does not open it: such a version is left alone)
+ * @count: (out) (optional): how many versions were re-encrypted
+ *
+ * Re-encrypts the kept versions a key wrote (those with its fingerprint, and those without
+ * any that it opens), in one transaction, read in batches so that a long history is never
+ * held whole. After a re-key, the old key must open nothing, not even history.
+ */
+gboolean
+osc_store_rekey_versions(OscStore *self,
+			 const gchar *old_fingerprint,
+			 const gchar *new_fingerprint,
+			 OscStoreRekeyFunc func,
+			 gpointer user_data,
+			 guint *count,
+			 GError **error)
+{
+	OscStoreConn *conn;
+	gint64 last_rowid = 0;
+	guint n = 0;
+	gboolean more = TRUE;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(old_fingerprint != NULL && new_fingerprint != NULL, FALSE);
+	g_return_val_if_fail(func != NULL, FALSE);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	if (!osc_store_begin(self, conn, error)) {
+		osc_store_release(self, conn);
+		return FALSE;
+	}
+	while (more) {
+		if (!osc_store_conn_rekey_versions_batch(conn, old_fingerprint, new_fingerprint, func,
+							 user_data, &last_rowid, &n, &more,
+							 error)) {
+			osc_store_rollback(self, conn);
+			osc_store_release(self, conn);
+			return FALSE;
+		}
+	}
+	if (!osc_store_commit(self, conn, error)) {
+		osc_store_release(self, conn);
+		return FALSE;
+	}
+	osc_store_release(self, conn);
+	if (count != NULL)
+		*count = n;
+	return TRUE;
+}
+
 static gint64
 osc_store_conn_count(OscStoreConn *conn, const gchar *category, const gchar *environment,
 		     GError **error)

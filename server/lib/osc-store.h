@@ -256,6 +256,16 @@ osc_store_import_stream(OscStore *self,
 			OscStoreOverwriteFunc may_overwrite,
 			gpointer user_data,
 			GError **error);
+/* returns the token re-encrypted, or %NULL with an error */
+typedef gchar *(*OscStoreRekeyFunc)(const gchar *token, gpointer user_data, GError **error);
+gboolean
+osc_store_rekey_versions(OscStore *self,
+			 const gchar *old_fingerprint,
+			 const gchar *new_fingerprint,
+			 OscStoreRekeyFunc func,
+			 gpointer user_data,
+			 guint *count,
+			 GError **error);
 gboolean
 osc_store_checkpoint(OscStore *self, GError **error);
 void
