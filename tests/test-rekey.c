@@ -114,6 +114,71 @@ test_rekey_moves_entries(Fixture *f, gconstpointer data)
 }
 
 static void
+update(Fixture *f, const gchar *user_key, const gchar *key, const gchar *value)
+{
+	g_autofree gchar *url = g_strdup_printf("%s/configs/%s?environment=prod", f->base, key);
+	g_autofree gchar *body = g_strdup_printf("{\"value\":%s}", value);
+	g_autoptr(OscTestResponse) resp =
+	    osc_test_http(f->session, "PUT", url, body, "X-User-Key", user_key, NULL);
+	g_assert_cmpuint(resp->status, ==, 200);
+}
+
+static OscTestResponse *
+read_version(Fixture *f, const gchar *user_key, const gchar *key, guint version)
+{
+	g_autofree gchar *url =
+	    g_strdup_printf("%s/configs/%s?environment=prod&version=%u", f->base, key, version);
+	return osc_test_http(f->session, "GET", url, NULL, "X-User-Key", user_key, NULL);
+}
+
+/* kept versions move with their entries: the old key opens no history afterwards, the new
+ * one opens and rolls back all of it; another tenant's history is untouched */
+static void
+test_rekey_moves_versions(Fixture *f, gconstpointer data)
+{
+	g_autoptr(OscTestResponse) resp = NULL;
+	g_autoptr(OscTestResponse) rollback = NULL;
+	g_autoptr(OscTestResponse) current = NULL;
+	g_autoptr(OscTestResponse) other_v1 = NULL;
+	g_autofree gchar *rollback_url =
+	    g_strdup_printf("%s/configs/a/rollback?environment=prod&version=1", f->base);
+
+	create(f, OLD_KEY, "a", "\"one\"");
+	update(f, OLD_KEY, "a", "\"two\"");
+	update(f, OLD_KEY, "a", "\"three\"");
+	create(f, OTHER_KEY, "c", "\"c-one\"");
+	update(f, OTHER_KEY, "c", "\"c-two\"");
+
+	resp = rekey(f, OLD_KEY, NEW_KEY);
+	g_assert_cmpuint(resp->status, ==, 200);
+	/* "one" and "two", plus the state the re-key itself replaced */
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(resp->json),
+						   "versions_rekeyed"),
+			==, 3);
+	for (guint v = 1; v <= 2; v++) {
+		g_autoptr(OscTestResponse) old_v = read_version(f, OLD_KEY, "a", v);
+		g_autoptr(OscTestResponse) new_v = read_version(f, NEW_KEY, "a", v);
+
+		g_assert_cmpuint(old_v->status, ==, 401);
+		g_assert_cmpuint(new_v->status, ==, 200);
+		g_assert_cmpstr(json_object_get_string_member(json_node_get_object(new_v->json),
+							      "value"),
+				==, v == 1 ? "one" : "two");
+	}
+	rollback = osc_test_http(f->session, "POST", rollback_url, NULL, "X-User-Key", NEW_KEY,
+				 NULL);
+	g_assert_cmpuint(rollback->status, ==, 200);
+	current = read_entry(f, NEW_KEY, "a");
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(current->json), "value"),
+			==, "one");
+	other_v1 = read_version(f, OTHER_KEY, "c", 1);
+	g_assert_cmpuint(other_v1->status, ==, 200);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(other_v1->json),
+						      "value"),
+			==, "c-one");
+}
+
+static void
 test_rekey_refusals(Fixture *f, gconstpointer data)
 {
 	g_autoptr(OscTestResponse) same = NULL;
@@ -154,6 +219,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("/osc/rekey/moves-versions", test_rekey_moves_versions);
 	ADD("/osc/rekey/moves-entries", test_rekey_moves_entries);
 	ADD("/osc/rekey/refusals", test_rekey_refusals);
 	ADD("/osc/rekey/empty-store", test_rekey_empty_store);

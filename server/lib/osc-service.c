@@ -1356,6 +1356,35 @@ osc_service_rekey_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gc
 	return TRUE;
 }
 
+typedef struct {
+	OscDerivedKey *old_dk;
+	OscDerivedKey *new_dk;
+} RekeyKeys;
+
+/* a kept version: opened with the old key, sealed with the new one */
+static gchar *
+osc_service_rekey_version_cb(const gchar *token, gpointer user_data, GError **error)
+{
+	RekeyKeys *keys = user_data;
+	g_autoptr(GBytes) plain = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gsize len = 0;
+	const guint8 *data;
+	gchar *sealed;
+
+	plain = osc_fernet_decrypt(osc_derived_key_get_bytes(keys->old_dk), token, strlen(token),
+				   0, 0, &error_local);
+	if (plain == NULL) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH, error_local->message);
+		return NULL;
+	}
+	data = g_bytes_get_data(plain, &len);
+	sealed = osc_fernet_encrypt(osc_derived_key_get_bytes(keys->new_dk), data, len,
+				    g_get_real_time() / G_USEC_PER_SEC, NULL, error);
+	OPENSSL_cleanse((gpointer)data, len);
+	return sealed;
+}
+
 /**
  * osc_service_rekey:
  * @old_dk: the key whose entries move
@@ -1365,8 +1394,9 @@ osc_service_rekey_may_overwrite_cb(OscEntryRow *existing, gpointer user_data, gc
  * Re-encrypts every entry @old_dk opens under @new_dk (the same plaintext bytes), in one
  * transaction per round. A row another writer changed between reading and committing is
  * left alone by that round and taken again by the next, so no concurrent write is lost
- * and every entry the old key opens ends up under the new one. Other keys' entries are
- * never touched (D-3).
+ * and every entry the old key opens ends up under the new one. The versions kept of the
+ * old key's entries move with them (osc_store_rekey_versions()), so that afterwards the old
+ * key opens nothing, not even history. Other keys' entries are never touched (D-3).
  *
  * Returns: `{"message", "rekeyed"}`; %OSC_ERROR_AUTH when the store has entries and the
  *   old key opens none of them
@@ -1380,6 +1410,7 @@ osc_service_rekey(OscService *self,
 {
 	g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_row_free);
 	guint total_rows = 0;
+	guint versions = 0;
 	gboolean opened_any = FALSE;
 	JsonObject *obj;
 	JsonNode *node;
@@ -1455,10 +1486,19 @@ osc_service_rekey(OscService *self,
 				    "Decryption failed: X-User-Key does not open any configuration");
 		return NULL;
 	}
+	{
+		RekeyKeys keys = {old_dk, new_dk};
+
+		if (!osc_store_rekey_versions(self->store, osc_derived_key_get_fingerprint(old_dk),
+					      osc_derived_key_get_fingerprint(new_dk),
+					      osc_service_rekey_version_cb, &keys, &versions, error))
+			return NULL;
+	}
 	message = g_strdup_printf("Re-keyed %u configurations", done->len);
 	obj = json_object_new();
 	json_object_set_string_member(obj, "message", message);
 	json_object_set_int_member(obj, "rekeyed", done->len);
+	json_object_set_int_member(obj, "versions_rekeyed", versions);
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, obj);
 	if (changes != NULL)
