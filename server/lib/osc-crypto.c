@@ -104,6 +104,98 @@ crypto_hmac_sha256(const guint8 *key,
 	return TRUE;
 }
 
+/*
+ * Each thread keeps one HMAC context keyed with the last Fernet signing key it used, and one
+ * cipher context: a list of 100 entries under one user key then sets the HMAC key once
+ * instead of 100 times (EVP_MAC_init() with a NULL key restarts with the key already set,
+ * without hashing it again), and allocates no context per token. The state is key-derived
+ * like the derived keys in OscKeyCache, lives no longer than its thread, and is wiped when
+ * the thread ends or moves to another key.
+ */
+typedef struct {
+	EVP_MAC_CTX *mac;
+	EVP_CIPHER_CTX *cipher;
+	guint8 mac_key[FERNET_KEY_HALF];
+	guint8 cipher_key[FERNET_KEY_HALF];
+	gboolean mac_keyed;
+	gint cipher_keyed; /* 0: no key, 1: set for encryption, 2: for decryption */
+} CryptoThread;
+
+static void
+crypto_thread_free(gpointer data)
+{
+	CryptoThread *t = data;
+
+	EVP_MAC_CTX_free(t->mac);
+	EVP_CIPHER_CTX_free(t->cipher);
+	OPENSSL_cleanse(t->mac_key, sizeof(t->mac_key));
+	OPENSSL_cleanse(t->cipher_key, sizeof(t->cipher_key));
+	g_free(t);
+}
+
+static GPrivate crypto_thread_key = G_PRIVATE_INIT(crypto_thread_free);
+
+static CryptoThread *
+crypto_thread_get(void)
+{
+	CryptoThread *t = g_private_get(&crypto_thread_key);
+
+	if (G_UNLIKELY(t == NULL)) {
+		t = g_new0(CryptoThread, 1);
+		t->mac = EVP_MAC_CTX_dup(crypto_algs_get()->hmac_sha256);
+		t->cipher = EVP_CIPHER_CTX_new();
+		if (t->mac == NULL || t->cipher == NULL)
+			g_error("OpenSSL cannot allocate a context");
+		g_private_set(&crypto_thread_key, t);
+	}
+	return t;
+}
+
+/* HMAC-SHA256 with a Fernet signing key (the first half of a derived key) */
+static gboolean
+fernet_hmac(const guint8 key[FERNET_KEY_HALF], const guint8 *data, gsize len, guint8 out[32])
+{
+	CryptoThread *t = crypto_thread_get();
+	gsize out_len = 0;
+
+	if (t->mac_keyed && CRYPTO_memcmp(t->mac_key, key, FERNET_KEY_HALF) == 0) {
+		if (EVP_MAC_init(t->mac, NULL, 0, NULL) != 1)
+			return FALSE;
+	} else {
+		t->mac_keyed = FALSE;
+		if (EVP_MAC_init(t->mac, key, FERNET_KEY_HALF, NULL) != 1)
+			return FALSE;
+		memcpy(t->mac_key, key, FERNET_KEY_HALF);
+		t->mac_keyed = TRUE;
+	}
+	if (len > 0 && EVP_MAC_update(t->mac, data, len) != 1)
+		return FALSE;
+	return EVP_MAC_final(t->mac, out, &out_len, 32) == 1 && out_len == 32;
+}
+
+/* the thread's AES-128-CBC context, ready for @iv under @key (the second half of a derived
+ * key): the key schedule is only computed again when the key or the direction changes */
+static EVP_CIPHER_CTX *
+fernet_cipher(const guint8 key[FERNET_KEY_HALF], const guint8 iv[OSC_FERNET_IV_LEN], gboolean encrypt)
+{
+	CryptoThread *t = crypto_thread_get();
+	gint want = encrypt ? 1 : 2;
+	int rc;
+
+	if (t->cipher_keyed == want && CRYPTO_memcmp(t->cipher_key, key, FERNET_KEY_HALF) == 0) {
+		rc = EVP_CipherInit_ex2(t->cipher, NULL, NULL, iv, encrypt ? 1 : 0, NULL);
+	} else {
+		t->cipher_keyed = 0;
+		rc = EVP_CipherInit_ex2(t->cipher, crypto_algs_get()->aes_128_cbc, key, iv,
+					encrypt ? 1 : 0, NULL);
+		if (rc == 1) {
+			memcpy(t->cipher_key, key, FERNET_KEY_HALF);
+			t->cipher_keyed = want;
+		}
+	}
+	return rc == 1 ? t->cipher : NULL;
+}
+
 /**
  * osc_crypto_random:
  * @buf: (out caller-allocates): where to write
@@ -583,8 +675,7 @@ fernet_seal(const guint8 key[OSC_DERIVED_KEY_LEN],
 	    const guint8 *iv,
 	    GError **error)
 {
-	const CryptoAlgs *algs = crypto_algs_get();
-	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
+	EVP_CIPHER_CTX *ctx;
 	/* PKCS#7 always adds 1..16 bytes */
 	gsize ct_max = (plaintext_len / FERNET_BLOCK + 1) * FERNET_BLOCK;
 	guint8 *ct = raw + FERNET_HEADER_LEN;
@@ -606,22 +697,14 @@ fernet_seal(const guint8 key[OSC_DERIVED_KEY_LEN],
 	else if (!crypto_random_iv(raw + 9, error))
 		return FALSE;
 
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = fernet_cipher(key + FERNET_KEY_HALF, raw + 9, TRUE);
 	if (ctx == NULL ||
-	    EVP_EncryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
-		1 ||
 	    EVP_EncryptUpdate(ctx, ct, &n1, plaintext, (int)plaintext_len) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, ct + n1, &n2) != 1 || (gsize)(n1 + n2) != ct_max) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "AES encryption failed");
 		return FALSE;
 	}
-	if (!crypto_hmac_sha256(key,
-				FERNET_KEY_HALF,
-				raw,
-				FERNET_HEADER_LEN + ct_max,
-				NULL,
-				0,
-				ct + ct_max)) {
+	if (!fernet_hmac(key, raw, FERNET_HEADER_LEN + ct_max, ct + ct_max)) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
 		return FALSE;
 	}
@@ -756,8 +839,7 @@ fernet_open(const guint8 key[OSC_DERIVED_KEY_LEN],
 	    gsize *pt_len,
 	    GError **error)
 {
-	const CryptoAlgs *algs = crypto_algs_get();
-	g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
+	EVP_CIPHER_CTX *ctx;
 	guint8 mac[FERNET_MAC_LEN];
 	gsize ct_len = raw_len - FERNET_OVERHEAD;
 	guint64 ts = 0;
@@ -771,8 +853,7 @@ fernet_open(const guint8 key[OSC_DERIVED_KEY_LEN],
 				    "unknown token version");
 		return FALSE;
 	}
-	if (!crypto_hmac_sha256(key, FERNET_KEY_HALF, raw, raw_len - FERNET_MAC_LEN, NULL, 0,
-				mac)) {
+	if (!fernet_hmac(key, raw, raw_len - FERNET_MAC_LEN, mac)) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_FAILED, "HMAC failed");
 		return FALSE;
 	}
@@ -792,10 +873,8 @@ fernet_open(const guint8 key[OSC_DERIVED_KEY_LEN],
 	}
 
 	/* EVP's PKCS#7 unpadding is strict: pad byte 1..16 and every pad byte equal */
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = fernet_cipher(key + FERNET_KEY_HALF, raw + 9, FALSE);
 	if (ctx == NULL ||
-	    EVP_DecryptInit_ex2(ctx, algs->aes_128_cbc, key + FERNET_KEY_HALF, raw + 9, NULL) !=
-		1 ||
 	    EVP_DecryptUpdate(ctx, pt, &n1, raw + FERNET_HEADER_LEN, (int)ct_len) != 1 ||
 	    EVP_DecryptFinal_ex(ctx, pt + n1, &n2) != 1) {
 		OPENSSL_cleanse(pt, ct_len);
