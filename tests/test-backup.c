@@ -1611,6 +1611,70 @@ test_backup_overwrite_legacy_row(Fixture *f, gconstpointer data)
 	}
 }
 
+/*
+ * Rows written by the original (no fingerprint) in a list and a backup: each key sees only
+ * what it opens, and the fingerprint is recorded for the rows it opened (the cursor's rows
+ * are SQLite's own memory: recording it must work on a copy).
+ */
+static void
+test_backup_legacy_rows_list(Fixture *f, gconstpointer data)
+{
+	OscStore *store = osc_service_get_store(f->a.service);
+	OscKeyCache *cache = osc_service_get_key_cache(f->a.service);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscDerivedKey) dk_a = NULL;
+	g_autoptr(OscDerivedKey) dk_b = NULL;
+	g_autoptr(OscTestResponse) list = NULL;
+	g_autoptr(OscTestResponse) backup = NULL;
+	g_autoptr(OscEntryRow) row_a = NULL;
+	g_autoptr(OscEntryRow) row_b = NULL;
+	g_autofree gchar *doc = NULL;
+	JsonArray *items;
+
+	if (skip_if_sanitized())
+		return;
+	dk_a = osc_key_cache_derive(cache, KEY_A, strlen(KEY_A), NULL, &error);
+	g_assert_no_error(error);
+	dk_b = osc_key_cache_derive(cache, KEY_B, strlen(KEY_B), NULL, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 2; i++) {
+		OscDerivedKey *dk = i == 0 ? dk_a : dk_b;
+		const gchar *key = i == 0 ? "legacy-a" : "legacy-b";
+		g_autofree gchar *token = osc_fernet_encrypt(osc_derived_key_get_bytes(dk),
+							     (const guint8 *)"{\"n\": 1}", 8,
+							     1700000000, NULL, &error);
+		g_autoptr(OscEntryRow) row = NULL;
+
+		g_assert_no_error(error);
+		row = osc_store_insert(store, key, "legacy", NULL, token, NULL, &error);
+		g_assert_no_error(error);
+	}
+
+	list = request(f, &f->a, "GET", "/configs?environment=legacy", NULL, KEY_A, NULL);
+	g_assert_cmpuint(list->status, ==, 200);
+	items = json_node_get_array(list->json);
+	g_assert_cmpuint(json_array_get_length(items), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(items, 0),
+						      "key"),
+			==, "legacy-a");
+	g_assert_cmpstr(list->body, ==,
+			"[{\"id\":1,\"key\":\"legacy-a\",\"category\":null,"
+			"\"environment\":\"legacy\",\"value\":{\"n\":1}}]");
+	row_a = osc_store_get(store, "legacy-a", "legacy", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(row_a->fingerprint, ==, osc_derived_key_get_fingerprint(dk_a));
+	row_b = osc_store_get(store, "legacy-b", "legacy", &error);
+	g_assert_no_error(error);
+	g_assert_null(row_b->fingerprint);
+
+	backup = request(f, &f->a, "POST", "/backup?environment=legacy", NULL, KEY_B, PASSWORD);
+	g_assert_cmpuint(backup->status, ==, 200);
+	g_assert_cmpint(int_member(backup, "total_keys"), ==, 1);
+	doc = open_backup(json_object_get_string_member(obj(backup), "backup_data"));
+	g_assert_nonnull(strstr(doc, "\"key\": \"legacy-b\""));
+	g_assert_null(strstr(doc, "legacy-a"));
+}
+
 static void
 test_backup_validation(Fixture *f, gconstpointer data)
 {
@@ -2033,6 +2097,7 @@ main(int argc, char **argv)
 	ADD("/osc/backup/http/request-forms", test_backup_request_forms, 0);
 	ADD("/osc/backup/http/password-latin1", test_backup_password_latin1, 0);
 	ADD("/osc/backup/http/overwrite-legacy-row", test_backup_overwrite_legacy_row, 0);
+	ADD("/osc/backup/http/legacy-rows-list", test_backup_legacy_rows_list, 0);
 	ADD("/osc/backup/http/validation", test_backup_validation, 0);
 	ADD("/osc/backup/http/events", test_backup_events, 0);
 	ADD("/osc/backup/http/body-limit", test_backup_body_limit, FIX_SMALL_LIMITS);

@@ -716,23 +716,21 @@ osc_json_hex4(const gchar *p)
 }
 
 /**
- * osc_json_compact:
+ * osc_json_compact_append:
  * @text: JSON text, e.g. a stored plaintext in Python's json.dumps form
- * @out_len: (out) (optional): the length of the result
  *
  * The same JSON value, as API responses write it, without building a tree: whitespace
  * between tokens dropped and `\uXXXX` escapes of non-ASCII characters written as UTF-8
  * (escapes of control characters, quotes and lone surrogates stay). The read and list hot
  * paths use this instead of parsing every value with json-glib. @text is validated
- * strictly first.
+ * strictly first; nothing is appended when it is not valid.
  *
- * Returns: (transfer full): the compact text, or %NULL with %OSC_ERROR_CORRUPT
+ * Returns: %TRUE, or %FALSE with %OSC_ERROR_CORRUPT
  */
-gchar *
-osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error)
+gboolean
+osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	GString *out;
 	gboolean in_string = FALSE;
 	gsize n = len < 0 ? strlen(text) : (gsize)len;
 
@@ -741,9 +739,8 @@ osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error)
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON%s%s",
 			    error_local != NULL ? ": " : "",
 			    error_local != NULL ? error_local->message : "");
-		return NULL;
+		return FALSE;
 	}
-	out = g_string_sized_new(n);
 	for (gsize i = 0; i < n; i++) {
 		gchar c = text[i];
 
@@ -783,6 +780,25 @@ osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error)
 		} else {
 			g_string_append_c(out, c);
 		}
+	}
+	return TRUE;
+}
+
+/**
+ * osc_json_compact:
+ *
+ * osc_json_compact_append() into a new string.
+ *
+ * Returns: (transfer full): the compact text, or %NULL with %OSC_ERROR_CORRUPT
+ */
+gchar *
+osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error)
+{
+	GString *out = g_string_sized_new(len < 0 ? strlen(text) : (gsize)len);
+
+	if (!osc_json_compact_append(out, text, len, error)) {
+		g_string_free(out, TRUE);
+		return NULL;
 	}
 	if (out_len != NULL)
 		*out_len = out->len;

@@ -22,6 +22,8 @@ gchar *
 osc_json_to_string(JsonNode *node, gsize *out_len);
 gchar *
 osc_json_compact(const gchar *text, gssize len, gsize *out_len, GError **error);
+gboolean
+osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **error);
 void
 osc_json_append_quoted(GString *out, const gchar *str);
 gboolean

@@ -1314,12 +1314,29 @@ osc_http_validate(OscRequest *req, JsonArray *items)
  * and lists carry their value as compact text already, so no JSON tree is built per
  * request.
  */
+/* printf's cost is most of an entry's head in a list of small entries */
 static void
-osc_entry_append_json(GString *out, OscEntry *entry, gboolean full, gint64 version)
+osc_string_append_int64(GString *out, gint64 v)
 {
-	OscEntryRow *row = entry->row;
+	gchar buf[24];
+	gchar *p = buf + sizeof(buf);
+	guint64 u = v < 0 ? -(guint64)v : (guint64)v;
 
-	g_string_append_printf(out, "{\"id\":%" G_GINT64_FORMAT ",\"key\":", row->id);
+	do {
+		*--p = (gchar)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	g_string_append_len(out, p, buf + sizeof(buf) - p);
+}
+
+static void
+osc_entry_append_head(GString *out, OscEntryRow *row)
+{
+	g_string_append(out, "{\"id\":");
+	osc_string_append_int64(out, row->id);
+	g_string_append(out, ",\"key\":");
 	osc_json_append_quoted(out, row->key);
 	g_string_append(out, ",\"category\":");
 	if (row->category != NULL)
@@ -1329,14 +1346,11 @@ osc_entry_append_json(GString *out, OscEntry *entry, gboolean full, gint64 versi
 	g_string_append(out, ",\"environment\":");
 	osc_json_append_quoted(out, row->environment);
 	g_string_append(out, ",\"value\":");
-	if (entry->value_json != NULL) {
-		g_string_append(out, entry->value_json);
-	} else {
-		gsize len = 0;
-		g_autofree gchar *text = osc_json_to_string(entry->value, &len);
-		g_string_append_len(out, text, (gssize)len);
-		OPENSSL_cleanse(text, len);
-	}
+}
+
+static void
+osc_entry_append_tail(GString *out, OscEntryRow *row, gboolean full, gint64 version)
+{
 	if (full) {
 		g_autofree gchar *created = osc_timestamp_db_to_api(row->created_at);
 		g_autofree gchar *updated = osc_timestamp_db_to_api(row->updated_at);
@@ -1346,6 +1360,46 @@ osc_entry_append_json(GString *out, OscEntry *entry, gboolean full, gint64 versi
 	if (version > 0)
 		g_string_append_printf(out, ",\"version\":%" G_GINT64_FORMAT, version);
 	g_string_append_c(out, '}');
+}
+
+static void
+osc_entry_append_json(GString *out, OscEntry *entry, gboolean full, gint64 version)
+{
+	osc_entry_append_head(out, entry->row);
+	if (entry->value_json != NULL) {
+		g_string_append(out, entry->value_json);
+	} else {
+		gsize len = 0;
+		g_autofree gchar *text = osc_json_to_string(entry->value, &len);
+		g_string_append_len(out, text, (gssize)len);
+		OPENSSL_cleanse(text, len);
+	}
+	osc_entry_append_tail(out, entry->row, full, version);
+}
+
+/* a list body written entry by entry as the store is read: no copy of a row or a value */
+typedef struct {
+	GString *out;
+	gboolean full;
+	guint n;
+} ListWriter;
+
+static gboolean
+osc_list_writer_entry_cb(OscEntryRow *row,
+			 const gchar *plaintext,
+			 gsize len,
+			 gpointer user_data,
+			 GError **error)
+{
+	ListWriter *w = user_data;
+
+	if (w->n++ > 0)
+		g_string_append_c(w->out, ',');
+	osc_entry_append_head(w->out, row);
+	if (!osc_json_compact_append(w->out, plaintext, (gssize)len, error))
+		return FALSE;
+	osc_entry_append_tail(w->out, row, w->full, 0);
+	return TRUE;
 }
 
 static void
@@ -1467,26 +1521,21 @@ osc_http_run_job(OscRequest *req)
 			osc_request_set_entry_body(req, 201, req->entry, TRUE, 0);
 			req->resp_etag = osc_etag_for(req->entry->row);
 		} else {
-			g_autoptr(GPtrArray) entries = NULL;
-			GString *out;
+			ListWriter w = {g_string_sized_new(4096), req->full, 0};
 
 			req->op = OSC_OP_LIST;
-			entries = osc_service_entry_list(service, req->dk, req->filter_category,
-							 req->filter_environment, &req->error);
-			if (entries == NULL)
+			g_string_append_c(w.out, '[');
+			if (!osc_service_entry_foreach(service, req->dk, req->filter_category,
+						       req->filter_environment,
+						       osc_list_writer_entry_cb, &w, &req->error)) {
+				OPENSSL_cleanse(w.out->str, w.out->len);
+				g_string_free(w.out, TRUE);
 				return;
-			out = g_string_sized_new(64 + entries->len * 160);
-			g_string_append_c(out, '[');
-			for (guint i = 0; i < entries->len; i++) {
-				if (i > 0)
-					g_string_append_c(out, ',');
-				osc_entry_append_json(out, g_ptr_array_index(entries, i), req->full,
-						      0);
 			}
-			g_string_append_c(out, ']');
+			g_string_append_c(w.out, ']');
 			req->resp_status = 200;
-			req->resp_len = out->len;
-			req->resp_body = g_string_free(out, FALSE);
+			req->resp_len = w.out->len;
+			req->resp_body = g_string_free(w.out, FALSE);
 		}
 		return;
 	case OSC_ROUTE_CONFIG:

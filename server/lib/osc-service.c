@@ -715,12 +715,109 @@ osc_service_entry_delete(OscService *self,
 	return deleted;
 }
 
+typedef struct {
+	OscService *self;
+	OscDerivedKey *dk;
+	OscServiceEntryFunc func;
+	gpointer user_data;
+	guint matched;
+	guint opened;
+	GError *error;
+} ListStream;
+
+static gboolean
+osc_service_entry_foreach_cb(OscEntryRow *row, gpointer user_data)
+{
+	ListStream *st = user_data;
+	g_autoptr(GBytes) plain = NULL;
+	g_autoptr(GError) error_local = NULL;
+	/* the row is borrowed: checking a legacy row records its fingerprint in it */
+	g_autoptr(OscEntryRow) copy = row->fingerprint == NULL ? osc_entry_row_copy(row) : NULL;
+	gsize len = 0;
+	const gchar *data;
+	gboolean ok;
+
+	if (copy != NULL)
+		row = copy;
+	st->matched++;
+	if (!osc_service_check_key(st->self, st->dk, row, &plain, &error_local)) {
+		if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_AUTH))
+			return TRUE;
+		g_propagate_error(&st->error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	st->opened++;
+	data = g_bytes_get_data(plain, &len);
+	ok = st->func(row, data, len, st->user_data, &st->error);
+	OPENSSL_cleanse((gpointer)data, len);
+	return ok;
+}
+
+/**
+ * osc_service_entry_foreach:
+ * @func: called with each entry @dk opens, in id order, with its row (borrowed, not to be
+ *   modified) and its plaintext (the stored JSON text, wiped after the call)
+ *
+ * The list of API.md §4.9 without a copy of any row or value: D-3, the entries this key
+ * opens; %OSC_ERROR_AUTH when entries match and it opens none of them. Stops at the first
+ * error of @func.
+ *
+ * Returns: %TRUE when every entry was handed to @func
+ */
+gboolean
+osc_service_entry_foreach(OscService *self,
+			  OscDerivedKey *dk,
+			  const gchar *category,
+			  const gchar *environment,
+			  OscServiceEntryFunc func,
+			  gpointer user_data,
+			  GError **error)
+{
+	ListStream st = {self, dk, func, user_data, 0, 0, NULL};
+
+	if (!osc_store_foreach(self->store, category, environment, osc_service_entry_foreach_cb,
+			       &st, error))
+		return FALSE;
+	if (st.error != NULL) {
+		g_propagate_error(error, st.error);
+		return FALSE;
+	}
+	if (st.matched > 0 && st.opened == 0) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
+				    "Decryption failed: X-User-Key does not open any of the "
+				    "matching configurations");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+osc_service_entry_list_cb(OscEntryRow *row,
+			  const gchar *plaintext,
+			  gsize len,
+			  gpointer user_data,
+			  GError **error)
+{
+	GPtrArray *entries = user_data;
+	gchar *text = osc_json_compact(plaintext, (gssize)len, NULL, error);
+	OscEntry *entry;
+
+	if (text == NULL)
+		return FALSE;
+	entry = g_new0(OscEntry, 1);
+	entry->row = osc_entry_row_copy(row);
+	entry->value_json = text;
+	g_ptr_array_add(entries, entry);
+	return TRUE;
+}
+
 /**
  * osc_service_entry_list:
  *
- * Returns: (element-type OscEntry): the matching entries this key opens, in id order.
- * When entries match but none opens with this key, fails with %OSC_ERROR_AUTH: a
- * mistyped key must not look like an empty store (D-3).
+ * osc_service_entry_foreach() into an array.
+ *
+ * Returns: (transfer container) (element-type OscEntry): the entries, values as compact
+ *   JSON text
  */
 GPtrArray *
 osc_service_entry_list(OscService *self,
@@ -729,40 +826,11 @@ osc_service_entry_list(OscService *self,
 		       const gchar *environment,
 		       GError **error)
 {
-	g_autoptr(GPtrArray) rows = osc_store_list(self->store, category, environment, error);
-	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_free);
 
-	if (rows == NULL)
+	if (!osc_service_entry_foreach(self, dk, category, environment, osc_service_entry_list_cb,
+				       entries, error))
 		return NULL;
-	entries = g_ptr_array_new_full(rows->len, (GDestroyNotify)osc_entry_free);
-	for (guint i = 0; i < rows->len; i++) {
-		OscEntryRow *row = g_ptr_array_index(rows, i);
-		g_autoptr(GBytes) plain = NULL;
-		g_autoptr(GError) error_local = NULL;
-		gchar *text;
-		OscEntry *entry;
-
-		if (!osc_service_check_key(self, dk, row, &plain, &error_local)) {
-			if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_AUTH))
-				continue;
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		text = osc_service_decode_text(plain, error);
-		if (text == NULL)
-			return NULL;
-		entry = g_new0(OscEntry, 1);
-		/* take the row, leaving NULL behind so the indexes stay valid */
-		entry->row = g_steal_pointer(&g_ptr_array_index(rows, i));
-		entry->value_json = text;
-		g_ptr_array_add(entries, entry);
-	}
-	if (rows->len > 0 && entries->len == 0) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_AUTH,
-				    "Decryption failed: X-User-Key does not open any of the "
-				    "matching configurations");
-		return NULL;
-	}
 	return g_steal_pointer(&entries);
 }
 
@@ -819,7 +887,11 @@ osc_service_backup_row_cb(OscEntryRow *row, gpointer user_data)
 	g_autoptr(GBytes) plain = NULL;
 	g_autoptr(GError) error_row = NULL;
 	g_autoptr(JsonNode) value = NULL;
+	/* the row is borrowed: checking a legacy row records its fingerprint in it */
+	g_autoptr(OscEntryRow) copy = row->fingerprint == NULL ? osc_entry_row_copy(row) : NULL;
 
+	if (copy != NULL)
+		row = copy;
 	st->matched++;
 	if (!osc_service_check_key(st->self, st->dk, row, &plain, &error_row)) {
 		if (g_error_matches(error_row, OSC_ERROR, OSC_ERROR_AUTH))

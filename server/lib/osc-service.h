@@ -116,6 +116,19 @@ osc_service_entry_delete(OscService *self,
 			 const gchar *environment,
 			 GArray *if_match,
 			 GError **error);
+typedef gboolean (*OscServiceEntryFunc)(OscEntryRow *row,
+				       const gchar *plaintext,
+				       gsize len,
+				       gpointer user_data,
+				       GError **error);
+gboolean
+osc_service_entry_foreach(OscService *self,
+			  OscDerivedKey *dk,
+			  const gchar *category,
+			  const gchar *environment,
+			  OscServiceEntryFunc func,
+			  gpointer user_data,
+			  GError **error);
 GPtrArray *
 osc_service_entry_list(OscService *self,
 		       OscDerivedKey *dk,

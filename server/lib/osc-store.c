@@ -1835,10 +1835,12 @@ osc_store_list(OscStore *self, const gchar *category, const gchar *environment, 
 
 /**
  * osc_store_foreach:
- * @func: called with each matching row in id order (borrowed for the call)
+ * @func: called with each matching row in id order
  *
- * osc_store_list() one row at a time, for readers of the whole store (backups) that must
- * not hold every row at once.
+ * osc_store_list() one row at a time, for readers of many rows (lists, backups) that
+ * should not hold or copy every row. The row passed to @func is borrowed for the call and
+ * its strings point into SQLite's own memory: @func must not change or free them, and
+ * copies the row (osc_entry_row_copy()) to keep or modify it.
  */
 gboolean
 osc_store_foreach(OscStore *self,
@@ -1867,9 +1869,21 @@ osc_store_foreach(OscStore *self,
 			osc_store_bind_text(stmt, 1, osc_store_filter(category));
 			osc_store_bind_text(stmt, 2, osc_store_filter(environment));
 			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-				g_autoptr(OscEntryRow) row = osc_store_row_from_stmt(stmt);
+				/* borrowed from the statement: no copy per row */
+				OscEntryRow row = {
+				    .id = sqlite3_column_int64(stmt, 0),
+				    .key = (gchar *)sqlite3_column_text(stmt, 1),
+				    .environment = (gchar *)sqlite3_column_text(stmt, 2),
+				    .category = (gchar *)sqlite3_column_text(stmt, 3),
+				    .token = (gchar *)sqlite3_column_text(stmt, 4),
+				    .fingerprint = (gchar *)sqlite3_column_text(stmt, 5),
+				    .created_at = (gchar *)sqlite3_column_text(stmt, 6),
+				    .updated_at = (gchar *)sqlite3_column_text(stmt, 7),
+				    .version = sqlite3_column_int64(stmt, 8),
+				    .revision = sqlite3_column_int64(stmt, 9),
+				};
 
-				if (!func(row, user_data)) {
+				if (!func(&row, user_data)) {
 					rc = SQLITE_DONE;
 					break;
 				}

@@ -183,7 +183,7 @@ gboolean
 osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, GError **error);
 GPtrArray *
 osc_store_list(OscStore *self, const gchar *category, const gchar *environment, GError **error);
-/* @row is borrowed for the call; return FALSE to stop early */
+/* @row is borrowed for the call and must not be modified; return FALSE to stop early */
 typedef gboolean (*OscStoreRowFunc)(OscEntryRow *row, gpointer user_data);
 gboolean
 osc_store_foreach(OscStore *self,
