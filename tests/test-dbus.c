@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,13 @@ typedef struct {
 	gchar *base_url;
 	GPtrArray *changes; /* "key|environment|category|kind" */
 } Fixture;
+
+/* an oscd left behind by a failed assertion must not keep meson waiting on the pipes */
+static void
+child_setup_cb(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 
 /* ---- NOTIFY_SOCKET: an abstract datagram socket, as systemd passes "@name" ---- */
 
@@ -100,6 +108,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree gchar *db = NULL;
 	g_autofree gchar *salt = NULL;
 	g_autofree gchar *out_path = NULL;
+	g_autofree gchar *err_path = NULL;
 	g_autofree gchar *ready = NULL;
 	g_autoptr(GError) error = NULL;
 	const gchar *url;
@@ -134,6 +143,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	db = g_build_filename(fx->tmpdir, "configurations.db", NULL);
 	salt = g_build_filename(fx->tmpdir, "encryption.salt", NULL);
 	out_path = g_build_filename(fx->tmpdir, "oscd.log", NULL);
+	err_path = g_build_filename(fx->tmpdir, "oscd.err", NULL);
 	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS",
 				     g_test_dbus_get_bus_address(fx->bus), TRUE);
@@ -147,7 +157,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_subprocess_launcher_unsetenv(launcher, "OSC_HOST_PORT");
 	g_subprocess_launcher_unsetenv(launcher, "OSC_VERSIONS_KEPT");
 	g_subprocess_launcher_set_stdout_file_path(launcher, out_path);
-	g_subprocess_launcher_take_stderr_fd(launcher, dup(STDERR_FILENO));
+	g_subprocess_launcher_set_stderr_file_path(launcher, err_path);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
 	fx->proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("OSCD_PATH"), "--quiet",
 					       "--bus=session", "--config", fx->config_path, NULL);
 	g_assert_no_error(error);
@@ -709,6 +720,173 @@ test_stop(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(g_subprocess_get_exit_status(fx->proc), ==, 0);
 }
 
+/* runs another oscd on a port of its own with @args and @env (NAME=value); its stdout and
+ * stderr go to tmpdir/@name.log */
+static GSubprocess *
+spawn_other(Fixture *fx, const gchar *const *args, const gchar *const *env, const gchar *name)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree gchar *db = g_strdup_printf("%s/%s.db", fx->tmpdir, name);
+	g_autofree gchar *salt = g_strdup_printf("%s/%s.salt", fx->tmpdir, name);
+	g_autofree gchar *log = g_strdup_printf("%s/%s.log", fx->tmpdir, name);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *proc;
+
+	g_subprocess_launcher_setenv(launcher, "OSC_DATABASE_PATH", db, TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_SALT_FILE_PATH", salt, TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_HOST", "127.0.0.1", TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_HOST_PORT", "0", TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_PBKDF2_ITERATIONS", "1000", TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_LOG_FORMAT", "console", TRUE);
+	g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+	g_subprocess_launcher_unsetenv(launcher, "INVOCATION_ID");
+	g_subprocess_launcher_unsetenv(launcher, "DBUS_SESSION_BUS_ADDRESS");
+	g_subprocess_launcher_unsetenv(launcher, "XDG_RUNTIME_DIR");
+	for (guint i = 0; env != NULL && env[i] != NULL; i++) {
+		g_auto(GStrv) kv = g_strsplit(env[i], "=", 2);
+		g_subprocess_launcher_setenv(launcher, kv[0], kv[1], TRUE);
+	}
+	g_subprocess_launcher_set_stdout_file_path(launcher, log);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
+	g_ptr_array_add(argv, (gpointer)g_getenv("OSCD_PATH"));
+	g_ptr_array_add(argv, (gpointer) "--quiet");
+	for (guint i = 0; args != NULL && args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return proc;
+}
+
+static gchar *
+read_log(Fixture *fx, const gchar *name)
+{
+	g_autofree gchar *log = g_strdup_printf("%s/%s.log", fx->tmpdir, name);
+	gchar *text = NULL;
+
+	if (!g_file_get_contents(log, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* waits (at most WAIT_MS) for @proc to exit; its status and output */
+static gchar *
+finish_other(Fixture *fx, GSubprocess *proc, const gchar *name, gint *status)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *out;
+
+	g_subprocess_wait(proc, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(proc));
+	*status = g_subprocess_get_exit_status(proc);
+	out = read_log(fx, name);
+	g_test_message("oscd output:\n%s", out);
+	return out;
+}
+
+typedef struct {
+	Fixture *fx;
+	const gchar *name;
+} Reader;
+
+static gboolean
+log_mentions_dbus(gpointer data)
+{
+	Reader *r = data;
+	g_autofree gchar *out = read_log(r->fx, r->name);
+
+	return strstr(out, "D-Bus") != NULL;
+}
+
+/* --bus given explicitly: not getting the name is fatal; a bad value is a usage error */
+static void
+test_bus_explicit(Fixture *fx, gconstpointer data)
+{
+	const gchar *const system_args[] = {"--bus=system", NULL};
+	const gchar *const system_env[] = {"DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/bus",
+					   NULL};
+	const gchar *const bad_args[] = {"--bus=everywhere", NULL};
+	g_autofree gchar *session_env = NULL;
+	g_autofree gchar *out = NULL;
+	gint status = -1;
+
+	if (fx->tmpdir == NULL)
+		return;
+	{
+		g_autoptr(GSubprocess) proc = spawn_other(fx, system_args, system_env, "system");
+		out = finish_other(fx, proc, "system", &status);
+		g_assert_cmpint(status, ==, 1);
+		g_assert_nonnull(strstr(out, "cannot own org.opensecureconf.Server1 on the system bus"));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		/* the fixture's daemon holds the name on this bus */
+		const gchar *const session_args[] = {"--bus=session", NULL};
+		const gchar *env[2] = {NULL, NULL};
+		g_autoptr(GSubprocess) proc = NULL;
+
+		session_env = g_strconcat("DBUS_SESSION_BUS_ADDRESS=",
+					  g_test_dbus_get_bus_address(fx->bus), NULL);
+		env[0] = session_env;
+		proc = spawn_other(fx, session_args, env, "taken");
+		out = finish_other(fx, proc, "taken", &status);
+		g_assert_cmpint(status, ==, 1);
+		g_assert_nonnull(strstr(out, "cannot own org.opensecureconf.Server1 on the session bus"));
+		g_clear_pointer(&out, g_free);
+	}
+	{
+		g_autoptr(GSubprocess) proc = spawn_other(fx, bad_args, NULL, "bad");
+		out = finish_other(fx, proc, "bad", &status);
+		g_assert_cmpint(status, ==, 2);
+		g_assert_nonnull(strstr(out, "--bus"));
+	}
+}
+
+/*
+ * Without --bus: no session bus is a notice and a taken name a warning, and oscd serves
+ * HTTP either way (the rule test-oscd relies on: it runs oscd without any bus).
+ */
+static void
+test_bus_auto(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *session_env = NULL;
+	const gchar *env[2] = {NULL, NULL};
+	const gchar *const no_bus_args[] = {NULL};
+
+	if (fx->tmpdir == NULL)
+		return;
+	session_env = g_strconcat("DBUS_SESSION_BUS_ADDRESS=", g_test_dbus_get_bus_address(fx->bus),
+				  NULL);
+	env[0] = session_env;
+	for (guint i = 0; i < 2; i++) {
+		const gchar *name = i == 0 ? "nobus" : "auto";
+		g_autoptr(GSubprocess) proc =
+		    spawn_other(fx, no_bus_args, i == 0 ? NULL : env, name);
+		g_autofree gchar *out = NULL;
+		Reader r = {fx, name};
+		gint status = -1;
+
+		/* nothing wakes a main loop when a file grows: poll it */
+		for (gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000;
+		     !log_mentions_dbus(&r) && g_get_monotonic_time() < deadline;)
+			g_usleep(20 * 1000);
+		g_assert_true(log_mentions_dbus(&r));
+		g_subprocess_send_signal(proc, SIGTERM);
+		out = finish_other(fx, proc, name, &status);
+		g_assert_cmpint(status, ==, 0);
+		if (i == 0) {
+			g_assert_nonnull(strstr(out, "D-Bus: no session bus; serving HTTP only"));
+		} else {
+			g_assert_nonnull(strstr(out, "warning"));
+			g_assert_nonnull(strstr(out, "is not ours (queued for it); serving HTTP without it"));
+		}
+		g_assert_nonnull(strstr(out, "stopped"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -727,6 +905,8 @@ main(int argc, char **argv)
 	ADD("backup", test_backup);
 	ADD("backup-errors", test_backup_errors);
 	ADD("stop", test_stop);
+	ADD("bus-explicit", test_bus_explicit);
+	ADD("bus-auto", test_bus_auto);
 #undef ADD
 	return g_test_run();
 }

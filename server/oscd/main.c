@@ -106,10 +106,8 @@ oscd_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_
 	OscdState *state = user_data;
 	const gchar *bus = state->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session";
 
-	if (state->exported) {
-		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(state->daemon));
-		state->exported = FALSE;
-	}
+	/* the object stays exported on our unique name: harmless, and the name comes back to
+	 * us when its owner goes (we wait in the queue) */
 	if (state->stopping)
 		return;
 	if (state->bus_option != OSCD_BUS_AUTO && !state->ready) {
@@ -121,8 +119,12 @@ oscd_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_
 		oscd_begin_stop(state);
 		return;
 	}
-	g_warning("D-Bus: %s on the %s bus %s; serving HTTP without it", name, bus,
-		  connection == NULL ? "is not reachable" : "is not ours");
+	if (connection == NULL)
+		g_warning("D-Bus: the %s bus is not reachable; serving HTTP without it", bus);
+	else
+		g_warning("D-Bus: %s on the %s bus is not ours (queued for it); serving HTTP "
+			  "without it",
+			  name, bus);
 	oscd_ready(state);
 }
 
@@ -353,7 +355,7 @@ main(int argc, char **argv)
 	state.daemon = daemon;
 	if (oscd_pick_bus(&state)) {
 		state.owner_id = g_bus_own_name(state.bus_type, OSC_DAEMON_BUS_NAME,
-						G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+						G_BUS_NAME_OWNER_FLAGS_NONE,
 						oscd_bus_acquired_cb, oscd_name_acquired_cb,
 						oscd_name_lost_cb, &state, NULL);
 	} else {

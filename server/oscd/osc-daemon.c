@@ -186,6 +186,7 @@ typedef struct {
 	gchar *path;
 	gchar *password;
 	gint fd;
+	guint min_user_key_length; /* read on the main thread, which Reload() changes it on */
 } OscDaemonJob;
 
 static OscDaemonJob *
@@ -469,7 +470,6 @@ static gboolean
 osc_daemon_backup_run(OscDaemonJob *job, guint *total, gchar **backup_id, GError **error)
 {
 	OscService *service = job->self->service;
-	const OscConfig *config = osc_service_get_config(service);
 	g_autoptr(OscDerivedKey) dk = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	g_autofree gchar *user_key = NULL;
@@ -482,11 +482,11 @@ osc_daemon_backup_run(OscDaemonJob *job, guint *total, gchar **backup_id, GError
 		return FALSE;
 	close(job->fd);
 	job->fd = -1;
-	if (g_utf8_strlen(user_key, (gssize)user_key_len) < config->min_user_key_length) {
+	if (g_utf8_strlen(user_key, (gssize)user_key_len) < job->min_user_key_length) {
 		OPENSSL_cleanse(user_key, user_key_len);
 		g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
 			    "the user key must be at least %u characters long",
-			    config->min_user_key_length);
+			    job->min_user_key_length);
 		return FALSE;
 	}
 	dk = osc_key_cache_derive(osc_service_get_key_cache(service), user_key, user_key_len, NULL,
@@ -573,6 +573,7 @@ osc_daemon_handle_backup(OscDBusServer1 *object,
 	}
 	job->path = g_strdup(path);
 	job->password = g_strdup(password);
+	job->min_user_key_length = osc_service_get_config(self->service)->min_user_key_length;
 	osc_service_push_job(self->service, osc_daemon_backup_job, g_steal_pointer(&job));
 	return TRUE;
 }
