@@ -12,6 +12,7 @@ Usage: test-install.py MESON BUILDDIR   (TAP on stdout)
 """
 
 import configparser
+import signal
 import json
 import os
 import shutil
@@ -161,6 +162,8 @@ def main():
         exists(os.path.join(prefix, "lib", "sysusers.d", "oscd.conf"))
         exists(os.path.join(datadir, "doc", "opensecureconf", "oscd.env"))
 
+        system_bus(builddir, d(policy))
+
         # the app's data files: only in builds that have them (-Dgui=true)
         app = "org.opensecureconf.Admin"
         optional = {
@@ -181,6 +184,102 @@ def main():
                 results.append((True, name, "SKIP not built in this configuration"))
     finally:
         shutil.rmtree(destdir, ignore_errors=True)
+
+
+SYSTEM_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path=%(socket)s</listen>
+  <!-- the default policy of Debian's system.conf -->
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <include>%(policy)s</include>
+</busconfig>
+"""
+
+BUS = ["org.opensecureconf.Server1", "/org/opensecureconf/Server1"]
+
+
+def system_bus(builddir, policy):
+    """The installed bus policy on a bus with the system bus's default policy: oscd (as
+    root) owns the name, callers reach the interface, nothing else gets through."""
+    name = "system bus policy"
+    daemon, gdbus = shutil.which("dbus-daemon"), shutil.which("gdbus")
+    if os.geteuid() != 0 or daemon is None or gdbus is None or not os.path.isfile(policy):
+        results.append((True, name, "SKIP needs root, dbus-daemon and gdbus"))
+        return
+    tmp = tempfile.mkdtemp(prefix="osc-sysbus-")
+    bus = oscd = None
+    try:
+        conf = os.path.join(tmp, "system.conf")
+        with open(conf, "w") as f:
+            f.write(SYSTEM_CONF % {"socket": os.path.join(tmp, "bus"), "policy": policy})
+        bus = subprocess.Popen([daemon, "--config-file=" + conf, "--nofork",
+                                "--print-address=1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+        address = bus.stdout.readline().strip()
+        if not check(address.startswith("unix:"), "dbus-daemon accepts the bus policy"):
+            return
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address, OSC_HOST="127.0.0.1",
+                   OSC_HOST_PORT="0", OSC_PBKDF2_ITERATIONS="1000",
+                   OSC_DATABASE_PATH=os.path.join(tmp, "db"),
+                   OSC_SALT_FILE_PATH=os.path.join(tmp, "salt"))
+        oscd = subprocess.Popen([os.path.join(builddir, "server", "oscd", "oscd"), "--quiet",
+                                 "--bus=system"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+        def call(*args):
+            return subprocess.run([gdbus] + list(args), env=env, capture_output=True,
+                                  text=True, timeout=20)
+
+        r = call("wait", "--system", "--timeout", "10", BUS[0])
+        if not check(r.returncode == 0 and oscd.poll() is None,
+                     "root may own org.opensecureconf.Server1", r.stderr):
+            return
+        r = call("call", "--system", "--dest", BUS[0], "--object-path", BUS[1],
+                 "--method", "org.opensecureconf.Server1.GetStatus")
+        check(r.returncode == 0 and "'healthy'" in r.stdout,
+              "the policy lets callers reach the interface", r.stdout + r.stderr)
+        r = call("call", "--system", "--dest", BUS[0], "--object-path", BUS[1],
+                 "--method", "org.freedesktop.DBus.Properties.Get",
+                 "org.opensecureconf.Server1", "Version")
+        check(r.returncode == 0, "the policy lets callers read properties", r.stderr)
+        r = call("call", "--system", "--dest", BUS[0], "--object-path", BUS[1],
+                 "--method", "org.freedesktop.DBus.Properties.Set",
+                 "org.opensecureconf.Server1", "Version", "<'x'>")
+        check(r.returncode != 0 and "AccessDenied" in r.stderr,
+              "the policy keeps other methods out", r.stdout + r.stderr)
+        r = call("call", "--system", "--dest", BUS[0], "--object-path", BUS[1],
+                 "--method", "org.opensecureconf.Server1.Reload")
+        check(r.returncode == 0, "root may call Reload", r.stderr)
+    finally:
+        for proc in (oscd, bus):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if oscd is not None:
+            check(oscd.returncode == 0, "oscd on the system bus stops cleanly",
+                  "exit status %s" % oscd.returncode)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
