@@ -189,13 +189,14 @@ typedef struct {
 	guint min_user_key_length; /* read on the main thread, which Reload() changes it on */
 } OscDaemonJob;
 
+/* takes the handler's reference on @invocation: completing the call gives it up */
 static OscDaemonJob *
 osc_daemon_job_new(OscDaemon *self, GDBusMethodInvocation *invocation)
 {
 	OscDaemonJob *job = g_new0(OscDaemonJob, 1);
 
 	job->self = g_object_ref(self);
-	job->invocation = g_object_ref(invocation);
+	job->invocation = invocation;
 	job->fd = -1;
 	return job;
 }
@@ -212,7 +213,6 @@ osc_daemon_job_free(OscDaemonJob *job)
 	g_free(job->path);
 	/* completing a call takes the invocation's reference; an uncompleted one is a bug */
 	g_warn_if_fail(job->invocation == NULL);
-	g_clear_object(&job->invocation);
 	g_object_unref(job->self);
 	g_free(job);
 }
