@@ -15,6 +15,7 @@
 #include <gio/gunixfdlist.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -26,11 +27,11 @@
 #include "osc-error.h"
 #include "osc-test-utils.h"
 
-#define BUS_NAME "org.opensecureconf.Server1"
+#define BUS_NAME    "org.opensecureconf.Server1"
 #define OBJECT_PATH "/org/opensecureconf/Server1"
-#define USER_KEY "dbus-test-user-key"
-#define PASSWORD "backup-password"
-#define WAIT_MS 10000
+#define USER_KEY    "dbus-test-user-key"
+#define PASSWORD    "backup-password"
+#define WAIT_MS	    10000
 
 typedef struct {
 	GTestDBus *bus;
@@ -86,12 +87,8 @@ config_write(Fixture *fx, guint versions_kept, guint port)
 }
 
 static void
-changed_cb(OscDBusServer1 *proxy,
-	   const gchar *key,
-	   const gchar *environment,
-	   const gchar *category,
-	   const gchar *kind,
-	   gpointer user_data)
+changed_cb(OscDBusServer1 *proxy, const gchar *key, const gchar *environment, const gchar *category,
+	   const gchar *kind, gpointer user_data)
 {
 	Fixture *fx = user_data;
 
@@ -125,10 +122,10 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->bus = g_test_dbus_new(G_TEST_DBUS_NONE);
 	g_test_dbus_up(fx->bus);
 	fx->conn = g_dbus_connection_new_for_address_sync(
-	    g_test_dbus_get_bus_address(fx->bus),
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, &error);
+		g_test_dbus_get_bus_address(fx->bus),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
 	g_assert_no_error(error);
 
 	notify_name = g_strdup_printf("osc-test-dbus-%d-%p", getpid(), (void *)fx);
@@ -268,7 +265,8 @@ lookup(GVariant *dict, const gchar *name, const GVariantType *type)
 	GVariant *v = g_variant_lookup_value(dict, name, type);
 
 	if (v == NULL)
-		g_error("no member %s of type %.*s", name, (int)g_variant_type_get_string_length(type),
+		g_error("no member %s of type %.*s", name,
+			(int)g_variant_type_get_string_length(type),
 			g_variant_type_peek_string(type));
 	return v;
 }
@@ -297,7 +295,8 @@ test_introspect(Fixture *fx, gconstpointer data)
 	got = g_dbus_node_info_lookup_interface(node, BUS_NAME);
 	g_assert_nonnull(got);
 	for (guint i = 0; want->methods[i] != NULL; i++) {
-		GDBusMethodInfo *m = g_dbus_interface_info_lookup_method(got, want->methods[i]->name);
+		GDBusMethodInfo *m =
+			g_dbus_interface_info_lookup_method(got, want->methods[i]->name);
 		g_assert_nonnull(m);
 		for (guint j = 0;
 		     want->methods[i]->in_args != NULL && want->methods[i]->in_args[j] != NULL; j++)
@@ -306,7 +305,7 @@ test_introspect(Fixture *fx, gconstpointer data)
 	}
 	for (guint i = 0; want->properties[i] != NULL; i++) {
 		GDBusPropertyInfo *p =
-		    g_dbus_interface_info_lookup_property(got, want->properties[i]->name);
+			g_dbus_interface_info_lookup_property(got, want->properties[i]->name);
 		g_assert_nonnull(p);
 		g_assert_cmpstr(p->signature, ==, want->properties[i]->signature);
 		g_assert_cmpint(p->flags, ==, G_DBUS_PROPERTY_INFO_FLAGS_READABLE);
@@ -322,8 +321,8 @@ test_properties(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(GVariant) all = NULL;
 	g_autoptr(GError) error = NULL;
-	const gchar *names[] = {"Version",    "NodeId",  "ListenUrl", "ClusterEnabled",
-				"HealthyNodes", "TotalNodes", "Entries", "ActiveSubscriptions"};
+	const gchar *names[] = {"Version",	"NodeId",     "ListenUrl", "ClusterEnabled",
+				"HealthyNodes", "TotalNodes", "Entries",   "ActiveSubscriptions"};
 
 	if (fx->tmpdir == NULL)
 		return;
@@ -563,13 +562,8 @@ test_reload(Fixture *fx, gconstpointer data)
 
 /* Backup(path, password, user_key fd): the user key goes through a pipe, never in the body */
 static gboolean
-call_backup(Fixture *fx,
-	    const gchar *path,
-	    const gchar *password,
-	    const gchar *user_key,
-	    guint *total,
-	    gchar **backup_id,
-	    GError **error)
+call_backup(Fixture *fx, const gchar *path, const gchar *password, const gchar *user_key,
+	    guint *total, gchar **backup_id, GError **error)
 {
 	g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
 	gint pipe_fds[2];
@@ -601,8 +595,8 @@ assert_remote_error(GError *error, OscError code, const gchar *name)
 static void
 test_backup(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *path = g_build_filename(fx->tmpdir != NULL ? fx->tmpdir : "/", "backup.osc",
-						  NULL);
+	g_autofree gchar *path =
+		g_build_filename(fx->tmpdir != NULL ? fx->tmpdir : "/", "backup.osc", NULL);
 	g_autofree gchar *backup_id = NULL;
 	g_autofree gchar *backup_data = NULL;
 	g_autofree gchar *body = NULL;
@@ -663,8 +657,8 @@ test_backup(Fixture *fx, gconstpointer data)
 static void
 test_backup_errors(Fixture *fx, gconstpointer data)
 {
-	g_autofree gchar *path = g_build_filename(fx->tmpdir != NULL ? fx->tmpdir : "/", "b.osc",
-						  NULL);
+	g_autofree gchar *path =
+		g_build_filename(fx->tmpdir != NULL ? fx->tmpdir : "/", "b.osc", NULL);
 	g_autoptr(GError) error = NULL;
 	guint total = 0;
 
@@ -689,8 +683,8 @@ test_backup_errors(Fixture *fx, gconstpointer data)
 	g_clear_error(&error);
 
 	/* D-3: a key that opens none of the entries is a mistyped key, not an empty backup */
-	g_assert_false(call_backup(fx, path, PASSWORD, "another-user-key-entirely", &total, NULL,
-				   &error));
+	g_assert_false(
+		call_backup(fx, path, PASSWORD, "another-user-key-entirely", &total, NULL, &error));
 	assert_remote_error(error, OSC_ERROR_AUTH, "org.opensecureconf.Server1.Error.Auth");
 	g_clear_error(&error);
 	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
@@ -728,7 +722,7 @@ static GSubprocess *
 spawn_other(Fixture *fx, const gchar *const *args, const gchar *const *env, const gchar *name)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autofree gchar *db = g_strdup_printf("%s/%s.db", fx->tmpdir, name);
 	g_autofree gchar *salt = g_strdup_printf("%s/%s.salt", fx->tmpdir, name);
@@ -821,7 +815,8 @@ test_bus_explicit(Fixture *fx, gconstpointer data)
 		g_autoptr(GSubprocess) proc = spawn_other(fx, system_args, system_env, "system");
 		out = finish_other(fx, proc, "system", &status);
 		g_assert_cmpint(status, ==, 1);
-		g_assert_nonnull(strstr(out, "cannot own org.opensecureconf.Server1 on the system bus"));
+		g_assert_nonnull(
+			strstr(out, "cannot own org.opensecureconf.Server1 on the system bus"));
 		g_clear_pointer(&out, g_free);
 	}
 	{
@@ -830,13 +825,14 @@ test_bus_explicit(Fixture *fx, gconstpointer data)
 		const gchar *env[2] = {NULL, NULL};
 		g_autoptr(GSubprocess) proc = NULL;
 
-		session_env = g_strconcat("DBUS_SESSION_BUS_ADDRESS=",
-					  g_test_dbus_get_bus_address(fx->bus), NULL);
+		session_env = g_strconcat(
+			"DBUS_SESSION_BUS_ADDRESS=", g_test_dbus_get_bus_address(fx->bus), NULL);
 		env[0] = session_env;
 		proc = spawn_other(fx, session_args, env, "taken");
 		out = finish_other(fx, proc, "taken", &status);
 		g_assert_cmpint(status, ==, 1);
-		g_assert_nonnull(strstr(out, "cannot own org.opensecureconf.Server1 on the session bus"));
+		g_assert_nonnull(
+			strstr(out, "cannot own org.opensecureconf.Server1 on the session bus"));
 		g_clear_pointer(&out, g_free);
 	}
 	{
@@ -866,7 +862,7 @@ test_bus_auto(Fixture *fx, gconstpointer data)
 	for (guint i = 0; i < 2; i++) {
 		const gchar *name = i == 0 ? "nobus" : "auto";
 		g_autoptr(GSubprocess) proc =
-		    spawn_other(fx, no_bus_args, i == 0 ? NULL : env, name);
+			spawn_other(fx, no_bus_args, i == 0 ? NULL : env, name);
 		g_autofree gchar *out = NULL;
 		Reader r = {fx, name};
 		gint status = -1;
@@ -883,7 +879,8 @@ test_bus_auto(Fixture *fx, gconstpointer data)
 			g_assert_nonnull(strstr(out, "D-Bus: no session bus; serving HTTP only"));
 		} else {
 			g_assert_nonnull(strstr(out, "warning"));
-			g_assert_nonnull(strstr(out, "is not ours (queued for it); serving HTTP without it"));
+			g_assert_nonnull(strstr(
+				out, "is not ours (queued for it); serving HTTP without it"));
 		}
 		g_assert_nonnull(strstr(out, "stopped"));
 	}
@@ -896,8 +893,8 @@ main(int argc, char **argv)
 	/* the client side of the registered error domain */
 	(void)osc_error_quark();
 
-#define ADD(path, func) g_test_add("/dbus/" path, Fixture, NULL, fixture_setup, func, \
-				   fixture_teardown)
+#define ADD(path, func)                                                                            \
+	g_test_add("/dbus/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("introspect", test_introspect);
 	ADD("properties", test_properties);
 	ADD("active-subscriptions", test_active_subscriptions);

@@ -7,19 +7,21 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "osc-daemon.h"
+
 #include <gio/gunixfdlist.h>
 #include <gio/gunixsocketaddress.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "osc-daemon.h"
 #include "osc-error.h"
 #include "osc-log.h"
-#include "osc-sse.h"
 #include "osc-service-private.h"
+#include "osc-sse.h"
 
 /* the most a user key read from Backup()'s descriptor may be */
 #define OSC_DAEMON_USER_KEY_MAX 4096
@@ -132,11 +134,10 @@ osc_daemon_authorize_method(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocat
 						      "%s needs a bus connection", method);
 		return FALSE;
 	}
-	reply = g_dbus_connection_call_sync(connection, "org.freedesktop.DBus",
-					    "/org/freedesktop/DBus", "org.freedesktop.DBus",
-					    "GetConnectionUnixUser", g_variant_new("(s)", sender),
-					    G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-					    &error);
+	reply = g_dbus_connection_call_sync(
+		connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+		"GetConnectionUnixUser", g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+		G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 	if (reply == NULL) {
 		g_dbus_method_invocation_return_error(invocation, OSC_ERROR, OSC_ERROR_FORBIDDEN,
 						      "%s: cannot tell who calls: %s", method,
@@ -250,9 +251,9 @@ osc_daemon_handle_get_status(OscDBusServer1 *object, GDBusMethodInvocation *invo
 			      g_variant_new_uint32(osc_dbus_server1_get_healthy_nodes(object)));
 	g_variant_builder_add(b, "{sv}", "total_nodes",
 			      g_variant_new_uint32(osc_dbus_server1_get_total_nodes(object)));
-	g_variant_builder_add(
-	    b, "{sv}", "active_subscriptions",
-	    g_variant_new_uint32(osc_sse_hub_get_active(osc_service_get_sse_hub(self->service))));
+	g_variant_builder_add(b, "{sv}", "active_subscriptions",
+			      g_variant_new_uint32(osc_sse_hub_get_active(
+				      osc_service_get_sse_hub(self->service))));
 	g_variant_builder_add(b, "{sv}", "api_key_required",
 			      g_variant_new_boolean(config->api_key_required));
 	g_variant_builder_add(b, "{sv}", "https_enabled",
@@ -281,11 +282,12 @@ osc_daemon_list_job(gpointer data, gpointer user_data)
 	}
 	g_ptr_array_add(names, NULL);
 	if (g_str_equal(method, "ListEnvironments"))
-		osc_dbus_server1_complete_list_environments(
-		    object, g_steal_pointer(&job->invocation), (const gchar *const *)names->pdata);
+		osc_dbus_server1_complete_list_environments(object,
+							    g_steal_pointer(&job->invocation),
+							    (const gchar *const *)names->pdata);
 	else
-		osc_dbus_server1_complete_list_categories(
-		    object, g_steal_pointer(&job->invocation), (const gchar *const *)names->pdata);
+		osc_dbus_server1_complete_list_categories(object, g_steal_pointer(&job->invocation),
+							  (const gchar *const *)names->pdata);
 }
 
 static gboolean
@@ -361,7 +363,8 @@ osc_daemon_stats_job(gpointer data, gpointer user_data)
 	g_variant_builder_add(b, "{sv}", "keys_by_category", cats);
 	g_variant_builder_add(b, "{sv}", "keys_by_environment", envs);
 	osc_dbus_server1_complete_stats(OSC_DBUS_SERVER1(job->self),
-					g_steal_pointer(&job->invocation), g_variant_builder_end(b));
+					g_steal_pointer(&job->invocation),
+					g_variant_builder_end(b));
 }
 
 static gboolean
@@ -445,7 +448,8 @@ osc_daemon_read_user_key(gint fd, gsize *len_out, GError **error)
 		len += (gsize)n;
 		if (len > OSC_DAEMON_USER_KEY_MAX) {
 			g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "the user key is longer than %u bytes", OSC_DAEMON_USER_KEY_MAX);
+				    "the user key is longer than %u bytes",
+				    OSC_DAEMON_USER_KEY_MAX);
 			goto fail;
 		}
 	}
@@ -530,11 +534,8 @@ osc_daemon_backup_job(gpointer data, gpointer user_data)
 }
 
 static gboolean
-osc_daemon_handle_backup(OscDBusServer1 *object,
-			 GDBusMethodInvocation *invocation,
-			 GUnixFDList *fd_list,
-			 const gchar *path,
-			 const gchar *password,
+osc_daemon_handle_backup(OscDBusServer1 *object, GDBusMethodInvocation *invocation,
+			 GUnixFDList *fd_list, const gchar *path, const gchar *password,
 			 GVariant *user_key)
 {
 	OscDaemon *self = OSC_DAEMON(object);
@@ -545,24 +546,23 @@ osc_daemon_handle_backup(OscDBusServer1 *object,
 	if (osc_daemon_refuse_when_stopping(self, invocation))
 		return TRUE;
 	if (!g_path_is_absolute(path)) {
-		g_dbus_method_invocation_return_error(invocation, OSC_ERROR,
-						      OSC_ERROR_INVALID_ARGUMENT,
-						      "the backup path must be absolute, not '%s'",
-						      path);
+		g_dbus_method_invocation_return_error(
+			invocation, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+			"the backup path must be absolute, not '%s'", path);
 		return TRUE;
 	}
 	/* HTTP accepts an empty X-Backup-Password for the original's sake; a file on disk
 	 * protected by nothing is refused here */
 	if (password[0] == '\0') {
 		g_dbus_method_invocation_return_error_literal(
-		    invocation, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-		    "the backup password must not be empty");
+			invocation, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+			"the backup password must not be empty");
 		return TRUE;
 	}
 	if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length(fd_list)) {
-		g_dbus_method_invocation_return_error_literal(
-		    invocation, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-		    "the user key descriptor is missing");
+		g_dbus_method_invocation_return_error_literal(invocation, OSC_ERROR,
+							      OSC_ERROR_INVALID_ARGUMENT,
+							      "the user key descriptor is missing");
 		return TRUE;
 	}
 	job = osc_daemon_job_new(self, invocation);
@@ -581,10 +581,7 @@ osc_daemon_handle_backup(OscDBusServer1 *object,
 /* ---- properties and the signal, from the service's signals ---- */
 
 static void
-osc_daemon_entry_changed_cb(OscService *service,
-			    gint kind,
-			    OscEntryRow *row,
-			    JsonNode *value,
+osc_daemon_entry_changed_cb(OscService *service, gint kind, OscEntryRow *row, JsonNode *value,
 			    gpointer user_data)
 {
 	OscDBusServer1 *object = OSC_DBUS_SERVER1(user_data);
@@ -705,8 +702,8 @@ osc_daemon_new(OscService *service, const gchar *config_path)
 
 	g_signal_connect_object(service, "entry-changed", G_CALLBACK(osc_daemon_entry_changed_cb),
 				self, 0);
-	g_signal_connect_object(service, "bulk-change", G_CALLBACK(osc_daemon_bulk_change_cb),
-				self, 0);
+	g_signal_connect_object(service, "bulk-change", G_CALLBACK(osc_daemon_bulk_change_cb), self,
+				0);
 	g_signal_connect_object(hub, "notify::active", G_CALLBACK(osc_daemon_active_cb), self, 0);
 	return self;
 }
