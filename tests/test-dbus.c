@@ -150,6 +150,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_subprocess_launcher_setenv(launcher, "OSC_PBKDF2_ITERATIONS", "1000", TRUE);
 	g_subprocess_launcher_setenv(launcher, "OSC_LOG_FORMAT", "console", TRUE);
 	g_subprocess_launcher_setenv(launcher, "OSC_WORKERS", "2", TRUE);
+	/* an import of two entries is already a bulk change (see test_import_reset) */
+	g_subprocess_launcher_setenv(launcher, "OSC_SSE_QUEUE_SIZE", "1", TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "OSC_HOST");
 	g_subprocess_launcher_unsetenv(launcher, "OSC_HOST_PORT");
 	g_subprocess_launcher_unsetenv(launcher, "OSC_VERSIONS_KEPT");
@@ -654,6 +656,48 @@ test_backup(Fixture *fx, gconstpointer data)
 	g_assert_nonnull(strstr(resp->body, "redis-value"));
 }
 
+/* an import larger than an event queue is one "reset" ConfigChanged, and Entries follows */
+static void
+test_import_reset(Fixture *fx, gconstpointer data)
+{
+	g_autofree gchar *path =
+		g_build_filename(fx->tmpdir != NULL ? fx->tmpdir : "/", "reset.osc", NULL);
+	g_autofree gchar *backup_data = NULL;
+	g_autofree gchar *body = NULL;
+	g_autofree gchar *import_url = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(OscTestResponse) resp = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *headers[] = {"X-User-Key", USER_KEY, "X-Backup-Password", PASSWORD, NULL};
+	guint total = 0;
+
+	if (fx->tmpdir == NULL)
+		return;
+	create_entry(fx, "database", "production", "db");
+	create_entry(fx, "redis", "staging", "cache");
+	wait_changes(fx, 2, 2);
+	g_assert_true(call_backup(fx, path, PASSWORD, USER_KEY, &total, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(total, ==, 2);
+	resp = http(fx, "DELETE", "/configs/database?environment=production", NULL);
+	g_assert_cmpuint(resp->status, ==, 200);
+	g_clear_pointer(&resp, osc_test_response_free);
+	resp = http(fx, "DELETE", "/configs/redis?environment=staging", NULL);
+	g_assert_cmpuint(resp->status, ==, 200);
+	wait_changes(fx, 4, 0);
+
+	g_file_get_contents(path, &backup_data, NULL, &error);
+	g_assert_no_error(error);
+	body = g_strdup_printf("{\"backup_data\":\"%s\"}", backup_data);
+	bytes = g_bytes_new(body, strlen(body));
+	import_url = g_strconcat(fx->base_url, "/import", NULL);
+	g_clear_pointer(&resp, osc_test_response_free);
+	resp = osc_test_http_full(fx->http, "POST", import_url, "application/json", bytes, headers);
+	g_assert_cmpuint(resp->status, ==, 200);
+	wait_changes(fx, 5, 2);
+	g_assert_cmpstr(g_ptr_array_index(fx->changes, 4), ==, "|||reset");
+}
+
 static void
 test_backup_errors(Fixture *fx, gconstpointer data)
 {
@@ -903,6 +947,7 @@ main(int argc, char **argv)
 	ADD("reload", test_reload);
 	ADD("backup", test_backup);
 	ADD("backup-errors", test_backup_errors);
+	ADD("import-reset", test_import_reset);
 	ADD("stop", test_stop);
 	ADD("bus-explicit", test_bus_explicit);
 	ADD("bus-auto", test_bus_auto);
