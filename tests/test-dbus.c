@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "osc-backup.h"
+#include "osc-daemon.h"
 #include "osc-dbus-generated.h"
 #include "osc-error.h"
 #include "osc-test-utils.h"
@@ -930,6 +931,48 @@ test_bus_auto(Fixture *fx, gconstpointer data)
 	}
 }
 
+/* sd_notify to a socket path; no NOTIFY_SOCKET is nothing to do; nonsense is an error */
+static void
+test_sd_notify(void)
+{
+	g_autofree gchar *dir = osc_test_make_tmpdir();
+	g_autofree gchar *path = g_build_filename(dir, "notify", NULL);
+	g_autoptr(GSocket) sock = NULL;
+	g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+	g_autoptr(GError) error = NULL;
+	gchar buf[64];
+	gssize n;
+
+	sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT,
+			    &error);
+	g_assert_no_error(error);
+	g_socket_bind(sock, addr, TRUE, &error);
+	g_assert_no_error(error);
+
+	g_setenv("NOTIFY_SOCKET", path, TRUE);
+	g_assert_true(osc_daemon_sd_notify("STATUS=path socket", &error));
+	g_assert_no_error(error);
+	n = g_socket_receive(sock, buf, sizeof(buf) - 1, NULL, &error);
+	g_assert_no_error(error);
+	buf[n] = '\0';
+	g_assert_cmpstr(buf, ==, "STATUS=path socket");
+
+	g_setenv("NOTIFY_SOCKET", "relative/socket", TRUE);
+	g_assert_false(osc_daemon_sd_notify("READY=1", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+
+	g_unsetenv("NOTIFY_SOCKET");
+	g_assert_true(osc_daemon_sd_notify("READY=1", &error));
+	g_assert_no_error(error);
+	osc_test_rm_rf(dir);
+
+	/* who may Reload and Backup */
+	g_assert_true(osc_daemon_uid_is_privileged(0, 990));
+	g_assert_true(osc_daemon_uid_is_privileged(990, 990));
+	g_assert_false(osc_daemon_uid_is_privileged(1000, 990));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -937,6 +980,7 @@ main(int argc, char **argv)
 	/* the client side of the registered error domain */
 	(void)osc_error_quark();
 
+	g_test_add_func("/dbus/sd-notify", test_sd_notify);
 #define ADD(path, func)                                                                            \
 	g_test_add("/dbus/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("introspect", test_introspect);
