@@ -39,6 +39,7 @@ typedef struct {
 	GBusType bus_type;
 	guint owner_id;
 	gboolean exported;
+	gboolean owned;
 	gboolean ready;
 	gboolean stopping;
 	gint exit_code;
@@ -70,7 +71,7 @@ oscd_ready(OscdState *state)
 	text = g_strdup_printf("READY=1\nSTATUS=Serving %" G_GINT64_FORMAT " entries on %s%s",
 			       osc_service_get_entry_count(state->service),
 			       first != NULL ? first : "(nothing)",
-			       state->exported ? ", D-Bus org.opensecureconf.Server1" : "");
+			       state->owned ? ", D-Bus " OSC_DAEMON_BUS_NAME : "");
 	oscd_notify(text);
 }
 
@@ -95,6 +96,7 @@ oscd_name_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer u
 {
 	OscdState *state = user_data;
 
+	state->owned = TRUE;
 	g_message("D-Bus: %s on the %s bus", name,
 		  state->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session");
 	oscd_ready(state);
@@ -108,6 +110,7 @@ oscd_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_
 
 	/* the object stays exported on our unique name: harmless, and the name comes back to
 	 * us when its owner goes (we wait in the queue) */
+	state->owned = FALSE;
 	if (state->stopping)
 		return;
 	if (state->bus_option != OSCD_BUS_AUTO && !state->ready) {
