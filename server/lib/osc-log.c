@@ -208,6 +208,20 @@ osc_log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
 }
 
 /**
+ * osc_log_set_level:
+ * @level: the least severe level written from now on
+ *
+ * Changes the threshold of the writer osc_log_setup() installed (a configuration reload).
+ */
+void
+osc_log_set_level(GLogLevelFlags level)
+{
+	g_mutex_lock(&log_lock);
+	log_threshold = level;
+	g_mutex_unlock(&log_lock);
+}
+
+/**
  * osc_log_setup:
  * @level: the least severe level written
  * @format: JSON or console lines

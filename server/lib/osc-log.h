@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 gboolean
 osc_log_setup(GLogLevelFlags level, OscLogFormat format, const gchar *path, GError **error);
 void
+osc_log_set_level(GLogLevelFlags level);
+void
 osc_log_flush(void);
 gchar *
 osc_log_format_fields(GLogLevelFlags level,

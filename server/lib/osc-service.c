@@ -37,7 +37,7 @@ struct _OscService {
 	gint entry_count; /* atomic */
 };
 
-enum { SIGNAL_ENTRY_CHANGED, N_SIGNALS };
+enum { SIGNAL_ENTRY_CHANGED, SIGNAL_BULK_CHANGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(OscService, osc_service, G_TYPE_OBJECT)
@@ -188,6 +188,17 @@ osc_service_class_init(OscServiceClass *klass)
 	signals[SIGNAL_ENTRY_CHANGED] =
 	    g_signal_new("entry-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 			 NULL, NULL, G_TYPE_NONE, 3, G_TYPE_INT, OSC_TYPE_ENTRY_ROW, JSON_TYPE_NODE);
+
+	/**
+	 * OscService::bulk-change:
+	 * @reason: why, as sent in the SSE reset event
+	 *
+	 * Emitted on the main context when many entries changed at once (a large import, a
+	 * re-key) instead of one #OscService::entry-changed per entry.
+	 */
+	signals[SIGNAL_BULK_CHANGE] =
+	    g_signal_new("bulk-change", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+			 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -1591,6 +1602,7 @@ osc_service_notify_bulk_change(OscService *self, const gchar *reason)
 	osc_metric_set(self->families.config_entries, (gdouble)osc_service_get_entry_count(self),
 		       NULL);
 	osc_sse_hub_publish_reset(self->sse, reason);
+	g_signal_emit(self, signals[SIGNAL_BULK_CHANGE], 0, reason);
 }
 
 /**
@@ -1609,4 +1621,107 @@ osc_service_notify_change(OscService *self, OscChangeKind kind, OscEntryRow *row
 		       NULL);
 	osc_sse_hub_publish(self->sse, osc_change_kind_to_string(kind), row, value);
 	g_signal_emit(self, signals[SIGNAL_ENTRY_CHANGED], 0, (gint)kind, row, value);
+}
+
+static gboolean
+osc_service_strv_equal(gchar **a, gchar **b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return g_strv_equal((const gchar *const *)a, (const gchar *const *)b);
+}
+
+/**
+ * osc_service_reload:
+ * @next: the configuration read again (keyfile, then environment)
+ * @applied: (out) (transfer full): names of the changed settings now in effect
+ * @restart_needed: (out) (transfer full): names of the changed settings that keep their
+ *   old value until a restart
+ *
+ * Main thread only. Applies what can change while serving: the settings read only on the
+ * main thread (minimum user key length, body and import limits) or behind a lock (the
+ * number of versions kept; the log level, which the caller hands to its log writer).
+ * Everything else is reported in @restart_needed and left alone.
+ *
+ * Returns: FALSE with @error set (and nothing changed) when @next is not valid
+ */
+gboolean
+osc_service_reload(OscService *self,
+		   const OscConfig *next,
+		   GStrv *applied,
+		   GStrv *restart_needed,
+		   GError **error)
+{
+	g_autoptr(OscConfig) n = NULL;
+	g_autoptr(GStrvBuilder) ok = g_strv_builder_new();
+	g_autoptr(GStrvBuilder) later = g_strv_builder_new();
+	OscConfig *c = self->config;
+
+	g_return_val_if_fail(OSC_IS_SERVICE(self), FALSE);
+	g_return_val_if_fail(next != NULL, FALSE);
+
+	n = osc_config_copy(next);
+	if (!osc_config_validate(n, error))
+		return FALSE;
+
+#define OSC_RELOAD_APPLY(field, name)                                                          \
+	if (c->field != n->field) {                                                            \
+		c->field = n->field;                                                           \
+		g_strv_builder_add(ok, name);                                                  \
+	}
+#define OSC_RELOAD_LATER(changed, name)                                                        \
+	if (changed)                                                                           \
+		g_strv_builder_add(later, name);
+
+	OSC_RELOAD_APPLY(log_level, "log_level");
+	if (c->versions_kept != n->versions_kept) {
+		c->versions_kept = n->versions_kept;
+		osc_store_set_versions_kept(self->store, c->versions_kept);
+		g_strv_builder_add(ok, "versions_kept");
+	}
+	OSC_RELOAD_APPLY(min_user_key_length, "min_user_key_length");
+	OSC_RELOAD_APPLY(max_body_size, "max_body_size");
+	OSC_RELOAD_APPLY(max_import_size, "max_import_size");
+
+	OSC_RELOAD_LATER(g_strcmp0(c->host, n->host) != 0, "host");
+	OSC_RELOAD_LATER(c->port != n->port, "port");
+	OSC_RELOAD_LATER(c->workers != n->workers, "workers");
+	OSC_RELOAD_LATER(c->https_enabled != n->https_enabled ||
+			     g_strcmp0(c->ssl_certfile, n->ssl_certfile) != 0 ||
+			     g_strcmp0(c->ssl_keyfile, n->ssl_keyfile) != 0 ||
+			     g_strcmp0(c->ssl_keyfile_password, n->ssl_keyfile_password) != 0 ||
+			     g_strcmp0(c->ssl_ca_certs, n->ssl_ca_certs) != 0,
+			 "https");
+	OSC_RELOAD_LATER(g_strcmp0(c->database_path, n->database_path) != 0, "database_path");
+	OSC_RELOAD_LATER(g_strcmp0(c->salt_file_path, n->salt_file_path) != 0, "salt_file_path");
+	/* the API key compared in constant time would be overdone: both sides are ours */
+	OSC_RELOAD_LATER(c->api_key_required != n->api_key_required ||
+			     g_strcmp0(c->api_key, n->api_key) != 0,
+			 "api_key");
+	OSC_RELOAD_LATER(c->cluster_enabled != n->cluster_enabled ||
+			     g_strcmp0(c->cluster_mode, n->cluster_mode) != 0 ||
+			     g_strcmp0(c->cluster_node_id, n->cluster_node_id) != 0 ||
+			     !osc_service_strv_equal(c->cluster_nodes, n->cluster_nodes) ||
+			     c->cluster_sync_interval != n->cluster_sync_interval,
+			 "cluster");
+	OSC_RELOAD_LATER(c->log_format != n->log_format ||
+			     g_strcmp0(c->log_file, n->log_file) != 0,
+			 "log_output");
+	OSC_RELOAD_LATER(!osc_service_strv_equal(c->cors_origins, n->cors_origins),
+			 "cors_origins");
+	OSC_RELOAD_LATER(c->max_value_size != n->max_value_size, "max_value_size");
+	OSC_RELOAD_LATER(c->key_cache_size != n->key_cache_size, "key_cache_size");
+	OSC_RELOAD_LATER(c->pbkdf2_iterations != n->pbkdf2_iterations, "pbkdf2_iterations");
+	OSC_RELOAD_LATER(c->sse_queue_size != n->sse_queue_size ||
+			     c->sse_keepalive_interval != n->sse_keepalive_interval ||
+			     c->sse_log_size != n->sse_log_size,
+			 "sse");
+#undef OSC_RELOAD_APPLY
+#undef OSC_RELOAD_LATER
+
+	if (applied != NULL)
+		*applied = g_strv_builder_end(ok);
+	if (restart_needed != NULL)
+		*restart_needed = g_strv_builder_end(later);
+	return TRUE;
 }

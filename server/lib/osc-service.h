@@ -202,4 +202,12 @@ osc_service_notify_change(OscService *self, OscChangeKind kind, OscEntryRow *row
 void
 osc_service_notify_bulk_change(OscService *self, const gchar *reason);
 
+/* main thread: apply a configuration read again (oscd's D-Bus Reload) */
+gboolean
+osc_service_reload(OscService *self,
+		   const OscConfig *next,
+		   GStrv *applied,
+		   GStrv *restart_needed,
+		   GError **error);
+
 G_END_DECLS

@@ -102,6 +102,9 @@ struct _OscSseHub {
 
 G_DEFINE_FINAL_TYPE(OscSseHub, osc_sse_hub, G_TYPE_OBJECT)
 
+enum { PROP_0, PROP_ACTIVE, N_PROPS };
+static GParamSpec *hub_props[N_PROPS];
+
 static void
 osc_sse_log_entry_free(OscSseLogEntry *e)
 {
@@ -262,6 +265,7 @@ osc_sse_sub_remove(OscSseHub *self, OscSseSub *sub, gboolean by_client)
 	osc_metric_set(self->m_active, (gdouble)(g_hash_table_size(self->subs) - 1), NULL);
 	g_debug("subscription %s closed after %.1f s", sub->id, duration);
 	g_hash_table_remove(self->subs, sub);
+	g_object_notify_by_pspec(G_OBJECT(self), hub_props[PROP_ACTIVE]);
 }
 
 static void
@@ -620,6 +624,7 @@ osc_sse_hub_subscribe(OscSseHub *self,
 	self->last_created_at = g_strdup(sub->created_at);
 	osc_metric_inc(self->m_subs_total, 1, NULL);
 	osc_metric_set(self->m_active, g_hash_table_size(self->subs), NULL);
+	g_object_notify_by_pspec(G_OBJECT(self), hub_props[PROP_ACTIVE]);
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "subscription_id");
@@ -893,9 +898,38 @@ osc_sse_hub_finalize(GObject *object)
 }
 
 static void
+osc_sse_hub_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	OscSseHub *self = OSC_SSE_HUB(object);
+
+	switch (prop_id) {
+	case PROP_ACTIVE:
+		g_value_set_uint(value, osc_sse_hub_get_active(self));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
 osc_sse_hub_class_init(OscSseHubClass *klass)
 {
-	G_OBJECT_CLASS(klass)->finalize = osc_sse_hub_finalize;
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->finalize = osc_sse_hub_finalize;
+	object_class->get_property = osc_sse_hub_get_property;
+
+	/**
+	 * OscSseHub:active:
+	 *
+	 * The open subscriptions; notified on the main context when one opens or closes
+	 * (oscd's ActiveSubscriptions D-Bus property follows it).
+	 */
+	hub_props[PROP_ACTIVE] =
+	    g_param_spec_uint("active", NULL, NULL, 0, G_MAXUINT, 0,
+			      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, hub_props);
 }
 
 static void

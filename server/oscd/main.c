@@ -14,20 +14,184 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "osc-config.h"
+#include "osc-daemon.h"
 #include "osc-log.h"
 #include "osc-service.h"
 
 /* how long in-flight requests may take to finish after SIGTERM */
 #define OSCD_DRAIN_TIMEOUT_MS 10000
 
+typedef enum {
+	OSCD_BUS_AUTO,
+	OSCD_BUS_NONE,
+	OSCD_BUS_SESSION,
+	OSCD_BUS_SYSTEM,
+} OscdBus;
+
 typedef struct {
 	GMainLoop *loop;
 	OscService *service;
+	OscDaemon *daemon;
+	OscdBus bus_option;
+	GBusType bus_type;
+	guint owner_id;
+	gboolean exported;
+	gboolean owned;
+	gboolean ready;
 	gboolean stopping;
 	gint exit_code;
 } OscdState;
+
+static void
+oscd_notify(const gchar *state)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!osc_daemon_sd_notify(state, &error))
+		g_warning("sd_notify: %s", error->message);
+}
+
+/* READY=1 once: after listening and after the bus name is ours (or given up on) */
+static void
+oscd_ready(OscdState *state)
+{
+	g_autoptr(GPtrArray) uris = NULL;
+	g_autofree gchar *first = NULL;
+	g_autofree gchar *text = NULL;
+
+	if (state->ready || state->stopping)
+		return;
+	state->ready = TRUE;
+	uris = osc_service_get_uris(state->service);
+	if (uris->len > 0)
+		first = g_uri_to_string(g_ptr_array_index(uris, 0));
+	text = g_strdup_printf("READY=1\nSTATUS=Serving %" G_GINT64_FORMAT " entries on %s%s",
+			       osc_service_get_entry_count(state->service),
+			       first != NULL ? first : "(nothing)",
+			       state->owned ? ", D-Bus " OSC_DAEMON_BUS_NAME : "");
+	oscd_notify(text);
+}
+
+static void oscd_begin_stop(OscdState *state);
+
+static void
+oscd_bus_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	OscdState *state = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(state->daemon), connection,
+					      OSC_DAEMON_OBJECT_PATH, &error)) {
+		g_warning("cannot export %s on D-Bus: %s", OSC_DAEMON_OBJECT_PATH, error->message);
+		return;
+	}
+	state->exported = TRUE;
+}
+
+static void
+oscd_name_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	OscdState *state = user_data;
+
+	state->owned = TRUE;
+	g_message("D-Bus: %s on the %s bus", name,
+		  state->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session");
+	oscd_ready(state);
+}
+
+static void
+oscd_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	OscdState *state = user_data;
+	const gchar *bus = state->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session";
+
+	/* the object stays exported on our unique name: harmless, and the name comes back to
+	 * us when its owner goes (we wait in the queue) */
+	state->owned = FALSE;
+	if (state->stopping)
+		return;
+	if (state->bus_option != OSCD_BUS_AUTO && !state->ready) {
+		/* asked for explicitly: running without it would hide a broken setup */
+		g_printerr("oscd: cannot own %s on the %s bus%s\n", name, bus,
+			   connection == NULL ? " (no connection)" : "");
+		g_critical("cannot own %s on the %s bus", name, bus);
+		state->exit_code = 1;
+		oscd_begin_stop(state);
+		return;
+	}
+	if (connection == NULL)
+		g_warning("D-Bus: the %s bus is not reachable; serving HTTP without it", bus);
+	else
+		g_warning("D-Bus: %s on the %s bus is not ours (queued for it); serving HTTP "
+			  "without it",
+			  name, bus);
+	oscd_ready(state);
+}
+
+/*
+ * Which bus: what --bus says; else the system bus when run as a system service, which is
+ * when systemd waits for our READY=1 ($NOTIFY_SOCKET) or started us as root
+ * ($INVOCATION_ID and uid 0); else the session bus, if there is one to connect to.
+ * Returns FALSE when there is no bus to use.
+ */
+static gboolean
+oscd_pick_bus(OscdState *state)
+{
+	const gchar *runtime_dir = g_getenv("XDG_RUNTIME_DIR");
+	g_autofree gchar *socket = NULL;
+
+	switch (state->bus_option) {
+	case OSCD_BUS_NONE:
+		return FALSE;
+	case OSCD_BUS_SESSION:
+		state->bus_type = G_BUS_TYPE_SESSION;
+		return TRUE;
+	case OSCD_BUS_SYSTEM:
+		state->bus_type = G_BUS_TYPE_SYSTEM;
+		return TRUE;
+	case OSCD_BUS_AUTO:
+	default:
+		break;
+	}
+	if (g_getenv("NOTIFY_SOCKET") != NULL ||
+	    (getuid() == 0 && g_getenv("INVOCATION_ID") != NULL)) {
+		state->bus_type = G_BUS_TYPE_SYSTEM;
+		return TRUE;
+	}
+	state->bus_type = G_BUS_TYPE_SESSION;
+	/* no autolaunch of a bus nobody will use: only an announced or a standard one */
+	if (g_getenv("DBUS_SESSION_BUS_ADDRESS") != NULL)
+		return TRUE;
+	if (runtime_dir != NULL) {
+		socket = g_build_filename(runtime_dir, "bus", NULL);
+		if (g_file_test(socket, G_FILE_TEST_EXISTS))
+			return TRUE;
+	}
+	g_message("D-Bus: no session bus; serving HTTP only (oscd --bus=session to insist)");
+	return FALSE;
+}
+
+static gboolean
+oscd_parse_bus(const gchar *text, OscdBus *bus, GError **error)
+{
+	if (text == NULL)
+		*bus = OSCD_BUS_AUTO;
+	else if (g_str_equal(text, "none"))
+		*bus = OSCD_BUS_NONE;
+	else if (g_str_equal(text, "session"))
+		*bus = OSCD_BUS_SESSION;
+	else if (g_str_equal(text, "system"))
+		*bus = OSCD_BUS_SYSTEM;
+	else {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "--bus: '%s' is not one of none, session, system", text);
+		return FALSE;
+	}
+	return TRUE;
+}
 
 static void
 oscd_stop_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -43,6 +207,24 @@ oscd_stop_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_main_loop_quit(state->loop);
 }
 
+static void
+oscd_begin_stop(OscdState *state)
+{
+	state->stopping = TRUE;
+	oscd_notify("STOPPING=1\nSTATUS=Finishing in-flight requests");
+	if (state->daemon != NULL)
+		osc_daemon_shutdown(state->daemon);
+	if (state->owner_id != 0) {
+		g_bus_unown_name(state->owner_id);
+		state->owner_id = 0;
+	}
+	if (state->exported) {
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(state->daemon));
+		state->exported = FALSE;
+	}
+	osc_service_stop_async(state->service, OSCD_DRAIN_TIMEOUT_MS, NULL, oscd_stop_cb, state);
+}
+
 static gboolean
 oscd_signal_cb(gpointer user_data)
 {
@@ -55,9 +237,8 @@ oscd_signal_cb(gpointer user_data)
 		g_main_loop_quit(state->loop);
 		return G_SOURCE_CONTINUE;
 	}
-	state->stopping = TRUE;
 	g_message("shutting down: finishing in-flight requests");
-	osc_service_stop_async(state->service, OSCD_DRAIN_TIMEOUT_MS, NULL, oscd_stop_cb, state);
+	oscd_begin_stop(state);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -92,6 +273,8 @@ int
 main(int argc, char **argv)
 {
 	g_autofree gchar *config_path = NULL;
+	g_autofree gchar *bus_text = NULL;
+	g_autoptr(OscDaemon) daemon = NULL;
 	gboolean version = FALSE;
 	gboolean quiet = FALSE;
 	g_autoptr(GOptionContext) context = NULL;
@@ -103,6 +286,10 @@ main(int argc, char **argv)
 	const GOptionEntry entries[] = {
 	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
 	     "Read settings from a keyfile ([oscd] group; the environment still wins)", "FILE"},
+	    {"bus", 0, 0, G_OPTION_ARG_STRING, &bus_text,
+	     "Where to offer org.opensecureconf.Server1: none, session or system (default: the "
+	     "system bus when run as a system service, else the session bus if there is one)",
+	     "BUS"},
 	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not print the start-up summary",
 	     NULL},
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
@@ -125,6 +312,11 @@ main(int argc, char **argv)
 		     "or a keyfile given with --config.");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("oscd: %s\n", error->message);
+		g_printerr("Try 'oscd --help'.\n");
+		return 2;
+	}
+	if (!oscd_parse_bus(bus_text, &state.bus_option, &error)) {
 		g_printerr("oscd: %s\n", error->message);
 		g_printerr("Try 'oscd --help'.\n");
 		return 2;
@@ -161,7 +353,20 @@ main(int argc, char **argv)
 	state.service = service;
 	g_unix_signal_add(SIGTERM, oscd_signal_cb, &state);
 	g_unix_signal_add(SIGINT, oscd_signal_cb, &state);
+
+	daemon = osc_daemon_new(service, config_path);
+	state.daemon = daemon;
+	if (oscd_pick_bus(&state)) {
+		state.owner_id = g_bus_own_name(state.bus_type, OSC_DAEMON_BUS_NAME,
+						G_BUS_NAME_OWNER_FLAGS_NONE,
+						oscd_bus_acquired_cb, oscd_name_acquired_cb,
+						oscd_name_lost_cb, &state, NULL);
+	} else {
+		oscd_ready(&state);
+	}
 	g_main_loop_run(loop);
+	if (state.owner_id != 0)
+		g_bus_unown_name(state.owner_id);
 	osc_log_flush();
 	return state.exit_code;
 }
