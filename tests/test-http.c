@@ -629,7 +629,8 @@ test_http_stats(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(empty->status, ==, 200);
 	g_assert_cmpstr(empty->body, ==,
 			"{\"total_keys\":0,\"total_categories\":0,\"total_environments\":0,"
-			"\"keys_by_category\":{},\"keys_by_environment\":{}}");
+			"\"keys_by_category\":{},\"keys_by_environment\":{},"
+			"\"keys_by_environment_category\":{}}");
 	for (guint i = 0; i < G_N_ELEMENTS(bodies); i++) {
 		g_autoptr(OscTestResponse) c = create(f, KEY_A, bodies[i]);
 		g_assert_cmpuint(c->status, ==, 201);
@@ -648,7 +649,10 @@ test_http_stats(Fixture *f, gconstpointer data)
 			"{\"total_keys\":6,\"total_categories\":3,\"total_environments\":4,"
 			"\"keys_by_category\":{\"database\":2,\"uncategorized\":3,\"cache\":1},"
 			"\"keys_by_environment\":{\"production\":2,\"staging\":2,\"dev\":1,"
-			"\"qa\":1}}");
+			"\"qa\":1},"
+			"\"keys_by_environment_category\":{\"production\":{\"database\":1,"
+			"\"uncategorized\":1},\"staging\":{\"uncategorized\":1,\"database\":1},"
+			"\"dev\":{\"cache\":1},\"qa\":{\"uncategorized\":1}}}");
 	g_assert_cmpstr(stats_b->body, ==, stats->body);
 	empty_key = get(f, "", "/stats");
 	assert_detail(empty_key, 401, "X-User-Key header is required for configuration operations");
@@ -1017,7 +1021,12 @@ test_http_original_db(Fixture *f, gconstpointer data)
 			"code\":1},"
 			"\"keys_by_environment\":{\"production\":2,\"pr\xc3\xb6"
 			"d\xc3\xbc"
-			"ction\":1}}");
+			"ction\":1},"
+			"\"keys_by_environment_category\":{\"production\":{\"config\":1,"
+			"\"uncategorized\":1},\"pr\xc3\xb6"
+			"d\xc3\xbc"
+			"ction\":{\"\xc3\xbcn\xc3\xaf"
+			"code\":1}}}");
 	/* ids are never reused: 3 and 4 were deleted in the original, 5 is the highest */
 	g_assert_cmpuint(created->status, ==, 201);
 	g_assert_cmpint(json_object_get_int_member(obj(created), "id"), ==, 6);

@@ -391,6 +391,39 @@ osc_http_build_stats(OscStore *store, GError **error)
 	json_object_set_int_member(obj, "total_environments", json_object_get_size(envs));
 	json_object_set_object_member(obj, "keys_by_category", cats);
 	json_object_set_object_member(obj, "keys_by_environment", envs);
+	/* ours: the cross table the admin app's heat map draws, without reading any value */
+	{
+		g_autoptr(GPtrArray) pairs = osc_store_count_by_environment_category(store, error);
+		JsonObject *cross;
+
+		if (pairs == NULL) {
+			json_object_unref(obj);
+			return NULL;
+		}
+		cross = json_object_new();
+		for (guint i = 0; i < pairs->len; i++) {
+			OscStoreCount *c = g_ptr_array_index(pairs, i);
+			const gchar *env = c->name != NULL && c->name[0] != '\0' ? c->name
+										  : "unspecified";
+			const gchar *cat = c->category != NULL && c->category[0] != '\0'
+					       ? c->category
+					       : "uncategorized";
+			JsonObject *row = json_object_has_member(cross, env)
+					      ? json_object_get_object_member(cross, env)
+					      : NULL;
+
+			if (row == NULL) {
+				row = json_object_new();
+				json_object_set_object_member(cross, env, row);
+			}
+			json_object_set_int_member(row, cat,
+						   (json_object_has_member(row, cat)
+							? json_object_get_int_member(row, cat)
+							: 0) +
+						       c->count);
+		}
+		json_object_set_object_member(obj, "keys_by_environment_category", cross);
+	}
 	return osc_object_node(obj);
 }
 

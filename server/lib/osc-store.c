@@ -319,6 +319,7 @@ osc_store_count_free(OscStoreCount *self)
 	if (self == NULL)
 		return;
 	g_free(self->name);
+	g_free(self->category);
 	g_free(self);
 }
 
@@ -2117,6 +2118,49 @@ osc_store_list_categories(OscStore *self, GError **error)
 {
 	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
 	return osc_store_list_strings(self, OSC_STORE_STMT_CATEGORIES, error);
+}
+
+/**
+ * osc_store_count_by_environment_category:
+ *
+ * Returns: (transfer container) (element-type OscStoreCount): the number of rows per
+ *   (environment, category) pair, in the order each pair first appears; @name is the environment,
+ *   @category the category (%NULL for rows without one)
+ */
+GPtrArray *
+osc_store_count_by_environment_category(OscStore *self, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(GPtrArray) counts = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	rc = sqlite3_prepare_v2(conn->db,
+				"SELECT environment, category, COUNT(*) FROM configurations "
+				"GROUP BY environment, category ORDER BY MIN(id)",
+				-1, &stmt, NULL);
+	if (rc == SQLITE_OK) {
+		counts = g_ptr_array_new_with_free_func((GDestroyNotify)osc_store_count_free);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			OscStoreCount *item = g_new0(OscStoreCount, 1);
+			item->name = osc_store_column_text(stmt, 0);
+			item->category = osc_store_column_text(stmt, 1);
+			item->count = sqlite3_column_int64(stmt, 2);
+			g_ptr_array_add(counts, item);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		g_clear_pointer(&counts, g_ptr_array_unref);
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+	osc_store_release(self, conn);
+	return g_steal_pointer(&counts);
 }
 
 /**

@@ -99,12 +99,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscEntryVersion, osc_entry_version_free)
  * OscStoreCount:
  * @name: (nullable): the category or environment; %NULL for rows without a category
  * @count: the number of rows
+ * @category: (nullable): the category, in osc_store_count_by_environment_category()
  *
  * One group of osc_store_count_by().
  */
 typedef struct {
 	gchar *name;
 	gint64 count;
+	gchar *category; /* osc_store_count_by_environment_category() only */
 } OscStoreCount;
 
 void
@@ -200,6 +202,8 @@ GPtrArray *
 osc_store_list_categories(OscStore *self, GError **error);
 GPtrArray *
 osc_store_count_by(OscStore *self, const gchar *column, GError **error);
+GPtrArray *
+osc_store_count_by_environment_category(OscStore *self, GError **error);
 typedef enum {
 	OSC_STORE_IMPORT_CREATED,
 	OSC_STORE_IMPORT_OVERWRITTEN,
