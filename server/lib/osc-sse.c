@@ -392,7 +392,28 @@ osc_sse_sub_flush(OscSseSub *sub)
 static void
 osc_sse_enqueue(OscSseSub *sub, GBytes *frame)
 {
+	gsize written = 0;
+
+	/* the common case, nothing waiting: straight to the socket, no queueing */
+	if (sub->pending.length == 0 && sub->out != NULL && !sub->dead) {
+		gsize size = 0;
+		const guint8 *data = g_bytes_get_data(frame, &size);
+		g_autoptr(GError) error = NULL;
+		GPollableReturn ret = g_pollable_output_stream_writev_nonblocking(
+		    sub->out, &(GOutputVector){data, size}, 1, &written, NULL, &error);
+
+		if (ret == G_POLLABLE_RETURN_FAILED) {
+			g_debug("subscription %s: %s", sub->id, error->message);
+			osc_sse_sub_kill(sub);
+			return;
+		}
+		if (ret == G_POLLABLE_RETURN_OK && written == size)
+			return;
+		if (ret != G_POLLABLE_RETURN_OK)
+			written = 0;
+	}
 	g_queue_push_tail(&sub->pending, g_bytes_ref(frame));
+	sub->offset += written;
 	osc_sse_sub_flush(sub);
 }
 
@@ -580,27 +601,36 @@ osc_sse_event_data(OscSseHub *self, OscEntryRow *row, const gchar *timestamp, Js
 	return osc_json_to_string(node, NULL);
 }
 
+/* Adds @sent deliveries and @dropped drops of a @kind event to the statistics. */
 static void
-osc_sse_deliver_frame(OscSseHub *self, OscSseSub *sub, const gchar *kind, GBytes *frame)
+osc_sse_count(OscSseHub *self, const gchar *kind, guint sent, guint dropped)
 {
-	gpointer n;
+	gpointer n = g_hash_table_lookup(self->by_type, kind);
 
 	/* a type appears once an event of it matched, even if every delivery dropped */
-	n = g_hash_table_lookup(self->by_type, kind);
-	if (sub->pending.length >= self->queue_size || sub->overflowed) {
-		if (n == NULL)
-			g_hash_table_insert(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(0));
-		sub->overflowed = TRUE;
-		self->dropped++;
-		self->max_queue_reached = self->queue_size;
-		osc_metric_inc(self->m_events_dropped, 1, NULL);
-		return;
-	}
+	g_hash_table_replace(self->by_type, g_strdup(kind),
+			     GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + sent));
 	/* deliveries that were queued, as the original counts them */
-	self->total_sent++;
-	g_hash_table_replace(self->by_type, g_strdup(kind), GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + 1));
-	osc_metric_inc(self->m_events_sent, 1, kind, NULL);
+	self->total_sent += sent;
+	if (sent > 0)
+		osc_metric_inc(self->m_events_sent, sent, kind, NULL);
+	if (dropped > 0) {
+		self->dropped += dropped;
+		self->max_queue_reached = self->queue_size;
+		osc_metric_inc(self->m_events_dropped, dropped, NULL);
+	}
+}
+
+/* Queues @frame to @sub unless its queue is full; FALSE: dropped (counted by the caller). */
+static gboolean
+osc_sse_deliver_frame(OscSseHub *self, OscSseSub *sub, GBytes *frame)
+{
+	if (sub->pending.length >= self->queue_size || sub->overflowed) {
+		sub->overflowed = TRUE;
+		return FALSE;
+	}
 	osc_sse_enqueue(sub, frame);
+	return TRUE;
 }
 
 /* @wipe: @data holds a plaintext value */
@@ -613,8 +643,9 @@ osc_sse_deliver(OscSseHub *self,
 		gboolean wipe)
 {
 	g_autoptr(GBytes) frame = osc_sse_chunk_new(osc_sse_format_event(kind, id, data), wipe);
+	gboolean sent = osc_sse_deliver_frame(self, sub, frame);
 
-	osc_sse_deliver_frame(self, sub, kind, frame);
+	osc_sse_count(self, kind, sent ? 1 : 0, sent ? 0 : 1);
 }
 
 static void
@@ -671,6 +702,7 @@ osc_sse_hub_publish(OscSseHub *self, const gchar *kind, OscEntryRow *row, JsonNo
 	g_autofree gchar *gated = NULL;
 	g_autoptr(GBytes) gated_frame = NULL;
 	g_autoptr(GBytes) plain_frame = NULL;
+	guint sent = 0, dropped = 0;
 	guint64 id;
 
 	g_return_if_fail(OSC_IS_SSE_HUB(self));
@@ -693,8 +725,12 @@ osc_sse_hub_publish(OscSseHub *self, const gchar *kind, OscEntryRow *row, JsonNo
 			plain_frame =
 			    osc_sse_chunk_new(osc_sse_format_event(kind, id, plain), TRUE);
 		}
-		osc_sse_deliver_frame(self, sub, kind, with_value ? plain_frame : gated_frame);
+		if (osc_sse_deliver_frame(self, sub, with_value ? plain_frame : gated_frame))
+			sent++;
+		else
+			dropped++;
 	}
+	osc_sse_count(self, kind, sent, dropped);
 	g_free(self->last_sent_at);
 	self->last_sent_at = g_strdup(ts);
 	if (plain != NULL)
