@@ -372,11 +372,8 @@ osc_sse_sub_flush(OscSseSub *sub)
 			}
 			sub->offset = done;
 		}
-		/* a short write: the socket buffer is full */
-		if (written < total) {
-			osc_sse_sub_set_want_out(sub, TRUE);
-			return;
-		}
+		/* after a short write, go on: a TLS connection writes one record (16 KiB) at a
+		 * time; a full socket answers WOULD_BLOCK */
 	}
 	if (sub->out == NULL || sub->dead)
 		return;
