@@ -892,6 +892,7 @@ osc_sse_keepalive_cb(gpointer user_data)
 	g_autofree gchar *ts = osc_timestamp_now_api();
 	g_autoptr(GBytes) frame =
 	    osc_sse_chunk_new(g_strdup_printf(": keep-alive %s\r\n\r\n", ts), FALSE);
+	guint sent = 0;
 	GHashTableIter iter;
 	gpointer key;
 
@@ -902,9 +903,11 @@ osc_sse_keepalive_cb(gpointer user_data)
 		if (sub->pending.length >= self->queue_size || sub->closing)
 			continue;
 		osc_sse_enqueue(sub, frame);
-		self->keepalive_sent++;
-		osc_metric_inc(self->m_keepalive, 1, NULL);
+		sent++;
 	}
+	self->keepalive_sent += sent;
+	if (sent > 0)
+		osc_metric_inc(self->m_keepalive, sent, NULL);
 	return G_SOURCE_CONTINUE;
 }
 
