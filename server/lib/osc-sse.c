@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -520,6 +522,11 @@ osc_sse_sub_wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
 		return;
 	}
 	sub->out = G_POLLABLE_OUTPUT_STREAM(out);
+	/* an event is one small write that must leave now, not wait for the previous one's
+	 * ACK (Nagle) while the client delays that ACK */
+	if (g_socket_get_family(socket) != G_SOCKET_FAMILY_UNIX &&
+	    !g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL))
+		g_debug("subscription %s: cannot set TCP_NODELAY", sub->id);
 	osc_sse_sub_watch(sub->hub, sub, socket);
 	g_object_unref(socket);
 	osc_sse_sub_flush(sub);
