@@ -62,6 +62,8 @@ typedef struct {
 	gboolean closing : 1; /* no more frames: the stream is ending */
 	gboolean dead : 1;    /* a write failed: removed from the registry when idle */
 	gboolean want_out : 1;
+	gboolean dirty : 1; /* in the hub's dirty list, at dirty_pos */
+	guint dirty_pos;
 	gulong finished_id;
 	gulong wrote_headers_id;
 	guint64 serial; /* the epoll registration's tag */
@@ -81,6 +83,8 @@ struct _OscSseHub {
 	gint epfd;
 	guint epoll_id;
 	guint reap_id;
+	GPtrArray *dirty; /* OscSseSub* with frames to write at the end of this iteration */
+	guint flush_id;
 	guint64 next_serial;
 	GHashTable *by_serial; /* serial → OscSseSub* */
 
@@ -153,6 +157,8 @@ osc_sse_stream_closed_cb(GObject *source, GAsyncResult *result, gpointer user_da
 static void
 osc_sse_sub_free(OscSseSub *sub)
 {
+	if (sub->dirty)
+		g_ptr_array_index(sub->hub->dirty, sub->dirty_pos) = NULL;
 	osc_sse_sub_unwatch(sub);
 	if (sub->msg != NULL) {
 		g_clear_signal_handler(&sub->finished_id, sub->msg);
@@ -387,33 +393,45 @@ osc_sse_sub_flush(OscSseSub *sub)
 	}
 }
 
-/* queues one frame; frames shared by many subscribers are one refcounted GBytes */
+static gboolean
+osc_sse_flush_cb(gpointer user_data)
+{
+	OscSseHub *self = OSC_SSE_HUB(user_data);
+	g_autoptr(GPtrArray) dirty = g_steal_pointer(&self->dirty);
+
+	self->flush_id = 0;
+	self->dirty = g_ptr_array_new();
+	for (guint i = 0; i < dirty->len; i++) {
+		OscSseSub *sub = g_ptr_array_index(dirty, i);
+		/* NULL: removed since it was queued to */
+		if (sub == NULL)
+			continue;
+		sub->dirty = FALSE;
+		osc_sse_sub_flush(sub);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Queues one frame; frames shared by many subscribers are one refcounted GBytes. It is
+ * written at the end of this main-loop iteration, together with whatever else is queued
+ * to the subscriber by then: under load, several events leave in one write.
+ */
 static void
 osc_sse_enqueue(OscSseSub *sub, GBytes *frame)
 {
-	gsize written = 0;
+	OscSseHub *self = sub->hub;
 
-	/* the common case, nothing waiting: straight to the socket, no queueing */
-	if (sub->pending.length == 0 && sub->out != NULL && !sub->dead) {
-		gsize size = 0;
-		const guint8 *data = g_bytes_get_data(frame, &size);
-		g_autoptr(GError) error = NULL;
-		GPollableReturn ret = g_pollable_output_stream_writev_nonblocking(
-		    sub->out, &(GOutputVector){data, size}, 1, &written, NULL, &error);
-
-		if (ret == G_POLLABLE_RETURN_FAILED) {
-			g_debug("subscription %s: %s", sub->id, error->message);
-			osc_sse_sub_kill(sub);
-			return;
-		}
-		if (ret == G_POLLABLE_RETURN_OK && written == size)
-			return;
-		if (ret != G_POLLABLE_RETURN_OK)
-			written = 0;
-	}
 	g_queue_push_tail(&sub->pending, g_bytes_ref(frame));
-	sub->offset += written;
-	osc_sse_sub_flush(sub);
+	/* before the connection is ours, the hand-over writes what waits */
+	if (sub->out == NULL || sub->dead || sub->dirty)
+		return;
+	sub->dirty = TRUE;
+	sub->dirty_pos = self->dirty->len;
+	g_ptr_array_add(self->dirty, sub);
+	/* at the default priority, so that a busy main loop does not hold it back */
+	if (self->flush_id == 0)
+		self->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, osc_sse_flush_cb, self, NULL);
 }
 
 static void
@@ -548,6 +566,7 @@ osc_sse_sub_end(OscSseHub *self, OscSseSub *sub)
 							    sizeof(osc_sse_last_chunk) - 1);
 		/* best effort: a client that is not reading gets a truncated stream */
 		osc_sse_enqueue(sub, last);
+		osc_sse_sub_flush(sub);
 	}
 	osc_sse_sub_remove(self, sub, FALSE);
 }
@@ -1110,7 +1129,9 @@ osc_sse_hub_finalize(GObject *object)
 	g_clear_handle_id(&self->keepalive_id, g_source_remove);
 	g_clear_handle_id(&self->epoll_id, g_source_remove);
 	g_clear_handle_id(&self->reap_id, g_source_remove);
+	g_clear_handle_id(&self->flush_id, g_source_remove);
 	g_hash_table_unref(self->subs);
+	g_ptr_array_unref(self->dirty);
 	g_hash_table_unref(self->by_serial);
 	if (self->epfd >= 0)
 		close(self->epfd);
@@ -1143,6 +1164,7 @@ osc_sse_hub_init(OscSseHub *self)
 						   (GDestroyNotify)g_ptr_array_unref);
 	self->any_key = g_ptr_array_new();
 	self->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
+	self->dirty = g_ptr_array_new();
 	self->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (self->epfd >= 0)
 		self->epoll_id = g_unix_fd_add(self->epfd, G_IO_IN, osc_sse_epoll_cb, self);
