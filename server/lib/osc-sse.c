@@ -524,18 +524,21 @@ osc_sse_sub_wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
 	GSocket *socket = soup_server_message_get_socket(msg);
 	GOutputStream *out;
 
-	g_object_ref(socket);
+	/* (NULL only for a connection given to soup_server_accept_iostream(), which oscd
+	 * does not use: without a socket to watch, the stream is refused below) */
+	if (socket != NULL)
+		g_object_ref(socket);
 	g_clear_signal_handler(&sub->finished_id, msg);
 	g_clear_signal_handler(&sub->wrote_headers_id, msg);
 	sub->stream = soup_server_message_steal_connection(msg);
 	g_clear_object(&sub->msg);
 	out = sub->stream != NULL ? g_io_stream_get_output_stream(sub->stream) : NULL;
-	if (out == NULL || !G_IS_POLLABLE_OUTPUT_STREAM(out) ||
+	if (socket == NULL || out == NULL || !G_IS_POLLABLE_OUTPUT_STREAM(out) ||
 	    !g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out))) {
-		g_warning("SSE subscription %s: the connection cannot be written without "
-			  "blocking; closing it",
+		g_warning("SSE subscription %s: the connection cannot be watched and written "
+			  "without blocking; closing it",
 			  sub->id);
-		g_object_unref(socket);
+		g_clear_object(&socket);
 		osc_sse_sub_kill(sub);
 		return;
 	}
