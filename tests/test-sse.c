@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include "osc-service-private.h"
+#include "osc-sse.h"
 #include "osc-test-utils.h"
 
 #define KEY_A "user-key-alpha-123"
@@ -28,6 +30,7 @@ typedef struct {
 	GPtrArray *events;
 	GPtrArray *comments;
 	gboolean closed;
+	GError *error; /* why the stream ended, when not at its proper end */
 	gboolean paused; /* stop reading, to play a slow consumer */
 	gboolean reading;
 	guint8 chunk[16384];
@@ -91,6 +94,7 @@ sse_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	c->reading = FALSE;
 	if (n <= 0) {
 		c->closed = TRUE;
+		c->error = g_steal_pointer(&error);
 		return;
 	}
 	g_string_append_len(c->buf, (const gchar *)c->chunk, n);
@@ -167,6 +171,7 @@ sse_close(SseClient *c)
 	g_clear_object(&c->stream);
 	g_clear_object(&c->msg);
 	g_clear_object(&c->cancel);
+	g_clear_error(&c->error);
 	g_string_free(c->buf, TRUE);
 	g_ptr_array_unref(c->events);
 	g_ptr_array_unref(c->comments);
@@ -205,6 +210,103 @@ sse_data(SseClient *c, guint i)
 	SseEvent *e = sse_event(c, i);
 	g_assert_nonnull(e->data);
 	return json_node_get_object(e->data);
+}
+
+/* ---- a raw HTTP/1.1 client, to see the stream byte for byte ---- */
+
+typedef struct {
+	GSocketConnection *conn;
+	GString *data;
+	gboolean eof;
+	gboolean reading;
+	guint8 chunk[4096];
+} RawClient;
+
+static void
+raw_read_more(RawClient *r);
+
+static void
+raw_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	RawClient *r = user_data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, NULL);
+
+	r->reading = FALSE;
+	if (n <= 0) {
+		r->eof = TRUE;
+		return;
+	}
+	g_string_append_len(r->data, (const gchar *)r->chunk, n);
+	raw_read_more(r);
+}
+
+static void
+raw_read_more(RawClient *r)
+{
+	if (r->eof || r->reading)
+		return;
+	r->reading = TRUE;
+	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(r->conn)), r->chunk,
+				  sizeof(r->chunk), G_PRIORITY_DEFAULT, NULL, raw_read_cb, r);
+}
+
+static RawClient *
+raw_request(guint port, const gchar *request)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GError) error = NULL;
+	RawClient *r = g_new0(RawClient, 1);
+
+	/* a connect completes in the kernel's backlog: no need to run the server's loop */
+	r->conn = g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+	g_assert_no_error(error);
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(r->conn)), request,
+				  strlen(request), NULL, NULL, &error);
+	g_assert_no_error(error);
+	r->data = g_string_new(NULL);
+	raw_read_more(r);
+	return r;
+}
+
+static void
+raw_free(RawClient *r)
+{
+	g_io_stream_close(G_IO_STREAM(r->conn), NULL, NULL);
+	while (r->reading)
+		g_main_context_iteration(NULL, TRUE);
+	g_object_unref(r->conn);
+	g_string_free(r->data, TRUE);
+	g_free(r);
+}
+
+/* Decodes a chunked body; *complete: it ended with the last chunk (and nothing after). */
+static gchar *
+dechunk(const gchar *body, gboolean *complete)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	const gchar *p = body;
+
+	*complete = FALSE;
+	for (;;) {
+		gchar *end = NULL;
+		guint64 size = g_ascii_strtoull(p, &end, 16);
+
+		g_assert_true(end != p);
+		g_assert_true(g_str_has_prefix(end, "\r\n"));
+		p = end + 2;
+		if (size == 0) {
+			*complete = g_str_equal(p, "\r\n");
+			break;
+		}
+		g_assert_cmpuint(strlen(p), >=, size + 2);
+		g_string_append_len(out, p, (gssize)size);
+		p += size;
+		g_assert_true(g_str_has_prefix(p, "\r\n"));
+		p += 2;
+		if (*p == '\0')
+			break;
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
 /* ---- fixture: an in-process service ---- */
@@ -615,6 +717,194 @@ test_sse_many(Fixture *f, gconstpointer data)
 		sse_close(subs[i]);
 }
 
+/* a big value, so that a client that stops reading soon has a backlog on the server */
+static gchar *
+big_body(const gchar *key, gsize size)
+{
+	g_autoptr(GString) body = g_string_new(NULL);
+
+	g_string_append_printf(body, "{\"key\":\"%s\",\"environment\":\"e\",\"value\":\"", key);
+	for (gsize i = 0; i < size; i++)
+		g_string_append_c(body, 'x');
+	g_string_append(body, "\"}");
+	return g_string_free(g_steal_pointer(&body), FALSE);
+}
+
+static gboolean
+backlogged(gpointer data)
+{
+	Fixture *f = data;
+	g_autoptr(OscTestResponse) resp = NULL;
+	g_autofree gchar *url = g_strconcat(f->base, "/sse/subscriptions", NULL);
+	JsonArray *subs;
+	guint n = 0;
+
+	resp = osc_test_http(f->session, "GET", url, NULL, NULL, NULL);
+	subs = json_node_get_array(resp->json);
+	for (guint i = 0; i < json_array_get_length(subs); i++)
+		n += json_object_get_int_member(json_array_get_object_element(subs, i),
+						"queue_size") > 0;
+	return n > 0;
+}
+
+static void
+test_sse_hangup_many(Fixture *f, gconstpointer data)
+{
+	SseClient *subs[60];
+	g_autoptr(OscTestResponse) resp = NULL;
+	JsonObject *stats;
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(subs); i++)
+		subs[i] = subscribe(f, i % 2 == 0 ? "?key=k" : "", i % 3 == 0 ? KEY_A : NULL, NULL);
+	/* a third stop reading, and get the (big) values: the server holds unwritten frames
+	 * for them when they go */
+	for (i = 0; i < G_N_ELEMENTS(subs); i += 3)
+		subs[i]->paused = TRUE;
+	for (i = 0; i < 60 && !backlogged(f); i++) {
+		g_autofree gchar *body = big_body("k", 512 * 1024);
+		write_entry(f, i == 0 ? "POST" : "PUT", KEY_A, "k", "e", body);
+	}
+	g_assert_true(backlogged(f));
+	for (i = 0; i < G_N_ELEMENTS(subs); i++)
+		sse_close(subs[i]);
+	osc_test_wait_until(no_active, f, 10000);
+	stats = get_json(f, "/sse/stats", &resp);
+	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(stats,
+										  "subscriptions"),
+						   "closed"),
+			==, G_N_ELEMENTS(subs));
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(stats, "connection_health"),
+			    "disconnections_detected"),
+			==, G_N_ELEMENTS(subs));
+	g_assert_cmpint(json_object_get_int_member(
+			    json_object_get_object_member(
+				json_object_get_object_member(stats, "subscriptions"), "by_key"),
+			    "k"),
+			==, 0);
+	/* the server still serves new subscribers and events */
+	{
+		SseClient *c = subscribe(f, "", NULL, NULL);
+		create(f, KEY_A, "after", "e", NULL);
+		sse_wait(c, 2);
+		g_assert_cmpstr(sse_event(c, 1)->name, ==, "created");
+		sse_close(c);
+	}
+}
+
+static void
+stop_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(osc_service_stop_finish(OSC_SERVICE(source), result, &error));
+	g_assert_no_error(error);
+	*(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+is_true(gpointer data)
+{
+	return *(gboolean *)data;
+}
+
+static gboolean
+all_closed(gpointer data)
+{
+	SseClient **subs = data;
+	for (guint i = 0; subs[i] != NULL; i++) {
+		if (!subs[i]->closed)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+no_active_is_4(gpointer data)
+{
+	return osc_sse_hub_get_active(data) == 4;
+}
+
+static gboolean
+raw_has_events(gpointer data)
+{
+	RawClient *r = data;
+	return strstr(r->data->str, "event: created") != NULL &&
+	       g_str_has_suffix(r->data->str, "\r\n\r\n\r\n");
+}
+
+static gboolean
+raw_eof(gpointer data)
+{
+	return ((RawClient *)data)->eof;
+}
+
+static void
+test_sse_stop(Fixture *f, gconstpointer data)
+{
+	SseClient *subs[4] = {NULL};
+	OscSseHub *hub = osc_service_get_sse_hub(f->service);
+	gboolean stopped = FALSE;
+	RawClient *raw;
+	g_autofree gchar *head = NULL;
+	g_autofree gchar *events = NULL;
+	g_auto(GStrv) frames = NULL;
+	const gchar *body;
+	gboolean complete = FALSE;
+
+	subs[0] = subscribe(f, "", NULL, NULL);
+	subs[1] = subscribe(f, "?environment=e", KEY_A, NULL);
+	subs[2] = subscribe(f, "?key=x", NULL, NULL);
+	raw = raw_request(osc_service_get_port(f->service),
+			  "GET /sse/subscribe?key=x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			  "Origin: http://example.org\r\n\r\n");
+	osc_test_wait_until(no_active_is_4, hub, 10000);
+	create(f, KEY_A, "x", "e", NULL);
+	sse_wait(subs[0], 2);
+	sse_wait(subs[1], 2);
+	sse_wait(subs[2], 2);
+	osc_test_wait_until(raw_has_events, raw, 10000);
+	g_assert_cmpuint(osc_sse_hub_get_active(hub), ==, 4);
+
+	/* every open stream ends, at its proper end (the last chunk), and is forgotten */
+	osc_service_stop_async(f->service, 2000, NULL, stop_cb, &stopped);
+	g_assert_cmpuint(osc_sse_hub_get_active(hub), ==, 0);
+	osc_test_wait_until(is_true, &stopped, 10000);
+	osc_test_wait_until(all_closed, subs, 10000);
+	for (guint i = 0; subs[i] != NULL; i++) {
+		g_assert_no_error(subs[i]->error);
+		g_assert_cmpuint(subs[i]->events->len, ==, 2);
+		g_assert_cmpuint(subs[i]->buf->len, ==, 0);
+		sse_close(subs[i]);
+	}
+
+	/* on the wire: the head of §5.1 (with CORS), then HTTP/1.1 chunks holding the
+	 * frames, and the last chunk */
+	osc_test_wait_until(raw_eof, raw, 10000);
+	body = strstr(raw->data->str, "\r\n\r\n");
+	g_assert_nonnull(body);
+	head = g_ascii_strdown(raw->data->str, body + 2 - raw->data->str);
+	body += 4;
+	g_assert_true(g_str_has_prefix(head, "http/1.1 200 ok\r\n"));
+	g_assert_nonnull(strstr(head, "\r\ncontent-type: text/event-stream; charset=utf-8\r\n"));
+	g_assert_nonnull(strstr(head, "\r\ncache-control: no-store\r\n"));
+	g_assert_nonnull(strstr(head, "\r\nconnection: keep-alive\r\n"));
+	g_assert_nonnull(strstr(head, "\r\nx-accel-buffering: no\r\n"));
+	g_assert_nonnull(strstr(head, "\r\ntransfer-encoding: chunked\r\n"));
+	g_assert_nonnull(strstr(head, "\r\naccess-control-allow-origin: *\r\n"));
+	events = dechunk(body, &complete);
+	g_assert_true(complete);
+	frames = g_strsplit(events, "\r\n\r\n", -1);
+	/* connected, created, then nothing after the last blank line */
+	g_assert_cmpuint(g_strv_length(frames), ==, 3);
+	g_assert_true(g_str_has_prefix(frames[0], "event: connected\r\nid: "));
+	g_assert_true(g_str_has_prefix(frames[1], "event: created\r\nid: "));
+	g_assert_nonnull(strstr(frames[1], "\r\ndata: {\"key\":\"x\""));
+	g_assert_cmpstr(frames[2], ==, "");
+	raw_free(raw);
+}
+
 static void
 test_sse_api_key(Fixture *f, gconstpointer data)
 {
@@ -640,6 +930,8 @@ main(int argc, char **argv)
 	ADD("/osc/sse/hangup", test_sse_hangup, NULL);
 	ADD("/osc/sse/many", test_sse_many, NULL);
 	ADD("/osc/sse/user-key", test_sse_api_key, NULL);
+	ADD("/osc/sse/hangup-many", test_sse_hangup_many, GUINT_TO_POINTER(4));
+	ADD("/osc/sse/stop", test_sse_stop, NULL);
 #undef ADD
 	return g_test_run();
 }

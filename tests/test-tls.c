@@ -18,6 +18,8 @@
 
 #include <glib/gstdio.h>
 
+#include "osc-service-private.h"
+#include "osc-sse.h"
 #include "osc-test-utils.h"
 
 #define USER_KEY     "tls-test-user-key-0001"
@@ -650,6 +652,275 @@ test_client_ca_missing(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "OSC_SSL_CA_CERTS"));
 }
 
+/* ---- an event stream over TLS ---- */
+
+typedef struct {
+	SoupMessage *msg;
+	GInputStream *stream;
+	GCancellable *cancel;
+	GString *buf;
+	GError *error;
+	gboolean opened;
+	gboolean reading;
+	gboolean closed;
+	gboolean paused;
+	guint8 chunk[16384];
+} TlsSse;
+
+static void
+tls_sse_read_more(TlsSse *c);
+
+static void
+tls_sse_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	TlsSse *c = user_data;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &c->error);
+
+	c->reading = FALSE;
+	if (n <= 0) {
+		c->closed = TRUE;
+		return;
+	}
+	g_string_append_len(c->buf, (const gchar *)c->chunk, n);
+	tls_sse_read_more(c);
+}
+
+static void
+tls_sse_read_more(TlsSse *c)
+{
+	if (c->closed || c->paused || c->reading)
+		return;
+	c->reading = TRUE;
+	g_input_stream_read_async(c->stream, c->chunk, sizeof(c->chunk), G_PRIORITY_DEFAULT,
+				  c->cancel, tls_sse_read_cb, c);
+}
+
+static void
+tls_sse_open_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	TlsSse *c = user_data;
+
+	c->stream = soup_session_send_finish(SOUP_SESSION(source), result, &c->error);
+	g_assert_no_error(c->error);
+	c->opened = TRUE;
+	tls_sse_read_more(c);
+}
+
+static gboolean
+tls_sse_opened(gpointer data)
+{
+	return ((TlsSse *)data)->opened;
+}
+
+static TlsSse *
+tls_sse_open(SoupSession *session, const gchar *url, const gchar *user_key)
+{
+	TlsSse *c = g_new0(TlsSse, 1);
+
+	c->msg = soup_message_new("GET", url);
+	if (user_key != NULL)
+		soup_message_headers_append(soup_message_get_request_headers(c->msg), "X-User-Key",
+					    user_key);
+	c->buf = g_string_new(NULL);
+	c->cancel = g_cancellable_new();
+	soup_session_send_async(session, c->msg, G_PRIORITY_DEFAULT, c->cancel, tls_sse_open_cb,
+				c);
+	osc_test_wait_until(tls_sse_opened, c, 10000);
+	g_assert_cmpuint(soup_message_get_status(c->msg), ==, 200);
+	return c;
+}
+
+/* hangs up: cancelled, libsoup closes the connection instead of reading on to reuse it */
+static void
+tls_sse_free(TlsSse *c)
+{
+	g_cancellable_cancel(c->cancel);
+	while (c->reading)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_object(&c->stream);
+	g_clear_object(&c->cancel);
+	g_clear_object(&c->msg);
+	g_clear_error(&c->error);
+	g_string_free(c->buf, TRUE);
+	g_free(c);
+}
+
+/* the number of complete frames (events and comments) received */
+static guint
+tls_sse_frames(TlsSse *c)
+{
+	guint n = 0;
+	for (const gchar *p = c->buf->str; (p = strstr(p, "\r\n\r\n")) != NULL; p += 4)
+		n++;
+	return n;
+}
+
+typedef struct {
+	TlsSse *c;
+	const gchar *needle;
+} TlsSseWait;
+
+static gboolean
+tls_sse_has(gpointer data)
+{
+	TlsSseWait *w = data;
+	return strstr(w->c->buf->str, w->needle) != NULL;
+}
+
+static void
+tls_sse_wait_for(TlsSse *c, const gchar *needle)
+{
+	TlsSseWait w = {c, needle};
+	osc_test_wait_until(tls_sse_has, &w, 20000);
+}
+
+/* a whole reset frame arrived */
+static gboolean
+tls_sse_has_reset(gpointer data)
+{
+	TlsSse *c = data;
+	const gchar *reset = strstr(c->buf->str, "event: reset\r\n");
+	return reset != NULL && strstr(reset, "\r\n\r\n") != NULL;
+}
+
+static gboolean
+tls_sse_closed(gpointer data)
+{
+	return ((TlsSse *)data)->closed;
+}
+
+typedef struct {
+	OscSseHub *hub;
+	guint n;
+} ActiveWait;
+
+static gboolean
+active_is(gpointer data)
+{
+	ActiveWait *w = data;
+	return osc_sse_hub_get_active(w->hub) == w->n;
+}
+
+static void
+stop_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(osc_service_stop_finish(OSC_SERVICE(source), result, &error));
+	*(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+is_true(gpointer data)
+{
+	return *(gboolean *)data;
+}
+
+/*
+ * The hub writes the stream itself on the connection libsoup hands over: over TLS too,
+ * with non-blocking writes that may stop half-way through a record (a slow reader), and
+ * a clean end at shutdown.
+ */
+static void
+test_sse(Fixture *f, gconstpointer data)
+{
+	g_autoptr(SoupSession) session = NULL;
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *configs = NULL;
+	g_autoptr(GString) big = g_string_new(NULL);
+	TlsSse *live, *slow, *leaving;
+	ActiveWait active = {NULL, 0};
+	gboolean stopped = FALSE;
+	guint frames;
+
+	if (!have_tls())
+		return;
+	make_self_signed_rsa(f, "server");
+	use_certificate(f, "server");
+	f->config->sse_queue_size = 4;
+	f->config->sse_keepalive_interval = 1;
+	service_start_ok(f);
+	active.hub = osc_service_get_sse_hub(f->service);
+	session = session_trusting(f, "server");
+	url = url_for(f, "/sse/subscribe");
+	configs = url_for(f, "/configs");
+
+	live = tls_sse_open(session, url, USER_KEY);
+	slow = tls_sse_open(session, url, USER_KEY);
+	leaving = tls_sse_open(session, url, NULL);
+	tls_sse_wait_for(live, "event: connected\r\nid: ");
+	tls_sse_wait_for(slow, "event: connected\r\nid: ");
+	tls_sse_wait_for(leaving, "event: connected\r\nid: ");
+
+	/* a hang-up over TLS is noticed */
+	tls_sse_free(leaving);
+	active.n = 2;
+	osc_test_wait_until(active_is, &active, 10000);
+
+	/* big values: the slow reader's socket fills, frames wait and then drop */
+	slow->paused = TRUE;
+	for (guint i = 0; i < 256 * 1024; i++)
+		g_string_append_c(big, 'v');
+	for (guint i = 0; i < 24; i++) {
+		g_autofree gchar *body = g_strdup_printf(
+		    "{\"key\":\"big%u\",\"value\":\"%s\",\"environment\":\"e\"}", i, big->str);
+		g_autoptr(OscTestResponse) resp =
+		    osc_test_http(session, "POST", configs, body, "X-User-Key", USER_KEY, NULL);
+		g_assert_cmpuint(resp->status, ==, 201);
+	}
+	/* the reader that keeps up gets every event, values included, intact */
+	tls_sse_wait_for(live, "\"key\":\"big23\"");
+	g_assert_cmpuint(tls_sse_frames(live), >=, 25);
+	g_assert_nonnull(strstr(live->buf->str, big->str));
+
+	/* the slow one, once it reads again, gets what fitted in its queue, then a reset */
+	slow->paused = FALSE;
+	tls_sse_read_more(slow);
+	g_assert_null(strstr(slow->buf->str, "\"key\":\"big23\""));
+	/* frames are never cut: every one up to the reset is whole (events with one data
+	 * line of valid JSON, or keep-alive comments), and fewer events than were created */
+	{
+		const gchar *reset;
+		g_autofree gchar *upto = NULL;
+		g_auto(GStrv) parts = NULL;
+		guint events = 0;
+
+		osc_test_wait_until(tls_sse_has_reset, slow, 20000);
+		reset = strstr(slow->buf->str, "event: reset\r\n");
+		g_assert_nonnull(strstr(reset, "\"reason\":\"overflow\""));
+		upto = g_strndup(slow->buf->str, (gsize)(strstr(reset, "\r\n\r\n") - slow->buf->str));
+		parts = g_strsplit(upto, "\r\n\r\n", -1);
+		for (guint i = 0; parts[i] != NULL; i++) {
+			g_auto(GStrv) lines = g_strsplit(parts[i], "\r\n", -1);
+			g_autoptr(JsonParser) parser = json_parser_new();
+
+			if (g_str_has_prefix(parts[i], ": keep-alive ")) {
+				g_assert_cmpuint(g_strv_length(lines), ==, 1);
+				continue;
+			}
+			g_assert_cmpuint(g_strv_length(lines), ==, 3);
+			g_assert_true(g_str_has_prefix(lines[0], "event: "));
+			g_assert_true(g_str_has_prefix(lines[1], "id: "));
+			g_assert_true(g_str_has_prefix(lines[2], "data: "));
+			g_assert_true(json_parser_load_from_data(parser, lines[2] + 6, -1, NULL));
+			events++;
+		}
+		frames = events;
+	}
+	/* connected, what fitted in the queue and the socket, and the reset */
+	g_assert_cmpuint(frames, <, 1 + 24 + 1);
+
+	/* shutdown ends both streams at their proper end, over TLS */
+	osc_service_stop_async(f->service, 2000, NULL, stop_cb, &stopped);
+	osc_test_wait_until(is_true, &stopped, 10000);
+	osc_test_wait_until(tls_sse_closed, live, 10000);
+	osc_test_wait_until(tls_sse_closed, slow, 10000);
+	g_assert_no_error(live->error);
+	g_assert_no_error(slow->error);
+	tls_sse_free(live);
+	tls_sse_free(slow);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -657,6 +928,7 @@ main(int argc, char **argv)
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/osc/tls/https", test_https);
+	ADD("/osc/tls/sse", test_sse);
 	ADD("/osc/tls/plain-http-refused", test_plain_http_refused);
 	ADD("/osc/tls/untrusted-client-side", test_untrusted_client_side);
 	ADD("/osc/tls/encrypted-key", test_encrypted_key);

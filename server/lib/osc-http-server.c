@@ -769,6 +769,12 @@ osc_http_sse_start(OscRequest *req)
 	osc_sse_hub_subscribe(osc_service_get_sse_hub(self->service), req->msg, req->key,
 			      req->environment, req->category, req->dk,
 			      soup_message_headers_get_one(h, "Last-Event-ID"));
+	if (req->paused) {
+		/* The hub takes the connection over once libsoup has written the head, and
+		 * libsoup emits no "finished" for it: the stream is no longer in flight. */
+		osc_http_server_msg_finished_cb(req->msg, self);
+		soup_server_message_unpause(req->msg);
+	}
 }
 
 static void
