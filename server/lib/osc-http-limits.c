@@ -367,7 +367,7 @@ osc_http_limits_refuse(OscHttpLimits *self, GSocket *socket)
 	g_autofree gchar *reply = NULL;
 
 	osc_metric_inc(self->m_conn_rejected, 1, NULL);
-	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "OSC_EVENT", "connection_refused",
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OSC_EVENT", "connection_refused",
 			 "MESSAGE", "refused a connection: %u connections open (OSC_MAX_CONNECTIONS)",
 			 g_hash_table_size(self->conns));
 	if (!self->https) {
@@ -554,7 +554,7 @@ osc_http_limits_auth_failed(OscHttpLimits *self,
 			 client, "OSC_AUTH_KIND", kind, "OSC_ROUTE", route, "MESSAGE",
 			 "authentication failed (%s) from %s on %s", kind, client, route);
 	if (osc_rate_limiter_add_failure(self->auth, client, g_get_monotonic_time()))
-		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "OSC_EVENT", "rate_limited",
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OSC_EVENT", "rate_limited",
 				 "OSC_CLIENT", client, "MESSAGE",
 				 "%s failed to authenticate too often: refusing its "
 				 "authenticated requests with 429 for a while (OSC_AUTH_FAIL_LIMIT "
