@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "osc-salt.h"
 #include "osc-test-utils.h"
@@ -99,6 +100,13 @@ send_sync(SoupSession *session, const gchar *method, const gchar *url, const gch
 	return soup_message_get_status(msg);
 }
 
+/* a failed assertion aborts the test: take the server down with it */
+static void
+child_setup_cb(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 server_start(Server *srv)
 {
@@ -120,6 +128,7 @@ server_start(Server *srv)
 	g_subprocess_launcher_setenv(launcher, "OSC_LOG_FORMAT", "console", TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "OSC_DB_SYNCHRONOUS");
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup_cb, NULL, NULL);
 	srv->proc = g_subprocess_launcher_spawn(launcher, &error, oscd, "--quiet", NULL);
 	g_assert_no_error(error);
 	g_free(srv->base);
