@@ -97,6 +97,9 @@ osc_test_config_new(const gchar *tmpdir)
 	config->port = 0;
 	config->workers = 2;
 	config->pbkdf2_iterations = 1000;
+	/* the suites fail authentication on purpose, all from 127.0.0.1; test-http-limits
+	 * turns the limiter back on */
+	config->auth_fail_limit = 0;
 	return config;
 }
 

@@ -29,6 +29,11 @@ test_config_defaults(void)
 	g_assert_cmpuint(config->pbkdf2_iterations, ==, 480000);
 	g_assert_cmpuint(config->max_body_size, ==, 1024 * 1024);
 	g_assert_cmpuint(config->key_cache_size, ==, 256);
+	g_assert_cmpuint(config->auth_fail_limit, ==, 10);
+	g_assert_cmpuint(config->auth_fail_window, ==, 60);
+	g_assert_cmpuint(config->max_connections, ==, 1000);
+	g_assert_cmpuint(config->request_timeout, ==, 30);
+	g_assert_cmpuint(config->idle_timeout, ==, 60);
 	g_assert_true(g_str_has_prefix(config->database_path, data_dir));
 	g_assert_true(g_str_has_prefix(config->salt_file_path, data_dir));
 	g_assert_cmpstr(node_id, ==, "node-9000");
@@ -56,6 +61,11 @@ test_config_environ(void)
 	    "OSC_LOG_FORMAT=console",
 	    "CORS_ORIGINS=https://a.example, https://b.example",
 	    "OSC_HTTPS_ENABLED=0",
+	    "OSC_AUTH_FAIL_LIMIT=0",
+	    "OSC_AUTH_FAIL_WINDOW=300",
+	    "OSC_MAX_CONNECTIONS=20",
+	    "OSC_REQUEST_TIMEOUT=5",
+	    "OSC_IDLE_TIMEOUT=0",
 	    NULL,
 	};
 
@@ -72,6 +82,11 @@ test_config_environ(void)
 	g_assert_cmpint(config->log_level, ==, G_LOG_LEVEL_WARNING);
 	g_assert_cmpint(config->log_format, ==, OSC_LOG_FORMAT_CONSOLE);
 	g_assert_false(config->https_enabled);
+	g_assert_cmpuint(config->auth_fail_limit, ==, 0);
+	g_assert_cmpuint(config->auth_fail_window, ==, 300);
+	g_assert_cmpuint(config->max_connections, ==, 20);
+	g_assert_cmpuint(config->request_timeout, ==, 5);
+	g_assert_cmpuint(config->idle_timeout, ==, 0);
 	g_assert_false(osc_config_origins_wildcard(config));
 	g_assert_true(osc_config_origin_allowed(config, "https://b.example"));
 	g_assert_false(osc_config_origin_allowed(config, "https://c.example"));
@@ -91,6 +106,8 @@ test_config_bad_values(void)
 	    {"OSC_API_KEY_REQUIRED=maybe", "OSC_API_KEY_REQUIRED"},
 	    {"OSC_LOG_FORMAT=xml", "OSC_LOG_FORMAT"},
 	    {"OSC_MAX_BODY_SIZE=10", "OSC_MAX_BODY_SIZE"},
+	    {"OSC_AUTH_FAIL_WINDOW=0", "OSC_AUTH_FAIL_WINDOW"},
+	    {"OSC_REQUEST_TIMEOUT=-1", "OSC_REQUEST_TIMEOUT"},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -978,6 +978,23 @@ test_salt_empty(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(file_mode(fx->salt_path), ==, 0600);
 }
 
+/* like ssh: a salt others can read or write stops start-up, and is left as it is */
+static void
+test_salt_group_readable(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (fx->tmpdir == NULL)
+		return;
+	g_assert_cmpint(g_mkdir_with_parents(fx->data_dir, 0700), ==, 0);
+	g_file_set_contents_full(fx->salt_path, "0123456789abcdef0123456789abcdef", 32,
+				 G_FILE_SET_CONTENTS_NONE, 0644, &error);
+	g_assert_no_error(error);
+	assert_start_fails(fx, NULL, "chmod 600");
+	g_assert_cmpint(file_size(fx->salt_path), ==, 32);
+	g_assert_cmpuint(file_mode(fx->salt_path), ==, 0644);
+}
+
 static void
 test_port_in_use(Fixture *fx, gconstpointer data)
 {
@@ -1581,6 +1598,7 @@ main(int argc, char **argv)
 	ADD("/osc/oscd/config-error/cluster", test_cluster_refused);
 	ADD("/osc/oscd/config-error/salt-unreadable", test_salt_unreadable);
 	ADD("/osc/oscd/config-error/salt-empty", test_salt_empty);
+	ADD("/osc/oscd/config-error/salt-group-readable", test_salt_group_readable);
 	ADD("/osc/oscd/config-error/port-in-use", test_port_in_use);
 	ADD("/osc/oscd/config-file", test_config_file);
 	ADD("/osc/oscd/shutdown/graceful", test_graceful_shutdown);

@@ -69,6 +69,11 @@ static const Var vars[] = {
     {"OSC_SSE_KEEPALIVE_INTERVAL", VAR_UINT, F(sse_keepalive_interval), 1, 3600},
     {"OSC_SSE_LOG_SIZE", VAR_UINT, F(sse_log_size), 0, 10000000},
     {"OSC_VERSIONS_KEPT", VAR_UINT, F(versions_kept), 0, 1000},
+    {"OSC_AUTH_FAIL_LIMIT", VAR_UINT, F(auth_fail_limit), 0, 1000000},
+    {"OSC_AUTH_FAIL_WINDOW", VAR_UINT, F(auth_fail_window), 1, 86400},
+    {"OSC_MAX_CONNECTIONS", VAR_UINT, F(max_connections), 0, 1000000},
+    {"OSC_REQUEST_TIMEOUT", VAR_UINT, F(request_timeout), 0, 3600},
+    {"OSC_IDLE_TIMEOUT", VAR_UINT, F(idle_timeout), 0, 86400},
 };
 
 G_DEFINE_BOXED_TYPE(OscConfig, osc_config, osc_config_copy, osc_config_free)
@@ -115,6 +120,12 @@ osc_config_new(void)
 	self->sse_keepalive_interval = 15;
 	self->sse_log_size = 10000;
 	self->versions_kept = 10;
+	/* 10 failed authentications per address, then one more every 6 s */
+	self->auth_fail_limit = 10;
+	self->auth_fail_window = 60;
+	self->max_connections = 1000;
+	self->request_timeout = 30;
+	self->idle_timeout = 60;
 	return self;
 }
 

@@ -55,6 +55,11 @@ typedef struct {
 	guint sse_keepalive_interval;
 	guint sse_log_size;
 	guint versions_kept;
+	guint auth_fail_limit;
+	guint auth_fail_window;
+	guint max_connections;
+	guint request_timeout;
+	guint idle_timeout;
 } OscConfig;
 
 #define OSC_TYPE_CONFIG (osc_config_get_type())

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "osc-error.h"
+#include "osc-http-limits.h"
 #include "osc-http-private.h"
 #include "osc-http-server.h"
 #include "osc-service-private.h"
@@ -29,6 +30,7 @@ struct _OscHttpServer {
 	gboolean draining;
 	GTask *drain_task;
 	guint drain_timeout_id;
+	OscHttpLimits *limits;
 };
 
 G_DEFINE_FINAL_TYPE(OscHttpServer, osc_http_server, G_TYPE_OBJECT)
@@ -247,7 +249,8 @@ osc_request_respond(OscRequest *req, guint status, const gchar *content_type, gc
 		g_free(body);
 		return;
 	}
-	soup_server_message_set_status(msg, status, NULL);
+	/* libsoup 3.2 has no reason phrase for 429 */
+	soup_server_message_set_status(msg, status, status == 429 ? "Too Many Requests" : NULL);
 	if (body != NULL)
 		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_TAKE, body, len);
 	else
@@ -260,6 +263,9 @@ osc_request_respond(OscRequest *req, guint status, const gchar *content_type, gc
 		soup_message_headers_replace(resp_h, "Connection", "close");
 	osc_http_apply_cors(self, msg);
 	osc_http_record(self, req, status);
+	if ((status == 401 || status == 403) && req->route != NULL &&
+	    req->route->auth != OSC_AUTH_OPEN && self->limits != NULL)
+		osc_http_limits_auth_failed(self->limits, msg, status, req->route->template);
 	if (req->paused)
 		soup_server_message_unpause(msg);
 }
@@ -566,6 +572,24 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 }
 
 /* ---- auth ---- */
+
+/* 429 once the client's address has used up its failed authentications */
+static gboolean
+osc_http_check_rate_limit(OscRequest *req)
+{
+	guint retry_after = 0;
+	g_autofree gchar *seconds = NULL;
+
+	if (osc_http_limits_auth_allowed(req->self->limits, req->msg, &retry_after))
+		return TRUE;
+	seconds = g_strdup_printf("%u", retry_after);
+	soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
+				     "Retry-After", seconds);
+	osc_request_respond_detail(req, 429,
+				   "Too many failed authentication attempts from this address; "
+				   "retry later");
+	return FALSE;
+}
 
 static gboolean
 osc_request_check_api_key(OscRequest *req)
@@ -1198,7 +1222,9 @@ osc_http_handler_cb(SoupServer *server,
 			return;
 	}
 
-	/* 4.–5. API key, then user key */
+	/* 4.–5. API key, then user key; an address that failed too often waits first */
+	if (req->route->auth != OSC_AUTH_OPEN && !osc_http_check_rate_limit(req))
+		return;
 	if (req->route->auth != OSC_AUTH_OPEN && !osc_request_check_api_key(req))
 		return;
 	if (req->route->auth == OSC_AUTH_USER_KEY && !osc_request_check_user_key(req, dep_items))
@@ -1911,6 +1937,7 @@ osc_http_server_finalize(GObject *object)
 	OscHttpServer *self = OSC_HTTP_SERVER(object);
 
 	g_clear_handle_id(&self->drain_timeout_id, g_source_remove);
+	g_clear_pointer(&self->limits, osc_http_limits_free);
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 	g_clear_object(&self->soup);
@@ -1949,6 +1976,8 @@ osc_http_server_new(OscService *service)
 	self->soup = soup_server_new("server-header", header, "raw-paths", TRUE, NULL);
 	soup_server_add_early_handler(self->soup, NULL, osc_http_server_early_cb, self, NULL);
 	soup_server_add_handler(self->soup, NULL, osc_http_handler_cb, self, NULL);
+	self->limits = osc_http_limits_new(self->soup, osc_service_get_config(service),
+					   osc_service_get_metrics(service));
 	return self;
 }
 

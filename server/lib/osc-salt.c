@@ -116,10 +116,18 @@ osc_salt_load(const gchar *path, GError **error)
 		return NULL;
 	}
 	if ((st.st_mode & 0077) != 0) {
-		g_warning_once("salt file %s is accessible by group or others (mode %04o); "
-			       "it should be 0600",
-			       path,
-			       (guint)(st.st_mode & 07777));
+		/* like ssh with a private key: whoever else can read the salt has half of every
+		 * key, whoever can write it can make every value unreadable; refuse rather than
+		 * keep serving with it */
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_PERMISSION_DENIED,
+			    "salt file %s is accessible by group or others (mode %04o); "
+			    "make it private with: chmod 600 %s",
+			    path,
+			    (guint)(st.st_mode & 07777),
+			    path);
+		return NULL;
 	}
 	return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
 }

@@ -1,0 +1,609 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define G_LOG_DOMAIN "OscHttp"
+
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "osc-http-limits.h"
+
+/* ---- OscRateLimiter: failed authentications per client address ---- */
+
+typedef struct {
+	gchar *client;
+	gdouble tokens;	 /* failures still allowed; refills at limit/window per second */
+	gint64 updated;	 /* monotonic µs of the last refill */
+	GList link;	 /* in the LRU queue, oldest first */
+} OscRateEntry;
+
+struct _OscRateLimiter {
+	guint limit;
+	guint window_s;
+	guint max_entries;
+	GHashTable *entries; /* client → OscRateEntry, owned */
+	GQueue lru;
+};
+
+static void
+osc_rate_entry_free(OscRateEntry *entry)
+{
+	g_free(entry->client);
+	g_free(entry);
+}
+
+/**
+ * osc_rate_limiter_new:
+ * @limit: failures an address may make in a row; 0 disables the limiter
+ * @window_s: seconds in which @limit failures are forgiven again
+ * @max_entries: addresses remembered at most; the least recently failing is forgotten first
+ */
+OscRateLimiter *
+osc_rate_limiter_new(guint limit, guint window_s, guint max_entries)
+{
+	OscRateLimiter *self = g_new0(OscRateLimiter, 1);
+
+	self->limit = limit;
+	self->window_s = MAX(window_s, 1);
+	self->max_entries = MAX(max_entries, 1);
+	self->entries =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)osc_rate_entry_free);
+	g_queue_init(&self->lru);
+	return self;
+}
+
+void
+osc_rate_limiter_free(OscRateLimiter *self)
+{
+	if (self == NULL)
+		return;
+	g_hash_table_destroy(self->entries);
+	g_free(self);
+}
+
+static gdouble
+osc_rate_limiter_rate(OscRateLimiter *self)
+{
+	return (gdouble)self->limit / (gdouble)self->window_s;
+}
+
+static void
+osc_rate_limiter_refill(OscRateLimiter *self, OscRateEntry *entry, gint64 now_us)
+{
+	if (now_us > entry->updated) {
+		gdouble elapsed = (gdouble)(now_us - entry->updated) / G_USEC_PER_SEC;
+		entry->tokens = MIN((gdouble)self->limit,
+				    entry->tokens + elapsed * osc_rate_limiter_rate(self));
+		entry->updated = now_us;
+	}
+}
+
+static void
+osc_rate_limiter_remove(OscRateLimiter *self, OscRateEntry *entry)
+{
+	g_queue_unlink(&self->lru, &entry->link);
+	g_hash_table_remove(self->entries, entry->client);
+}
+
+/**
+ * osc_rate_limiter_check:
+ * @retry_after: (out): seconds until the next attempt is allowed, when not allowed
+ *
+ * Returns: %TRUE if @client may try to authenticate now
+ */
+gboolean
+osc_rate_limiter_check(OscRateLimiter *self, const gchar *client, gint64 now_us, guint *retry_after)
+{
+	OscRateEntry *entry;
+
+	g_return_val_if_fail(self != NULL && client != NULL, TRUE);
+	if (self->limit == 0)
+		return TRUE;
+	entry = g_hash_table_lookup(self->entries, client);
+	if (entry == NULL)
+		return TRUE;
+	osc_rate_limiter_refill(self, entry, now_us);
+	if (entry->tokens >= (gdouble)self->limit) {
+		/* fully forgiven: nothing left to remember */
+		osc_rate_limiter_remove(self, entry);
+		return TRUE;
+	}
+	if (entry->tokens >= 1.0)
+		return TRUE;
+	if (retry_after != NULL)
+		*retry_after = MAX(1u, (guint)ceil((1.0 - entry->tokens) /
+						   osc_rate_limiter_rate(self)));
+	return FALSE;
+}
+
+/**
+ * osc_rate_limiter_add_failure:
+ *
+ * Records a failed authentication of @client.
+ *
+ * Returns: %TRUE if this failure used up what @client was allowed
+ */
+gboolean
+osc_rate_limiter_add_failure(OscRateLimiter *self, const gchar *client, gint64 now_us)
+{
+	OscRateEntry *entry;
+	gboolean was_allowed;
+
+	g_return_val_if_fail(self != NULL && client != NULL, FALSE);
+	if (self->limit == 0)
+		return FALSE;
+	entry = g_hash_table_lookup(self->entries, client);
+	if (entry == NULL) {
+		/* bounded memory: forget the address that failed longest ago */
+		while (g_hash_table_size(self->entries) >= self->max_entries) {
+			OscRateEntry *oldest = g_queue_peek_head(&self->lru);
+			osc_rate_limiter_remove(self, oldest);
+		}
+		entry = g_new0(OscRateEntry, 1);
+		entry->client = g_strdup(client);
+		entry->tokens = self->limit;
+		entry->updated = now_us;
+		entry->link.data = entry;
+		g_hash_table_insert(self->entries, entry->client, entry);
+	} else {
+		g_queue_unlink(&self->lru, &entry->link);
+		osc_rate_limiter_refill(self, entry, now_us);
+	}
+	g_queue_push_tail_link(&self->lru, &entry->link);
+	was_allowed = entry->tokens >= 1.0;
+	entry->tokens = MAX(0.0, entry->tokens - 1.0);
+	return was_allowed && entry->tokens < 1.0;
+}
+
+guint
+osc_rate_limiter_get_size(OscRateLimiter *self)
+{
+	g_return_val_if_fail(self != NULL, 0);
+	return g_hash_table_size(self->entries);
+}
+
+/**
+ * osc_http_limits_client_key:
+ *
+ * The rate limiter's name for a client: its IPv4 address, or the /64 network of an IPv6
+ * one (a single host usually owns a whole /64, so counting per address would let it pick a
+ * fresh one for every guess).
+ */
+gchar *
+osc_http_limits_client_key(GSocketAddress *address)
+{
+	GInetAddress *inet;
+	const guint8 *bytes;
+
+	if (address == NULL || !G_IS_INET_SOCKET_ADDRESS(address))
+		return g_strdup("local");
+	inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address));
+	if (g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV4)
+		return g_inet_address_to_string(inet);
+	bytes = g_inet_address_to_bytes(inet);
+	if (g_inet_address_get_is_loopback(inet))
+		return g_strdup("::1");
+	{
+		static const guint8 v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (memcmp(bytes, v4_mapped, sizeof(v4_mapped)) == 0)
+			return g_strdup_printf("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14],
+					       bytes[15]);
+	}
+	return g_strdup_printf("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", bytes[0], bytes[1],
+			       bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]);
+}
+
+/* ---- OscHttpLimits ---- */
+
+typedef struct {
+	OscHttpLimits *owner;
+	GSocket *socket;
+	guint deadline_id; /* the current request must be read, or the next one begun, by then */
+	GSource *watch;	   /* between requests: notices the client hanging up */
+	gboolean refused;  /* over OSC_MAX_CONNECTIONS: answered 503, not counted */
+	gint64 closed_at;  /* monotonic µs when first seen closed, 0 while open */
+} OscHttpConn;
+
+struct _OscHttpLimits {
+	SoupServer *soup;
+	gulong started_id;
+	gulong read_id;
+	gulong finished_id;
+	guint prune_id;
+	guint64 reaped;
+	guint n_open;
+	gboolean release_leaked_sockets;
+	guint max_connections;
+	guint request_timeout;
+	guint idle_timeout;
+	gboolean https;
+	GHashTable *conns; /* GSocket → OscHttpConn, owned */
+	OscRateLimiter *auth;
+	guint auth_window;
+	OscMetric *m_auth_failures;
+	OscMetric *m_rate_limited;
+	OscMetric *m_conn_active;
+	OscMetric *m_conn_rejected;
+	OscMetric *m_conn_timeouts;
+};
+
+static void
+osc_http_conn_free(OscHttpConn *conn)
+{
+	g_clear_handle_id(&conn->deadline_id, g_source_remove);
+	if (conn->watch != NULL) {
+		g_source_destroy(conn->watch);
+		g_clear_pointer(&conn->watch, g_source_unref);
+	}
+	g_clear_object(&conn->socket);
+	g_free(conn);
+}
+
+static void
+osc_http_conn_unwatch(OscHttpConn *conn);
+
+/*
+ * libsoup 3.2's listener keeps one reference of every GSocket it accepts (valgrind: 344 B
+ * definitely lost per connection, in g_socket_accept under the listener's accept source).
+ * Once a connection is over and has stayed closed for a second, our reference and that
+ * leaked one are all that is left, so we drop the leaked one too. Only for libsoup up to
+ * 3.2.3 and only when the count says exactly that: a connection libsoup still holds (one
+ * whose client hung up while kept alive, see osc_http_conn_reap()) has more.
+ */
+static void
+osc_http_limits_release(OscHttpLimits *self, OscHttpConn *conn)
+{
+	if (self->release_leaked_sockets && G_OBJECT(conn->socket)->ref_count == 2)
+		g_object_unref(conn->socket);
+}
+
+static void
+osc_http_limits_prune(OscHttpLimits *self)
+{
+	GHashTableIter iter;
+	OscHttpConn *conn;
+	gint64 now = g_get_monotonic_time();
+	guint n_open = 0;
+
+	g_hash_table_iter_init(&iter, self->conns);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&conn)) {
+		if (!g_socket_is_closed(conn->socket)) {
+			if (!conn->refused)
+				n_open++;
+			continue;
+		}
+		if (conn->closed_at == 0) {
+			/* let whatever still runs for it finish before looking at its references */
+			conn->closed_at = now;
+			g_clear_handle_id(&conn->deadline_id, g_source_remove);
+			osc_http_conn_unwatch(conn);
+			continue;
+		}
+		if (now - conn->closed_at < G_USEC_PER_SEC)
+			continue;
+		osc_http_limits_release(self, conn);
+		g_hash_table_iter_remove(&iter);
+	}
+	self->n_open = n_open;
+	osc_metric_set(self->m_conn_active, n_open, NULL);
+}
+
+static gboolean
+osc_http_limits_prune_cb(gpointer user_data)
+{
+	osc_http_limits_prune(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+osc_http_conn_close(OscHttpConn *conn, const gchar *reason, guint seconds)
+{
+	if (g_socket_is_closed(conn->socket))
+		return;
+	/* shutdown, never close: the descriptor is libsoup's, which sees end-of-file and
+	 * closes the connection itself */
+	g_socket_shutdown(conn->socket, TRUE, TRUE, NULL);
+	osc_metric_inc(conn->owner->m_conn_timeouts, 1, reason, NULL);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "connection_timeout",
+			 "OSC_REASON", reason, "MESSAGE",
+			 "closed a connection after %u s (%s timeout)", seconds, reason);
+}
+
+static void
+osc_http_conn_unwatch(OscHttpConn *conn)
+{
+	if (conn->watch != NULL) {
+		g_source_destroy(conn->watch);
+		g_clear_pointer(&conn->watch, g_source_unref);
+	}
+}
+
+/*
+ * libsoup 3.2 reads the end-of-file of a kept-alive connection whose client hung up
+ * between requests, stops watching it, and never closes it: one descriptor (and a
+ * SoupServerConnection) lost per such connection, which is how most HTTP client libraries
+ * end theirs. We close the socket ourselves then. GSocket knows it is closed, so libsoup's
+ * own close later does nothing, and a reused descriptor number is never closed twice.
+ */
+static void
+osc_http_conn_reap(OscHttpConn *conn)
+{
+	if (g_socket_is_closed(conn->socket))
+		return;
+	g_socket_close(conn->socket, NULL);
+	conn->owner->reaped++;
+}
+
+static gboolean
+osc_http_conn_watch_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	OscHttpConn *conn = user_data;
+	gchar byte;
+	gssize n;
+
+	if (g_socket_is_closed(socket)) {
+		g_clear_pointer(&conn->watch, g_source_unref);
+		return G_SOURCE_REMOVE;
+	}
+	n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&conn->watch, g_source_unref);
+	if (n > 0)
+		return G_SOURCE_REMOVE; /* the next request: libsoup's */
+	osc_http_conn_reap(conn);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+osc_http_conn_watch(OscHttpConn *conn)
+{
+	osc_http_conn_unwatch(conn);
+	if (g_socket_is_closed(conn->socket))
+		return;
+	conn->watch = g_socket_create_source(conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+	/* after libsoup's own sources: a request that arrives is read by libsoup first */
+	g_source_set_priority(conn->watch, G_PRIORITY_LOW);
+	g_source_set_callback(conn->watch, G_SOURCE_FUNC(osc_http_conn_watch_cb), conn, NULL);
+	g_source_attach(conn->watch, NULL);
+}
+
+static gboolean
+osc_http_conn_request_deadline_cb(gpointer user_data)
+{
+	OscHttpConn *conn = user_data;
+
+	conn->deadline_id = 0;
+	osc_http_conn_close(conn, "request", conn->owner->request_timeout);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+osc_http_conn_idle_deadline_cb(gpointer user_data)
+{
+	OscHttpConn *conn = user_data;
+
+	conn->deadline_id = 0;
+	osc_http_conn_close(conn, "idle", conn->owner->idle_timeout);
+	/* between requests libsoup does not close what it reads the end of (see above) */
+	osc_http_conn_unwatch(conn);
+	osc_http_conn_reap(conn);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+osc_http_limits_refuse(OscHttpLimits *self, GSocket *socket)
+{
+	static const gchar body[] =
+	    "{\"detail\":\"Too many connections: the server is at its connection limit, try "
+	    "again later\"}";
+	g_autofree gchar *reply = NULL;
+
+	osc_metric_inc(self->m_conn_rejected, 1, NULL);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OSC_EVENT", "connection_refused",
+			 "MESSAGE", "refused a connection: %u connections open (OSC_MAX_CONNECTIONS)",
+			 self->n_open);
+	if (!self->https) {
+		/* no request has been read yet, so libsoup cannot answer: send the answer
+		 * ourselves (a fresh socket's send buffer takes it whole) */
+		reply = g_strdup_printf("HTTP/1.1 503 Service Unavailable\r\n"
+					"Content-Type: application/json\r\n"
+					"Content-Length: %" G_GSIZE_FORMAT "\r\n"
+					"Retry-After: 1\r\n"
+					"Connection: close\r\n\r\n%s",
+					sizeof(body) - 1, body);
+		/* best effort: the connection is dropped either way */
+		(void)g_socket_send_with_blocking(socket, reply, strlen(reply), FALSE, NULL,
+						  NULL);
+	}
+	g_socket_shutdown(socket, TRUE, TRUE, NULL);
+}
+
+static void
+osc_http_limits_arm(OscHttpConn *conn, guint seconds, GSourceFunc func)
+{
+	g_clear_handle_id(&conn->deadline_id, g_source_remove);
+	if (seconds > 0)
+		conn->deadline_id = g_timeout_add(seconds * 1000, func, conn);
+}
+
+/* a new connection, or the next request on a kept-alive one */
+static void
+osc_http_limits_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	OscHttpLimits *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
+	OscHttpConn *conn;
+
+	if (socket == NULL)
+		return;
+	conn = g_hash_table_lookup(self->conns, socket);
+	if (conn == NULL) {
+		osc_http_limits_prune(self);
+		conn = g_new0(OscHttpConn, 1);
+		conn->owner = self;
+		conn->socket = g_object_ref(socket);
+		g_hash_table_insert(self->conns, socket, conn);
+		if (self->max_connections > 0 && self->n_open >= self->max_connections) {
+			/* kept in the table only for its socket to be released once closed */
+			conn->refused = TRUE;
+			osc_http_limits_refuse(self, socket);
+			return;
+		}
+		self->n_open++;
+		osc_metric_set(self->m_conn_active, self->n_open, NULL);
+	}
+	if (conn->refused)
+		return;
+	osc_http_conn_unwatch(conn);
+	osc_http_limits_arm(conn, self->request_timeout, osc_http_conn_request_deadline_cb);
+}
+
+static void
+osc_http_limits_request_read_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	OscHttpLimits *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
+	OscHttpConn *conn = socket != NULL ? g_hash_table_lookup(self->conns, socket) : NULL;
+
+	/* the handler has it now, for as long as it takes (an event stream: for ever) */
+	if (conn != NULL)
+		g_clear_handle_id(&conn->deadline_id, g_source_remove);
+}
+
+/* answered: a kept-alive connection now waits for its next request */
+static void
+osc_http_limits_request_finished_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	OscHttpLimits *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
+	OscHttpConn *conn = socket != NULL ? g_hash_table_lookup(self->conns, socket) : NULL;
+
+	if (conn == NULL)
+		return;
+	osc_http_limits_arm(conn, self->idle_timeout, osc_http_conn_idle_deadline_cb);
+	osc_http_conn_watch(conn);
+}
+
+OscHttpLimits *
+osc_http_limits_new(SoupServer *soup, const OscConfig *config, OscMetrics *metrics)
+{
+	static const gchar *const kind_labels[] = {"kind", NULL};
+	static const gchar *const reason_labels[] = {"reason", NULL};
+	OscHttpLimits *self = g_new0(OscHttpLimits, 1);
+
+	self->soup = g_object_ref(soup);
+	self->max_connections = config->max_connections;
+	self->request_timeout = config->request_timeout;
+	self->idle_timeout = config->idle_timeout;
+	self->https = config->https_enabled;
+	self->auth = osc_rate_limiter_new(config->auth_fail_limit, config->auth_fail_window,
+					  OSC_RATE_LIMITER_MAX_ENTRIES);
+	self->auth_window = config->auth_fail_window;
+	self->conns = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					    (GDestroyNotify)osc_http_conn_free);
+	self->m_auth_failures = osc_metrics_add_counter(
+	    metrics, "osc_auth_failures_total",
+	    "Failed authentications (kind: api_key 403, user_key 401)", kind_labels);
+	self->m_rate_limited = osc_metrics_add_counter(
+	    metrics, "osc_rate_limited_total",
+	    "Requests refused with 429 after too many failed authentications", NULL);
+	self->m_conn_active = osc_metrics_add_gauge(metrics, "osc_http_connections",
+						    "Open HTTP connections", NULL);
+	self->m_conn_rejected = osc_metrics_add_counter(
+	    metrics, "osc_http_connections_rejected_total",
+	    "Connections refused at OSC_MAX_CONNECTIONS", NULL);
+	self->m_conn_timeouts = osc_metrics_add_counter(
+	    metrics, "osc_http_connection_timeouts_total",
+	    "Connections closed by a timeout (reason: request = OSC_REQUEST_TIMEOUT, idle = "
+	    "OSC_IDLE_TIMEOUT)",
+	    reason_labels);
+	self->started_id = g_signal_connect(soup, "request-started",
+					    G_CALLBACK(osc_http_limits_request_started_cb), self);
+	self->read_id = g_signal_connect(soup, "request-read",
+					 G_CALLBACK(osc_http_limits_request_read_cb), self);
+	self->finished_id = g_signal_connect(soup, "request-finished",
+					     G_CALLBACK(osc_http_limits_request_finished_cb), self);
+	/* the versions the leak was measured in (Debian 12 ships 3.2.3) */
+	self->release_leaked_sockets = soup_get_major_version() == 3 &&
+				       soup_get_minor_version() == 2 && soup_get_micro_version() <= 3;
+	self->prune_id = g_timeout_add_seconds(1, osc_http_limits_prune_cb, self);
+	return self;
+}
+
+void
+osc_http_limits_free(OscHttpLimits *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_signal_handler(&self->started_id, self->soup);
+	g_clear_signal_handler(&self->read_id, self->soup);
+	g_clear_signal_handler(&self->finished_id, self->soup);
+	g_clear_handle_id(&self->prune_id, g_source_remove);
+	g_hash_table_destroy(self->conns);
+	osc_rate_limiter_free(self->auth);
+	g_clear_object(&self->soup);
+	g_free(self);
+}
+
+guint
+osc_http_limits_get_connections(OscHttpLimits *self)
+{
+	osc_http_limits_prune(self);
+	return self->n_open;
+}
+
+/**
+ * osc_http_limits_auth_allowed:
+ * @retry_after: (out): seconds to wait, when not allowed
+ *
+ * Called before the credentials of a request are looked at.
+ *
+ * Returns: %FALSE when the client's address has failed too often: answer 429
+ */
+gboolean
+osc_http_limits_auth_allowed(OscHttpLimits *self, SoupServerMessage *msg, guint *retry_after)
+{
+	g_autofree gchar *client =
+	    osc_http_limits_client_key(soup_server_message_get_remote_address(msg));
+
+	if (osc_rate_limiter_check(self->auth, client, g_get_monotonic_time(), retry_after))
+		return TRUE;
+	osc_metric_inc(self->m_rate_limited, 1, NULL);
+	return FALSE;
+}
+
+/**
+ * osc_http_limits_auth_failed:
+ * @status: 403 (API key) or 401 (user key)
+ *
+ * Counts and logs a failed authentication; never given, never logs, the credentials.
+ */
+void
+osc_http_limits_auth_failed(OscHttpLimits *self,
+			    SoupServerMessage *msg,
+			    guint status,
+			    const gchar *route)
+{
+	g_autofree gchar *client =
+	    osc_http_limits_client_key(soup_server_message_get_remote_address(msg));
+	const gchar *kind = status == 403 ? "api_key" : "user_key";
+
+	osc_metric_inc(self->m_auth_failures, 1, kind, NULL);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "auth_failure", "OSC_CLIENT",
+			 client, "OSC_AUTH_KIND", kind, "OSC_ROUTE", route, "MESSAGE",
+			 "authentication failed (%s) from %s on %s", kind, client, route);
+	if (osc_rate_limiter_add_failure(self->auth, client, g_get_monotonic_time()))
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "OSC_EVENT", "rate_limited",
+				 "OSC_CLIENT", client, "MESSAGE",
+				 "%s failed to authenticate too often: refusing its "
+				 "authenticated requests with 429 for a while (OSC_AUTH_FAIL_LIMIT "
+				 "per OSC_AUTH_FAIL_WINDOW=%u s)",
+				 client, self->auth_window);
+}
