@@ -37,6 +37,10 @@ enum { PROP_0, PROP_LOADING, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
+enum { SIGNAL_RELOAD_NEEDED, N_SIGNALS };
+
+static guint signals[N_SIGNALS];
+
 static gchar *
 osc_entry_store_index_key(const gchar *key, const gchar *environment)
 {
@@ -129,6 +133,16 @@ osc_entry_store_class_init(OscEntryStoreClass *klass)
 	    g_param_spec_boolean("loading", NULL, NULL, FALSE,
 				 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
+
+	/**
+	 * OscEntryStore::reload-needed:
+	 *
+	 * Events were lost (a `reset` event): the content may be stale and should be
+	 * loaded again.
+	 */
+	signals[SIGNAL_RELOAD_NEEDED] = g_signal_new("reload-needed", G_TYPE_FROM_CLASS(klass),
+						     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+						     G_TYPE_NONE, 0);
 }
 
 static void
@@ -344,7 +358,8 @@ osc_entry_store_remove(OscEntryStore *self, const gchar *key, const gchar *envir
  * osc_entry_store_apply_event:
  * @event: a change event from the entry stream
  *
- * Applies `created`, `updated`, `sync` and `deleted` events; other events are ignored.
+ * Applies `created`, `updated`, `sync` and `deleted` events; a `reset` event emits
+ * #OscEntryStore::reload-needed; other events are ignored.
  * An event carries no ETag, so the item's ETag is cleared: whoever edits it reads it again.
  *
  * Returns: (transfer none) (nullable): the item that changed (for `deleted`, the item as
@@ -361,6 +376,10 @@ osc_entry_store_apply_event(OscEntryStore *self, OscEvent *event)
 	g_return_val_if_fail(OSC_IS_EVENT(event), NULL);
 
 	type = osc_event_get_event_type(event);
+	if (g_strcmp0(type, "reset") == 0) {
+		g_signal_emit(self, signals[SIGNAL_RELOAD_NEEDED], 0);
+		return NULL;
+	}
 	key = osc_event_get_key(event);
 	environment = osc_event_get_environment(event);
 	category = osc_event_get_category(event);

@@ -326,9 +326,15 @@ osc_window_reset_cb(OscEventStream *events, OscEvent *event, gpointer user_data)
 {
 	OscWindow *self = user_data;
 
-	/* the server lost our place (restart, overflow): what we have may be stale */
-	g_debug("event stream reset, reloading");
-	_osc_window_reload(self);
+	/* the server lost our place (restart, overflow): the store asks for a reload */
+	osc_entry_store_apply_event(self->store, event);
+}
+
+static void
+osc_window_reload_needed_cb(OscEntryStore *store, gpointer user_data)
+{
+	g_debug("entries may be stale, reloading");
+	_osc_window_reload(OSC_WINDOW(user_data));
 }
 
 static void
@@ -816,6 +822,8 @@ osc_window_init(OscWindow *self)
 	g_signal_connect(self->sort_model, "items-changed",
 			 G_CALLBACK(osc_window_entries_changed_cb), self);
 	g_signal_connect(self->store, "notify::loading", G_CALLBACK(osc_window_loading_cb), self);
+	g_signal_connect(self->store, "reload-needed", G_CALLBACK(osc_window_reload_needed_cb),
+			 self);
 
 	g_signal_connect(value_factory, "setup", G_CALLBACK(osc_window_value_setup_cb), self);
 	g_signal_connect(value_factory, "bind", G_CALLBACK(osc_window_value_bind_cb), self);
