@@ -13,16 +13,46 @@
 #include "osc-preferences-window.h"
 
 static void
-osc_application_quit_action(GSimpleAction *action, GVariant *param, gpointer user_data)
+osc_application_close_all(GApplication *app)
 {
-	GApplication *app = G_APPLICATION(user_data);
 	GList *windows = g_list_copy(gtk_application_get_windows(GTK_APPLICATION(app)));
 
-	/* closing the windows lets them save their state; then the application ends */
 	for (GList *l = windows; l != NULL; l = l->next)
 		gtk_window_destroy(GTK_WINDOW(l->data));
 	g_list_free(windows);
 	g_application_quit(app);
+}
+
+static void
+osc_application_quit_stopped_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GApplication) app = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!osc_local_server_stop_finish(OSC_LOCAL_SERVER(source), result, &error))
+		g_message("stopping the local server: %s", error->message);
+	osc_application_close_all(app);
+}
+
+/*
+ * The embedded server stops first, while the windows' event streams are still connected:
+ * it ends them itself, which is the path the server is made for, rather than meeting
+ * streams whose clients vanished while it shuts down.
+ */
+static void
+osc_application_quit_action(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+	OscApplication *self = OSC_APPLICATION(user_data);
+
+	if (self->quitting)
+		return;
+	self->quitting = TRUE;
+	if (self->local != NULL && osc_local_server_get_running(self->local)) {
+		osc_local_server_stop_async(self->local, NULL, osc_application_quit_stopped_cb,
+					    g_object_ref(self));
+		return;
+	}
+	osc_application_close_all(G_APPLICATION(self));
 }
 
 static void

@@ -18,6 +18,9 @@ struct _OscApplication {
 	gboolean local_key_persistent;
 	GPtrArray *local_key_waiters; /* GTask */
 	gboolean headless;
+	gboolean quitting;
+	guint sigint_source;
+	guint sigterm_source;
 };
 
 void

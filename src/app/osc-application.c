@@ -37,6 +37,14 @@ osc_application_color_scheme_changed_cb(GSettings *settings, const gchar *key, g
 	osc_application_apply_color_scheme(OSC_APPLICATION(user_data));
 }
 
+/* SIGINT and SIGTERM quit like app.quit: the embedded server closes its store cleanly */
+static gboolean
+osc_application_signal_cb(gpointer user_data)
+{
+	g_action_group_activate_action(G_ACTION_GROUP(user_data), "quit", NULL);
+	return G_SOURCE_CONTINUE;
+}
+
 static void
 osc_application_startup(GApplication *app)
 {
@@ -51,6 +59,8 @@ osc_application_startup(GApplication *app)
 			 G_CALLBACK(osc_application_color_scheme_changed_cb), self);
 	osc_application_apply_color_scheme(self);
 	_osc_application_add_actions(self);
+	self->sigint_source = g_unix_signal_add(SIGINT, osc_application_signal_cb, self);
+	self->sigterm_source = g_unix_signal_add(SIGTERM, osc_application_signal_cb, self);
 }
 
 static void
@@ -92,6 +102,8 @@ osc_application_shutdown(GApplication *app)
 {
 	OscApplication *self = OSC_APPLICATION(app);
 
+	g_clear_handle_id(&self->sigint_source, g_source_remove);
+	g_clear_handle_id(&self->sigterm_source, g_source_remove);
 	osc_application_stop_local(self);
 	G_APPLICATION_CLASS(osc_application_parent_class)->shutdown(app);
 }

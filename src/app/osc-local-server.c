@@ -31,6 +31,7 @@ struct _OscLocalServer {
 	gchar *base_url;
 	gchar *api_key;
 	gboolean api_key_generated;
+	gboolean running;
 };
 
 G_DEFINE_FINAL_TYPE(OscLocalServer, osc_local_server, G_TYPE_OBJECT)
@@ -125,6 +126,7 @@ osc_local_server_start(OscLocalServer *self, guint port, GError **error)
 	self->api_key = g_strdup(config->api_key);
 	self->api_key_generated = !env_key;
 	self->service = g_steal_pointer(&service);
+	self->running = TRUE;
 	g_info("local server on %s (data in %s)", self->base_url, data_dir);
 	return TRUE;
 }
@@ -133,7 +135,7 @@ gboolean
 osc_local_server_get_running(OscLocalServer *self)
 {
 	g_return_val_if_fail(OSC_IS_LOCAL_SERVER(self), FALSE);
-	return self->service != NULL;
+	return self->running;
 }
 
 const gchar *
@@ -169,7 +171,9 @@ osc_local_server_stop_cb(GObject *source, GAsyncResult *result, gpointer user_da
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	g_clear_object(&self->service);
+	/* stopped, but kept: libsoup still has callbacks queued for the closed connections,
+	 * and they must not meet a finalized server (freed with this object, at exit) */
+	self->running = FALSE;
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -186,7 +190,7 @@ osc_local_server_stop_async(OscLocalServer *self,
 
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, osc_local_server_stop_async);
-	if (self->service == NULL) {
+	if (!self->running) {
 		g_task_return_boolean(task, TRUE);
 		return;
 	}

@@ -151,19 +151,25 @@ osc_window_deleted_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 osc_window_delete_response_cb(AdwMessageDialog *dialog, const gchar *response, gpointer user_data)
 {
-	g_autoptr(DeleteData) data = user_data;
-	OscWindow *self = data->self;
+	DeleteData *asked = user_data;
+	OscWindow *self = asked->self;
+	DeleteData *data;
 	OscEntryItem *item;
 
 	if (g_strcmp0(response, "delete") != 0 || self->client == NULL)
 		return;
-	item = osc_entry_store_lookup(self->store, data->key, data->environment);
+	/* what undo needs, taken before the row goes */
+	data = g_new0(DeleteData, 1);
+	data->self = g_object_ref(self);
+	data->key = g_strdup(asked->key);
+	data->environment = g_strdup(asked->environment);
+	item = osc_entry_store_lookup(self->store, asked->key, asked->environment);
 	if (item != NULL) {
 		data->category = g_strdup(osc_entry_item_get_category(item));
 		data->value_json = g_strdup(osc_entry_item_get_value_json(item));
 	}
-	osc_client_delete_async(self->client, data->key, data->environment, NULL,
-				self->cancellable, osc_window_deleted_cb, g_steal_pointer(&data));
+	osc_client_delete_async(self->client, asked->key, asked->environment, NULL,
+				self->cancellable, osc_window_deleted_cb, data);
 }
 
 static void
@@ -188,7 +194,8 @@ osc_window_confirm_delete(OscWindow *self, const gchar *key, const gchar *enviro
 	data->self = g_object_ref(self);
 	data->key = g_strdup(key);
 	data->environment = g_strdup(environment);
-	g_signal_connect(dialog, "response", G_CALLBACK(osc_window_delete_response_cb), data);
+	g_signal_connect_data(dialog, "response", G_CALLBACK(osc_window_delete_response_cb), data,
+			      (GClosureNotify)(void (*)(void))delete_data_free, 0);
 	self->delete_dialog = dialog;
 	g_object_add_weak_pointer(G_OBJECT(dialog), (gpointer *)&self->delete_dialog);
 	gtk_window_present(GTK_WINDOW(dialog));

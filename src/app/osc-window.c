@@ -661,6 +661,23 @@ osc_window_add_pages(OscWindow *self)
 
 /* ---- GObject ---- */
 
+/* closing the last window quits the application: app.quit stops the embedded server first */
+static gboolean
+osc_window_close_request(GtkWindow *window)
+{
+	GtkApplication *app = gtk_window_get_application(window);
+	GList *windows = app != NULL ? gtk_application_get_windows(app) : NULL;
+	guint n_main = 0;
+
+	for (GList *l = windows; l != NULL; l = l->next)
+		n_main += OSC_IS_WINDOW(l->data) ? 1 : 0;
+	if (n_main == 1) {
+		g_action_group_activate_action(G_ACTION_GROUP(app), "quit", NULL);
+		return TRUE;
+	}
+	return GTK_WINDOW_CLASS(osc_window_parent_class)->close_request(window);
+}
+
 /* what needs the application, which GObject sets only after construction */
 static void
 osc_window_setup(OscWindow *self)
@@ -731,6 +748,15 @@ osc_window_dispose(GObject *object)
 						     self);
 		g_signal_handlers_disconnect_by_data(self->store, self);
 	}
+	/* the template's widgets signal while they go; nothing of ours may listen then */
+	if (self->env_list != NULL) {
+		g_signal_handlers_disconnect_by_data(self->env_list, self);
+		g_signal_handlers_disconnect_by_data(self->category_dropdown, self);
+		g_signal_handlers_disconnect_by_data(self->search_entry, self);
+		g_signal_handlers_disconnect_by_data(self->selection, self);
+		g_signal_handlers_disconnect_by_data(self->sort_model, self);
+		g_signal_handlers_disconnect_by_data(self->column_view, self);
+	}
 	g_clear_handle_id(&self->clipboard_source, g_source_remove);
 	if (self->editor != NULL)
 		gtk_window_destroy(GTK_WINDOW(self->editor));
@@ -761,6 +787,7 @@ osc_window_class_init(OscWindowClass *klass)
 	object_class->dispose = osc_window_dispose;
 	object_class->get_property = osc_window_get_property;
 	object_class->set_property = osc_window_set_property;
+	GTK_WINDOW_CLASS(klass)->close_request = osc_window_close_request;
 
 	properties[PROP_CONNECTION_ID] =
 	    g_param_spec_string("connection-id", NULL, NULL, NULL,
