@@ -24,6 +24,7 @@
 
 static OscApplication *app;
 static OscWindow *window;
+static GTestDBus *dbus;
 
 #define WAIT_MS 30000
 
@@ -432,6 +433,20 @@ main(int argc, char *argv[])
 		g_setenv(vars[i], dir, TRUE);
 	}
 	g_test_init(&argc, &argv, NULL);
+
+	/* a private session bus: no keyring to activate (the app then keeps its local key for
+	 * the session, which is its own tested path) and no name clash with a running app.
+	 * GTestDBus unsets DISPLAY against X11 autolaunch; the app needs it back. */
+	{
+		g_autofree gchar *display = g_strdup(g_getenv("DISPLAY"));
+
+		dbus = g_test_dbus_new(G_TEST_DBUS_NONE);
+		g_test_dbus_up(dbus);
+		if (display != NULL)
+			g_setenv("DISPLAY", display, TRUE);
+	}
+	/* and no accessibility bus on it: GTK keeps the accessible state for the checks */
+	g_setenv("GTK_A11Y", "test", TRUE);
 	g_test_add_func("/osc/app/ui/live", test_live);
 	g_test_add_func("/osc/app/ui/accessibility", test_accessibility);
 	ret = g_test_run();
@@ -449,6 +464,9 @@ main(int argc, char *argv[])
 
 		g_clear_object(&app);
 	}
+	/* not _down() nor a finalize (which calls it): GTK keeps the application's bus
+	 * connection alive to the end, and _down() waits for it to go */
+	g_test_dbus_stop(dbus);
 	osc_test_rm_rf(tmp);
 	return ret;
 }
