@@ -247,6 +247,8 @@ test_live(void)
 	osc_test_wait_until(pointer_is_set, &editor->etag, WAIT_MS);
 	update_elsewhere(other, "database", "production", "{\"host\":\"db3\"}");
 	osc_test_wait_until(revealed, editor->changed_revealer, WAIT_MS);
+	/* and the row is highlighted while the editor is open */
+	g_assert_true(osc_entry_item_get_changed(item));
 	gtk_text_buffer_set_text(GTK_TEXT_BUFFER(editor->value_buffer), "{\"host\": \"mine\"}", -1);
 	gtk_widget_activate_action(GTK_WIDGET(editor), "editor.save", NULL);
 	osc_test_wait_until(revealed, editor->conflict_revealer, WAIT_MS);
@@ -257,6 +259,7 @@ test_live(void)
 	gtk_widget_activate_action(GTK_WIDGET(editor), "editor.overwrite", NULL);
 	osc_test_wait_until(pointer_is_null, &window->editor, WAIT_MS);
 	wait_entry("database", "production", "{\"host\":\"mine\"}");
+	g_assert_false(osc_entry_item_get_changed(item));
 
 	/* more rows for the picture */
 	update_elsewhere(other, "database", "production", "{\"host\":\"db.internal\",\"port\":5432}");

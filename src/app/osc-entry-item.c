@@ -24,6 +24,7 @@ struct _OscEntryItem {
 	gchar *preview;
 	gchar *updated_at;
 	gchar *etag;
+	gboolean changed;
 };
 
 G_DEFINE_FINAL_TYPE(OscEntryItem, osc_entry_item, G_TYPE_OBJECT)
@@ -37,6 +38,8 @@ enum {
 	PROP_PREVIEW,
 	PROP_UPDATED_AT,
 	PROP_ETAG,
+	PROP_CHANGED,
+	PROP_CSS_CLASSES,
 	N_PROPS
 };
 
@@ -84,6 +87,16 @@ osc_entry_item_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	case PROP_ETAG:
 		g_value_set_string(value, self->etag);
 		break;
+	case PROP_CHANGED:
+		g_value_set_boolean(value, self->changed);
+		break;
+	case PROP_CSS_CLASSES: {
+		static const gchar *changed[] = {"osc-changed", NULL};
+		static const gchar *none[] = {NULL};
+
+		g_value_set_boxed(value, self->changed ? changed : none);
+		break;
+	}
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 	}
@@ -105,6 +118,10 @@ osc_entry_item_class_init(OscEntryItemClass *klass)
 	properties[PROP_PREVIEW] = g_param_spec_string("preview", NULL, NULL, NULL, ro);
 	properties[PROP_UPDATED_AT] = g_param_spec_string("updated-at", NULL, NULL, NULL, ro);
 	properties[PROP_ETAG] = g_param_spec_string("etag", NULL, NULL, NULL, ro);
+	properties[PROP_CHANGED] = g_param_spec_boolean("changed", NULL, NULL, FALSE, ro);
+	/* for a cell's css-classes: marks the row whose entry changed under the editor */
+	properties[PROP_CSS_CLASSES] =
+	    g_param_spec_boxed("css-classes", NULL, NULL, G_TYPE_STRV, ro);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 }
 
@@ -241,4 +258,23 @@ osc_entry_item_set_etag(OscEntryItem *self, const gchar *etag)
 {
 	g_return_if_fail(OSC_IS_ENTRY_ITEM(self));
 	osc_entry_item_set_string(self, &self->etag, etag, PROP_ETAG);
+}
+
+gboolean
+osc_entry_item_get_changed(OscEntryItem *self)
+{
+	g_return_val_if_fail(OSC_IS_ENTRY_ITEM(self), FALSE);
+	return self->changed;
+}
+
+/* whether the row is shown as changed underneath the user (set and cleared by the window) */
+void
+osc_entry_item_set_changed(OscEntryItem *self, gboolean changed)
+{
+	g_return_if_fail(OSC_IS_ENTRY_ITEM(self));
+	if (self->changed == changed)
+		return;
+	self->changed = changed;
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CHANGED]);
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_CSS_CLASSES]);
 }

@@ -41,5 +41,9 @@ void
 osc_entry_item_set_updated_at(OscEntryItem *self, const gchar *updated_at);
 void
 osc_entry_item_set_etag(OscEntryItem *self, const gchar *etag);
+gboolean
+osc_entry_item_get_changed(OscEntryItem *self);
+void
+osc_entry_item_set_changed(OscEntryItem *self, gboolean changed);
 
 G_END_DECLS

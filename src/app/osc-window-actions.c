@@ -19,6 +19,17 @@
 #include "pages/osc-pages.h"
 #endif
 
+/* the highlight of a row changed underneath lasts as long as the editor */
+static void
+osc_window_editor_destroyed_cb(GtkWidget *editor, gpointer user_data)
+{
+	OscWindow *self = user_data;
+
+	if (self->changed_item != NULL)
+		osc_entry_item_set_changed(self->changed_item, FALSE);
+	g_clear_object(&self->changed_item);
+}
+
 static void
 osc_window_open_editor(OscWindow *self, OscEntryItem *item)
 {
@@ -28,6 +39,8 @@ osc_window_open_editor(OscWindow *self, OscEntryItem *item)
 		gtk_window_destroy(GTK_WINDOW(self->editor));
 	self->editor = osc_editor_dialog_new(GTK_WINDOW(self), self->client, self->store, item);
 	g_object_add_weak_pointer(G_OBJECT(self->editor), (gpointer *)&self->editor);
+	g_signal_connect_object(self->editor, "destroy", G_CALLBACK(osc_window_editor_destroyed_cb),
+				self, 0);
 	gtk_window_present(GTK_WINDOW(self->editor));
 }
 

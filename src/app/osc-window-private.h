@@ -56,7 +56,7 @@ struct _OscWindow {
 	OscEditorDialog *editor; /* weak */
 	AdwMessageDialog *delete_dialog; /* weak */
 	GtkWindow *connection_dialog;	 /* weak */
-	GtkWidget *highlighted_row;	 /* weak */
+	OscEntryItem *changed_item;	 /* highlighted until the editor closes */
 
 	/* undo of the last delete */
 	gchar *undo_key;

@@ -311,6 +311,11 @@ osc_window_event_cb(OscEventStream *events, OscEvent *event, gpointer user_data)
 	if (osc_editor_dialog_external_change(self->editor, type, item)) {
 		g_autofree gchar *msg = NULL;
 
+		if (g_strcmp0(type, "deleted") != 0) {
+			osc_entry_item_set_changed(item, TRUE);
+			g_set_object(&self->changed_item, item);
+		}
+
 		if (g_strcmp0(type, "deleted") == 0)
 			msg = g_strdup_printf(_("“%s” was deleted by someone else"),
 					      osc_entry_item_get_key(item));
@@ -767,6 +772,7 @@ osc_window_dispose(GObject *object)
 	g_clear_object(&self->client);
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->connection);
+	g_clear_object(&self->changed_item);
 	g_clear_object(&self->store);
 	g_clear_object(&self->settings);
 	g_clear_pointer(&self->connection_id, g_free);
