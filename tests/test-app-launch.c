@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <signal.h>
 #include <string.h>
 
 #include "osc-test-utils.h"
@@ -179,10 +180,77 @@ test_launch(void)
 	osc_test_rm_rf(tmp);
 }
 
+/* --headless: only the embedded server, no display needed, until SIGTERM */
+static void
+test_headless(void)
+{
+	g_autofree gchar *tmp = osc_test_make_tmpdir();
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GDataInputStream) out = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SoupSession) session = osc_test_session_new();
+	g_autoptr(OscTestResponse) resp = NULL;
+	g_autofree gchar *line = NULL;
+	g_autofree gchar *key_line = NULL;
+	g_autofree gchar *url = NULL;
+	const gchar *key;
+	gboolean exited = FALSE;
+
+	g_subprocess_launcher_setenv(launcher, "XDG_DATA_HOME", tmp, TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_HOST_PORT", "0", TRUE);
+	g_subprocess_launcher_setenv(launcher, "OSC_PBKDF2_ITERATIONS", "1000", TRUE);
+	g_subprocess_launcher_unsetenv(launcher, "OSC_API_KEY");
+	g_subprocess_launcher_unsetenv(launcher, "DISPLAY");
+	g_subprocess_launcher_unsetenv(launcher, "WAYLAND_DISPLAY");
+	proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("OSC_APP_PATH"), "--headless",
+					   NULL);
+	g_assert_no_error(error);
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
+	line = g_data_input_stream_read_line_utf8(out, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(line);
+	g_assert_nonnull(strstr(line, "http://127.0.0.1:"));
+	url = g_strdup(strstr(line, "http://"));
+	key_line = g_data_input_stream_read_line_utf8(out, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(key_line);
+	key = strrchr(key_line, ' ');
+	g_assert_nonnull(key);
+	key++;
+	g_assert_cmpuint(strlen(key), ==, 64);
+
+	/* open routes answer; the rest needs the printed API key */
+	{
+		g_autofree gchar *health = g_strconcat(url, "/health", NULL);
+		g_autofree gchar *configs = g_strconcat(url, "/configs", NULL);
+
+		resp = osc_test_http(session, "GET", health, NULL, NULL, NULL);
+		g_assert_cmpuint(resp->status, ==, 200);
+		g_clear_pointer(&resp, osc_test_response_free);
+		resp = osc_test_http(session, "GET", configs, NULL, "X-User-Key", "user-key-123",
+				     NULL);
+		g_assert_cmpuint(resp->status, ==, 403);
+		g_clear_pointer(&resp, osc_test_response_free);
+		resp = osc_test_http(session, "GET", configs, NULL, "X-User-Key", "user-key-123",
+				     "X-API-Key", key, NULL);
+		g_assert_cmpuint(resp->status, ==, 200);
+	}
+
+	g_subprocess_send_signal(proc, SIGTERM);
+	g_subprocess_wait_async(proc, NULL, wait_cb, &exited);
+	poll_until(is_true, &exited, 30000);
+	g_assert_true(g_subprocess_get_if_exited(proc));
+	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
+	osc_test_rm_rf(tmp);
+}
+
 int
 main(int argc, char *argv[])
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/osc/app/launch", test_launch);
+	g_test_add_func("/osc/app/headless", test_headless);
 	return g_test_run();
 }
