@@ -294,6 +294,22 @@ test_entry_preview(void)
 }
 
 static void
+test_entry_updated_display(void)
+{
+	g_autoptr(OscEntryItem) item = NULL;
+	g_autofree gchar *naive = NULL;
+	g_autofree gchar *junk = NULL;
+
+	/* a naive time is local (API.md §1.8): shown as it is, to the minute */
+	item = osc_entry_item_new("k", "e", NULL, "1", "2026-02-21T10:22:18.123456", NULL);
+	naive = osc_entry_item_dup_updated_display(item);
+	g_assert_cmpstr(naive, ==, "2026-02-21 10:22");
+	osc_entry_item_set_updated_at(item, "yesterday");
+	junk = osc_entry_item_dup_updated_display(item);
+	g_assert_cmpstr(junk, ==, "yesterday");
+}
+
+static void
 test_entry_filter(void)
 {
 	g_autoptr(GListStore) store = g_list_store_new(OSC_TYPE_ENTRY_ITEM);
@@ -358,6 +374,7 @@ main(int argc, char *argv[])
 	g_test_add_func("/osc/app/entry-store/events", test_entry_store_events);
 	g_test_add_func("/osc/app/entry-store/batch", test_entry_store_batch);
 	g_test_add_func("/osc/app/entry-item/preview", test_entry_preview);
+	g_test_add_func("/osc/app/entry-item/updated-display", test_entry_updated_display);
 	g_test_add_func("/osc/app/entry-filter", test_entry_filter);
 	return g_test_run();
 }

@@ -40,6 +40,7 @@ enum {
 	PROP_ETAG,
 	PROP_CHANGED,
 	PROP_CSS_CLASSES,
+	PROP_UPDATED_DISPLAY,
 	N_PROPS
 };
 
@@ -90,6 +91,9 @@ osc_entry_item_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	case PROP_CHANGED:
 		g_value_set_boolean(value, self->changed);
 		break;
+	case PROP_UPDATED_DISPLAY:
+		g_value_take_string(value, osc_entry_item_dup_updated_display(self));
+		break;
 	case PROP_CSS_CLASSES: {
 		static const gchar *changed[] = {"osc-changed", NULL};
 		static const gchar *none[] = {NULL};
@@ -119,6 +123,8 @@ osc_entry_item_class_init(OscEntryItemClass *klass)
 	properties[PROP_UPDATED_AT] = g_param_spec_string("updated-at", NULL, NULL, NULL, ro);
 	properties[PROP_ETAG] = g_param_spec_string("etag", NULL, NULL, NULL, ro);
 	properties[PROP_CHANGED] = g_param_spec_boolean("changed", NULL, NULL, FALSE, ro);
+	properties[PROP_UPDATED_DISPLAY] =
+	    g_param_spec_string("updated-display", NULL, NULL, NULL, ro);
 	/* for a cell's css-classes: marks the row whose entry changed under the editor */
 	properties[PROP_CSS_CLASSES] =
 	    g_param_spec_boxed("css-classes", NULL, NULL, G_TYPE_STRV, ro);
@@ -250,7 +256,34 @@ void
 osc_entry_item_set_updated_at(OscEntryItem *self, const gchar *updated_at)
 {
 	g_return_if_fail(OSC_IS_ENTRY_ITEM(self));
+	if (g_strcmp0(self->updated_at, updated_at) == 0)
+		return;
 	osc_entry_item_set_string(self, &self->updated_at, updated_at, PROP_UPDATED_AT);
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_UPDATED_DISPLAY]);
+}
+
+/**
+ * osc_entry_item_dup_updated_display:
+ *
+ * Returns: (transfer full) (nullable): the update time in local time, to the minute; the
+ *   server's text as it is when it is not ISO 8601 (naive times are local, API.md §1.8)
+ */
+gchar *
+osc_entry_item_dup_updated_display(OscEntryItem *self)
+{
+	g_autoptr(GTimeZone) local = NULL;
+	g_autoptr(GDateTime) dt = NULL;
+	g_autoptr(GDateTime) shown = NULL;
+
+	g_return_val_if_fail(OSC_IS_ENTRY_ITEM(self), NULL);
+	if (self->updated_at == NULL)
+		return NULL;
+	local = g_time_zone_new_local();
+	dt = g_date_time_new_from_iso8601(self->updated_at, local);
+	if (dt == NULL)
+		return g_strdup(self->updated_at);
+	shown = g_date_time_to_local(dt);
+	return g_date_time_format(shown, "%Y-%m-%d %H:%M");
 }
 
 void

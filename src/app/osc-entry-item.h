@@ -41,6 +41,8 @@ void
 osc_entry_item_set_updated_at(OscEntryItem *self, const gchar *updated_at);
 void
 osc_entry_item_set_etag(OscEntryItem *self, const gchar *etag);
+gchar *
+osc_entry_item_dup_updated_display(OscEntryItem *self);
 gboolean
 osc_entry_item_get_changed(OscEntryItem *self);
 void
