@@ -1,0 +1,321 @@
+/*
+ * Copyright 2026 The OpenSecureConf Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "libosc-client.h"
+#include "osc-chart.h"
+#include "osc-pages-private.h"
+#include "osc-pages.h"
+#include "osc-test-utils.h"
+
+/*
+ * The app's pages and dialogs in a real window (suite "ui", under xvfb-run), each against
+ * an in-process OscService holding a few entries: wait for the load, check what is shown,
+ * and save a screenshot of each into the build directory.
+ */
+
+#define KEY  "user-key-alpha-123"
+#define KEY2 "user-key-bravo-456"
+
+typedef struct {
+	gchar *tmpdir;
+	OscConfig *config;
+	OscService *service;
+	gchar *base;
+	OscClient *client;
+	GtkWidget *window;
+	GAsyncResult *result;
+} Fixture;
+
+static void
+result_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	((Fixture *)user_data)->result = g_object_ref(result);
+}
+
+static gboolean
+have_result(gpointer data)
+{
+	return ((Fixture *)data)->result != NULL;
+}
+
+static GAsyncResult *
+take_result(Fixture *f)
+{
+	osc_test_wait_until(have_result, f, 20000);
+	return g_steal_pointer(&f->result);
+}
+
+static void
+create_entry(Fixture *f, const gchar *key, const gchar *env, const gchar *category,
+	     const gchar *json)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) value = json_from_string(json, &error);
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(OscConfigEntry) entry = NULL;
+
+	g_assert_no_error(error);
+	osc_client_create_async(f->client, key, env, value, category, NULL, result_cb, f);
+	res = take_result(f);
+	entry = osc_client_create_finish(f->client, res, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(entry);
+}
+
+G_GNUC_UNUSED static void
+update_entry(Fixture *f, const gchar *key, const gchar *env, const gchar *json)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) value = json_from_string(json, &error);
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(OscConfigEntry) entry = NULL;
+
+	g_assert_no_error(error);
+	osc_client_update_async(f->client, key, env, value, NULL, NULL, NULL, result_cb, f);
+	res = take_result(f);
+	entry = osc_client_update_finish(f->client, res, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(entry);
+}
+
+G_GNUC_UNUSED static OscConfigEntry *
+read_entry(Fixture *f, OscClient *client, const gchar *key, const gchar *env, GError **error)
+{
+	g_autoptr(GAsyncResult) res = NULL;
+
+	osc_client_read_async(client, key, env, FALSE, NULL, result_cb, f);
+	res = take_result(f);
+	return osc_client_read_finish(client, res, error);
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	f->tmpdir = osc_test_make_tmpdir();
+	f->config = osc_test_config_new(f->tmpdir);
+	f->service = osc_test_service_new(f->config);
+	f->base = osc_test_service_base_url(f->service);
+	f->client = g_object_new(OSC_TYPE_CLIENT, "base-url", f->base, "user-key", KEY, "timeout",
+				 20, "backoff-factor", 0.01, NULL);
+	create_entry(f, "database", "production", "database", "{\"host\":\"db1\",\"port\":5432}");
+	create_entry(f, "database", "staging", "database", "{\"host\":\"db2\",\"port\":5432}");
+	create_entry(f, "cache", "production", "cache", "{\"ttl\":300}");
+	create_entry(f, "feature", "production", NULL, "true");
+	create_entry(f, "replicas", "development", "cluster", "3");
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	if (f->window != NULL)
+		gtk_window_destroy(GTK_WINDOW(f->window));
+	g_clear_object(&f->client);
+	g_clear_object(&f->service);
+	g_clear_pointer(&f->config, osc_config_free);
+	g_free(f->base);
+	osc_test_rm_rf(f->tmpdir);
+	g_free(f->tmpdir);
+}
+
+static void
+show_in_window(Fixture *f, GtkWidget *page, const gchar *title)
+{
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	GtkWidget *header = adw_header_bar_new();
+
+	adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), adw_window_title_new(title, NULL));
+	gtk_box_append(GTK_BOX(box), header);
+	gtk_widget_set_vexpand(page, TRUE);
+	gtk_box_append(GTK_BOX(box), page);
+	/* the window's background, also in a screenshot of its content */
+	gtk_widget_add_css_class(box, "background");
+	f->window = adw_window_new();
+	gtk_window_set_default_size(GTK_WINDOW(f->window), 760, 860);
+	adw_window_set_content(ADW_WINDOW(f->window), box);
+	gtk_window_present(GTK_WINDOW(f->window));
+}
+
+typedef struct {
+	GtkWidget *page;
+	const gchar *want;
+} StateWait;
+
+static gboolean
+state_is(gpointer data)
+{
+	StateWait *w = data;
+
+	return g_strcmp0(osc_pages_get_state(w->page), w->want) == 0;
+}
+
+static void
+wait_state(GtkWidget *page, const gchar *want)
+{
+	StateWait w = {page, want};
+
+	osc_test_wait_until(state_is, &w, 20000);
+}
+
+static gboolean
+timeout_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* lets layout and drawing catch up */
+static void
+run_for(guint ms)
+{
+	gboolean done = FALSE;
+
+	g_timeout_add(ms, timeout_cb, &done);
+	while (!done)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+static void
+save_screenshot(GtkWidget *widget, const gchar *name)
+{
+	g_autoptr(GdkPaintable) paintable = NULL;
+	g_autoptr(GtkSnapshot) snapshot = NULL;
+	g_autoptr(GskRenderNode) node = NULL;
+	g_autoptr(GdkTexture) texture = NULL;
+	g_autofree gchar *path = NULL;
+	gint w, h;
+
+	run_for(300);
+	if (GTK_IS_WINDOW(widget))
+		widget = adw_window_get_content(ADW_WINDOW(widget));
+	w = gtk_widget_get_width(widget);
+	h = gtk_widget_get_height(widget);
+	g_assert_cmpint(w, >, 0);
+	paintable = gtk_widget_paintable_new(widget);
+	snapshot = gtk_snapshot_new();
+	gdk_paintable_snapshot(paintable, GDK_SNAPSHOT(snapshot), w, h);
+	node = gtk_snapshot_free_to_node(g_steal_pointer(&snapshot));
+	g_assert_nonnull(node);
+	texture = gsk_renderer_render_texture(gtk_native_get_renderer(gtk_widget_get_native(widget)),
+					      node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+	path = g_build_filename(g_getenv("G_TEST_BUILDDIR") != NULL ? g_getenv("G_TEST_BUILDDIR")
+								     : ".",
+				name, NULL);
+	g_assert_true(gdk_texture_save_to_png(texture, path));
+	g_test_message("screenshot: %s", path);
+}
+
+/* ---- pages ---- */
+
+static void
+test_empty(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_dashboard_page_new(NULL);
+
+	show_in_window(f, page, "Dashboard");
+	g_assert_cmpstr(osc_pages_get_state(page), ==, "empty");
+	/* a client makes it load, taking it away empties it again */
+	osc_dashboard_page_set_client(OSC_DASHBOARD_PAGE(page), f->client);
+	wait_state(page, "content");
+	osc_dashboard_page_set_client(OSC_DASHBOARD_PAGE(page), NULL);
+	g_assert_cmpstr(osc_pages_get_state(page), ==, "empty");
+}
+
+static void
+test_dashboard(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_dashboard_page_new(f->client);
+
+	show_in_window(f, page, "Dashboard");
+	wait_state(page, "content");
+	g_assert_cmpstr(osc_dashboard_page_get_total_text(OSC_DASHBOARD_PAGE(page)), ==, "5");
+	/* database, cache, uncategorized, cluster */
+	g_assert_cmpuint(osc_dashboard_page_get_n_categories_shown(OSC_DASHBOARD_PAGE(page)), ==, 4);
+	g_assert_cmpstr(osc_dashboard_page_get_cluster_text(OSC_DASHBOARD_PAGE(page)), ==, "Off");
+	save_screenshot(f->window, "page-dashboard.png");
+
+	/* a refresh shows a new entry */
+	create_entry(f, "extra", "staging", "cache", "1");
+	osc_dashboard_page_reload(OSC_DASHBOARD_PAGE(page));
+	wait_state(page, "content");
+	while (g_strcmp0(osc_dashboard_page_get_total_text(OSC_DASHBOARD_PAGE(page)), "6") != 0)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+static void
+test_dashboard_error(Fixture *f, gconstpointer data)
+{
+	g_autoptr(OscClient) bad = g_object_new(OSC_TYPE_CLIENT, "base-url", f->base, "user-key",
+						"short", "timeout", 5, NULL);
+	GtkWidget *page = osc_dashboard_page_new(bad);
+
+	show_in_window(f, page, "Dashboard");
+	wait_state(page, "error");
+}
+
+static void
+test_charts(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_charts_page_new(f->client);
+	OscChart *by_cat, *by_env, *matrix;
+	g_autofree gchar *label0 = NULL;
+	g_autofree gchar *desc = NULL;
+	gdouble sum = 0;
+
+	show_in_window(f, page, "Charts");
+	wait_state(page, "content");
+	by_cat = OSC_CHART(osc_charts_page_get_chart(OSC_CHARTS_PAGE(page), 0));
+	by_env = OSC_CHART(osc_charts_page_get_chart(OSC_CHARTS_PAGE(page), 1));
+	matrix = OSC_CHART(osc_charts_page_get_chart(OSC_CHARTS_PAGE(page), 2));
+	/* the server's order: first appearance */
+	g_assert_cmpuint(osc_chart_get_n_values(by_cat), ==, 4);
+	label0 = osc_chart_dup_label(by_cat, 0);
+	g_assert_cmpstr(label0, ==, "database");
+	g_assert_cmpfloat(osc_chart_get_value(by_cat, 0), ==, 2);
+	g_assert_cmpuint(osc_chart_get_n_values(by_env), ==, 3);
+	g_assert_cmpfloat(osc_chart_get_value(by_env, 0), ==, 3); /* production */
+	/* 3 environments × 4 categories, 5 entries in all, production/database = 1 */
+	g_assert_cmpuint(osc_chart_get_n_values(matrix), ==, 12);
+	for (guint i = 0; i < 12; i++)
+		sum += osc_chart_get_value(matrix, i);
+	g_assert_cmpfloat(sum, ==, 5);
+	g_assert_cmpfloat(osc_chart_get_value(matrix, 0), ==, 1);
+	desc = osc_chart_dup_description(by_env);
+	g_assert_cmpstr(desc, ==, "production: 3, staging: 1, development: 1");
+	save_screenshot(f->window, "page-charts.png");
+
+	/* the dark style draws too */
+	adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
+					   ADW_COLOR_SCHEME_FORCE_DARK);
+	save_screenshot(f->window, "page-charts-dark.png");
+	adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
+					   ADW_COLOR_SCHEME_DEFAULT);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* isolated XDG dirs, but GTK still needs the system's schemas, icons and themes */
+	g_autofree gchar *data_dirs = g_strjoinv(":", (gchar **)g_get_system_data_dirs());
+
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_setenv("XDG_DATA_DIRS", data_dirs, TRUE);
+	/* no session bus under xvfb-run: no AT-SPI bridge (the accessible names are checked
+	 * through the GtkAccessible API instead) */
+	g_setenv("GTK_A11Y", "none", TRUE);
+	adw_init();
+	osc_pages_ensure_types();
+
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("/osc/app-pages/empty", test_empty);
+	ADD("/osc/app-pages/dashboard", test_dashboard);
+	ADD("/osc/app-pages/dashboard-error", test_dashboard_error);
+	ADD("/osc/app-pages/charts", test_charts);
+#undef ADD
+	return g_test_run();
+}
