@@ -9,6 +9,7 @@
 
 #include "libosc-client.h"
 #include "osc-chart.h"
+#include "osc-metrics.h"
 #include "osc-pages-private.h"
 #include "osc-pages.h"
 #include "osc-test-utils.h"
@@ -68,7 +69,7 @@ create_entry(Fixture *f, const gchar *key, const gchar *env, const gchar *catego
 	g_assert_nonnull(entry);
 }
 
-G_GNUC_UNUSED static void
+static void
 update_entry(Fixture *f, const gchar *key, const gchar *env, const gchar *json)
 {
 	g_autoptr(GError) error = NULL;
@@ -297,6 +298,87 @@ test_charts(Fixture *f, gconstpointer data)
 					   ADW_COLOR_SCHEME_DEFAULT);
 }
 
+static void
+test_metrics(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_metrics_page_new(f->client);
+	OscMetricsPage *m = OSC_METRICS_PAGE(page);
+
+	show_in_window(f, page, "Metrics");
+	wait_state(page, "content");
+	/* the families osc-service.c registers, grouped with their types */
+	g_assert_cmpuint(osc_metrics_page_get_n_families(m), >=, 10);
+	g_assert_cmpstr(osc_metrics_page_get_family_type(m, "osc_http_requests_total"), ==,
+			"counter");
+	g_assert_cmpstr(osc_metrics_page_get_family_type(m, "osc_config_entries_total"), ==,
+			"gauge");
+	/* a histogram's _bucket, _sum and _count samples land in its family */
+	g_assert_cmpstr(osc_metrics_page_get_family_type(m, "osc_http_request_duration_seconds"),
+			==, "histogram");
+	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds"),
+			 >=, 16);
+	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds_bucket"),
+			 ==, 0);
+	save_screenshot(f->window, "page-metrics.png");
+}
+
+static gboolean
+stream_connected(gpointer data)
+{
+	return osc_event_stream_get_connected(data);
+}
+
+static void
+test_sse_stats(Fixture *f, gconstpointer data)
+{
+	g_autoptr(OscEventStream) stream = osc_event_stream_new(f->base, NULL);
+	GtkWidget *page;
+	OscSseStatsPage *p;
+
+	g_object_set(stream, "environment", "production", NULL);
+	osc_event_stream_start(stream);
+	osc_test_wait_until(stream_connected, stream, 20000);
+	/* one event delivered to it */
+	update_entry(f, "cache", "production", "{\"ttl\":600}");
+
+	page = osc_sse_stats_page_new(f->client);
+	p = OSC_SSE_STATS_PAGE(page);
+	show_in_window(f, page, "Event Streams");
+	wait_state(page, "content");
+	g_assert_cmpstr(osc_sse_stats_page_get_counter_text(p, "subscriptions.active"), ==, "1");
+	g_assert_cmpstr(osc_sse_stats_page_get_counter_text(p, "subscriptions.total_created"), ==,
+			"1");
+	g_assert_cmpuint(osc_sse_stats_page_get_n_subscriptions_shown(p), ==, 1);
+	save_screenshot(f->window, "page-sse-stats.png");
+
+	osc_event_stream_stop(stream);
+	run_for(200);
+	osc_sse_stats_page_reload(p);
+	while (osc_sse_stats_page_get_n_subscriptions_shown(p) != 0)
+		g_main_context_iteration(NULL, TRUE);
+	wait_state(page, "content");
+	g_assert_cmpstr(osc_sse_stats_page_get_counter_text(p, "subscriptions.closed"), ==, "1");
+}
+
+static void
+test_cluster_off(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_cluster_page_new(f->client);
+	OscClusterPage *c = OSC_CLUSTER_PAGE(page);
+
+	osc_cluster_page_set_refresh_interval(c, 1);
+	show_in_window(f, page, "Cluster");
+	wait_state(page, "content");
+	g_assert_false(osc_cluster_page_get_enabled_shown(c));
+	/* refreshing while shown, not once hidden */
+	g_assert_true(osc_cluster_page_get_auto_refreshing(c));
+	save_screenshot(f->window, "page-cluster-off.png");
+	gtk_widget_set_visible(page, FALSE);
+	g_assert_false(osc_cluster_page_get_auto_refreshing(c));
+	gtk_widget_set_visible(page, TRUE);
+	g_assert_true(osc_cluster_page_get_auto_refreshing(c));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,6 +398,9 @@ main(int argc, char **argv)
 	ADD("/osc/app-pages/dashboard", test_dashboard);
 	ADD("/osc/app-pages/dashboard-error", test_dashboard_error);
 	ADD("/osc/app-pages/charts", test_charts);
+	ADD("/osc/app-pages/metrics", test_metrics);
+	ADD("/osc/app-pages/sse-stats", test_sse_stats);
+	ADD("/osc/app-pages/cluster-off", test_cluster_off);
 #undef ADD
 	return g_test_run();
 }

@@ -19,6 +19,9 @@ osc_pages_ensure_types(void)
 	g_type_ensure(OSC_TYPE_CHART);
 	g_type_ensure(OSC_TYPE_DASHBOARD_PAGE);
 	g_type_ensure(OSC_TYPE_CHARTS_PAGE);
+	g_type_ensure(OSC_TYPE_CLUSTER_PAGE);
+	g_type_ensure(OSC_TYPE_SSE_STATS_PAGE);
+	g_type_ensure(OSC_TYPE_METRICS_PAGE);
 }
 
 const gchar *

@@ -8,7 +8,10 @@
 #include <adwaita.h>
 
 #include "osc-charts-page.h"
+#include "osc-cluster-page.h"
 #include "osc-dashboard-page.h"
+#include "osc-metrics-page.h"
+#include "osc-sse-stats-page.h"
 
 G_BEGIN_DECLS
 
