@@ -85,7 +85,7 @@ update_entry(Fixture *f, const gchar *key, const gchar *env, const gchar *json)
 	g_assert_nonnull(entry);
 }
 
-G_GNUC_UNUSED static OscConfigEntry *
+static OscConfigEntry *
 read_entry(Fixture *f, OscClient *client, const gchar *key, const gchar *env, GError **error)
 {
 	g_autoptr(GAsyncResult) res = NULL;
@@ -379,6 +379,89 @@ test_cluster_off(Fixture *f, gconstpointer data)
 	g_assert_true(osc_cluster_page_get_auto_refreshing(c));
 }
 
+static void
+delete_entry(Fixture *f, const gchar *key, const gchar *env)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+
+	osc_client_delete_async(f->client, key, env, NULL, NULL, result_cb, f);
+	res = take_result(f);
+	g_assert_true(osc_client_delete_finish(f->client, res, &error));
+	g_assert_no_error(error);
+}
+
+static gboolean
+backup_idle(gpointer data)
+{
+	return !osc_backup_page_get_busy(data);
+}
+
+static void
+test_backup(Fixture *f, gconstpointer data)
+{
+	GtkWidget *page = osc_backup_page_new(f->client);
+	OscBackupPage *b = OSC_BACKUP_PAGE(page);
+	g_autofree gchar *path = g_build_filename(f->tmpdir, "backup.json", NULL);
+	g_autoptr(GFile) file = g_file_new_for_path(path);
+	g_autofree gchar *contents = NULL;
+	g_autoptr(JsonNode) json = NULL;
+	g_autoptr(GError) error = NULL;
+
+	show_in_window(f, page, "Backup");
+	wait_state(page, "content");
+
+	/* the passwords must match: nothing is written */
+	osc_backup_page_set_export_password(b, "backup-pass-1", "backup-pass-2");
+	osc_backup_page_export_to_file(b, file);
+	g_assert_false(osc_backup_page_get_busy(b));
+	g_assert_cmpstr(osc_backup_page_get_export_status(b), ==, "The passwords do not match");
+	g_assert_false(g_file_query_exists(file, NULL));
+
+	/* production only: 3 of the 5 entries */
+	osc_backup_page_set_export_password(b, "backup-pass-1", "backup-pass-1");
+	osc_backup_page_set_export_filter(b, "production", NULL);
+	osc_backup_page_export_to_file(b, file);
+	g_assert_true(osc_backup_page_get_busy(b));
+	osc_test_wait_until(backup_idle, b, 20000);
+	g_assert_true(g_str_has_prefix(osc_backup_page_get_export_status(b),
+				       "Exported 3 entries to "));
+	g_assert_true(g_file_get_contents(path, &contents, NULL, &error));
+	g_assert_no_error(error);
+	json = json_from_string(contents, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(json), "total_keys"), ==, 3);
+	save_screenshot(f->window, "page-backup.png");
+
+	/* it imports back: one entry deleted meanwhile comes back, the others are skipped */
+	delete_entry(f, "cache", "production");
+	osc_backup_page_set_import_password(b, "backup-pass-1", FALSE);
+	osc_backup_page_import_from_file(b, file);
+	osc_test_wait_until(backup_idle, b, 20000);
+	g_assert_cmpstr(osc_backup_page_get_import_status(b), ==,
+			"Imported 1, skipped 2, overwritten 0, failed 0");
+	{
+		g_autoptr(OscConfigEntry) back = read_entry(f, f->client, "cache", "production", &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(json_object_get_int_member(
+				    json_node_get_object(osc_config_entry_get_value(back)), "ttl"),
+				==, 300);
+	}
+
+	/* with overwrite */
+	osc_backup_page_set_import_password(b, "backup-pass-1", TRUE);
+	osc_backup_page_import_from_file(b, file);
+	osc_test_wait_until(backup_idle, b, 20000);
+	g_assert_cmpstr(osc_backup_page_get_import_status(b), ==,
+			"Imported 3, skipped 0, overwritten 3, failed 0");
+
+	/* a wrong password is an error shown on the page */
+	osc_backup_page_set_import_password(b, "wrong-password", FALSE);
+	osc_backup_page_import_from_file(b, file);
+	osc_test_wait_until(backup_idle, b, 20000);
+	g_assert_nonnull(strstr(osc_backup_page_get_import_status(b), "Decryption failed"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -401,6 +484,7 @@ main(int argc, char **argv)
 	ADD("/osc/app-pages/metrics", test_metrics);
 	ADD("/osc/app-pages/sse-stats", test_sse_stats);
 	ADD("/osc/app-pages/cluster-off", test_cluster_off);
+	ADD("/osc/app-pages/backup", test_backup);
 #undef ADD
 	return g_test_run();
 }

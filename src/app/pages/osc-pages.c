@@ -22,6 +22,7 @@ osc_pages_ensure_types(void)
 	g_type_ensure(OSC_TYPE_CLUSTER_PAGE);
 	g_type_ensure(OSC_TYPE_SSE_STATS_PAGE);
 	g_type_ensure(OSC_TYPE_METRICS_PAGE);
+	g_type_ensure(OSC_TYPE_BACKUP_PAGE);
 }
 
 const gchar *

@@ -7,6 +7,7 @@
 
 #include <adwaita.h>
 
+#include "osc-backup-page.h"
 #include "osc-charts-page.h"
 #include "osc-cluster-page.h"
 #include "osc-dashboard-page.h"
