@@ -114,8 +114,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	if (f->window != NULL)
+	if (f->window != NULL) {
+		/* a focused GtkText in a window going away warns about a missing focus-out */
+		gtk_window_set_focus(GTK_WINDOW(f->window), NULL);
 		gtk_window_destroy(GTK_WINDOW(f->window));
+	}
 	g_clear_object(&f->client);
 	g_clear_object(&f->service);
 	g_clear_pointer(&f->config, osc_config_free);
@@ -192,7 +195,7 @@ save_screenshot(GtkWidget *widget, const gchar *name)
 	gint w, h;
 
 	run_for(300);
-	if (GTK_IS_WINDOW(widget))
+	if (ADW_IS_WINDOW(widget))
 		widget = adw_window_get_content(ADW_WINDOW(widget));
 	w = gtk_widget_get_width(widget);
 	h = gtk_widget_get_height(widget);
@@ -462,6 +465,154 @@ test_backup(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(osc_backup_page_get_import_status(b), "Decryption failed"));
 }
 
+static gboolean
+history_idle(gpointer data)
+{
+	return !osc_history_dialog_get_busy(data);
+}
+
+static gboolean
+diff_shown(gpointer data)
+{
+	g_autofree gchar *text = osc_history_dialog_dup_diff_text(data);
+
+	return text[0] != '\0';
+}
+
+static void
+test_history(Fixture *f, gconstpointer data)
+{
+	GtkWidget *parent = adw_window_new();
+	GtkWidget *dialog;
+	OscHistoryDialog *h;
+	g_autofree gchar *diff = NULL;
+	g_autofree gchar *diff1 = NULL;
+	g_autoptr(OscConfigEntry) now = NULL;
+	g_autoptr(GError) error = NULL;
+
+	update_entry(f, "database", "production", "{\"host\":\"db2\",\"port\":5432}");
+	update_entry(f, "database", "production", "{\"host\":\"db3\",\"port\":5432}");
+
+	gtk_window_present(GTK_WINDOW(parent));
+	f->window = parent;
+	dialog = osc_history_dialog_new(GTK_WINDOW(parent), f->client, "database", "production");
+	h = OSC_HISTORY_DIALOG(dialog);
+	gtk_window_present(GTK_WINDOW(dialog));
+	wait_state(dialog, "content");
+	g_assert_cmpuint(osc_history_dialog_get_n_versions(h), ==, 3);
+	/* the newest old version is chosen first, against the current one */
+	g_assert_cmpint(osc_history_dialog_get_selected_version(h), ==, 2);
+	osc_test_wait_until(diff_shown, h, 20000);
+	diff = osc_history_dialog_dup_diff_text(h);
+	g_assert_nonnull(strstr(diff, "- "));
+	g_assert_nonnull(strstr(diff, "\"db2\""));
+	g_assert_nonnull(strstr(diff, "+ "));
+	g_assert_nonnull(strstr(diff, "\"db3\""));
+	/* the unchanged port line is kept */
+	g_assert_nonnull(strstr(diff, "    \"port\" : 5432"));
+	save_screenshot(dialog, "dialog-history.png");
+
+	osc_history_dialog_select_version(h, 1);
+	g_assert_cmpint(osc_history_dialog_get_selected_version(h), ==, 1);
+	osc_test_wait_until(diff_shown, h, 20000);
+	diff1 = osc_history_dialog_dup_diff_text(h);
+	g_assert_nonnull(strstr(diff1, "\"db1\""));
+
+	/* roll back to version 1: a fourth version, the value of the first */
+	osc_history_dialog_rollback_selected(h);
+	g_assert_true(osc_history_dialog_get_busy(h));
+	osc_test_wait_until(history_idle, h, 20000);
+	g_assert_cmpstr(osc_history_dialog_get_last_message(h), ==, "Rolled back to version 1");
+	wait_state(dialog, "content");
+	g_assert_cmpuint(osc_history_dialog_get_n_versions(h), ==, 4);
+	now = read_entry(f, f->client, "database", "production", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(json_object_get_string_member(
+				json_node_get_object(osc_config_entry_get_value(now)), "host"),
+			==, "db1");
+	gtk_window_destroy(GTK_WINDOW(dialog));
+}
+
+static void
+test_history_missing(Fixture *f, gconstpointer data)
+{
+	GtkWidget *dialog = osc_history_dialog_new(NULL, f->client, "nope", "production");
+
+	f->window = dialog;
+	gtk_window_present(GTK_WINDOW(dialog));
+	wait_state(dialog, "error");
+}
+
+static gboolean
+rekey_idle(gpointer data)
+{
+	return !osc_rekey_dialog_get_busy(data);
+}
+
+static void
+rekeyed_cb(OscRekeyDialog *dialog, const gchar *new_key, gint64 count, gpointer user_data)
+{
+	*(gint64 *)user_data = count;
+}
+
+static void
+test_rekey(Fixture *f, gconstpointer data)
+{
+	GtkWidget *dialog = osc_rekey_dialog_new(NULL, f->client);
+	OscRekeyDialog *r = OSC_REKEY_DIALOG(dialog);
+	g_autoptr(OscClient) old_client = g_object_new(OSC_TYPE_CLIENT, "base-url", f->base,
+						       "user-key", KEY, "timeout", 20, NULL);
+	g_autoptr(OscConfigEntry) with_new = NULL;
+	g_autoptr(OscConfigEntry) with_old = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 signalled = -1;
+
+	f->window = dialog;
+	g_signal_connect(dialog, "rekeyed", G_CALLBACK(rekeyed_cb), &signalled);
+	gtk_window_present(GTK_WINDOW(dialog));
+
+	/* clear messages before anything is sent */
+	osc_rekey_dialog_set_keys(r, KEY2, "something-else");
+	osc_rekey_dialog_run(r);
+	g_assert_false(osc_rekey_dialog_get_busy(r));
+	g_assert_cmpstr(osc_rekey_dialog_get_status(r), ==, "The two keys do not match");
+	osc_rekey_dialog_set_keys(r, "short", "short");
+	osc_rekey_dialog_run(r);
+	g_assert_cmpstr(osc_rekey_dialog_get_status(r), ==,
+			"The new user key must be at least 8 characters long");
+
+	osc_rekey_dialog_set_keys(r, KEY2, KEY2);
+	osc_rekey_dialog_run(r);
+	g_assert_true(osc_rekey_dialog_get_busy(r));
+	osc_test_wait_until(rekey_idle, r, 20000);
+	g_assert_cmpint(osc_rekey_dialog_get_rekeyed(r), ==, 5);
+	g_assert_cmpint(signalled, ==, 5);
+	g_assert_cmpstr(osc_rekey_dialog_get_status(r), ==,
+			"5 entries re-encrypted with the new key");
+	save_screenshot(dialog, "dialog-rekey.png");
+
+	/* the dialog's client uses the new key; the old key opens nothing now */
+	with_new = read_entry(f, f->client, "cache", "production", &error);
+	g_assert_no_error(error);
+	with_old = read_entry(f, old_client, "cache", "production", &error);
+	g_assert_error(error, OSC_CLIENT_ERROR, OSC_CLIENT_ERROR_AUTHENTICATION);
+	g_clear_error(&error);
+
+	/* the server's refusal shows: the old key opens nothing to re-key */
+	{
+		GtkWidget *again = osc_rekey_dialog_new(NULL, old_client);
+
+		osc_rekey_dialog_set_keys(OSC_REKEY_DIALOG(again), "user-key-charlie-789",
+					  "user-key-charlie-789");
+		osc_rekey_dialog_run(OSC_REKEY_DIALOG(again));
+		osc_test_wait_until(rekey_idle, again, 20000);
+		g_assert_true(g_str_has_prefix(osc_rekey_dialog_get_status(OSC_REKEY_DIALOG(again)),
+					       "Nothing was re-keyed: "));
+		gtk_window_set_focus(GTK_WINDOW(again), NULL);
+		gtk_window_destroy(GTK_WINDOW(again));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -485,6 +636,9 @@ main(int argc, char **argv)
 	ADD("/osc/app-pages/sse-stats", test_sse_stats);
 	ADD("/osc/app-pages/cluster-off", test_cluster_off);
 	ADD("/osc/app-pages/backup", test_backup);
+	ADD("/osc/app-pages/history", test_history);
+	ADD("/osc/app-pages/history-missing", test_history_missing);
+	ADD("/osc/app-pages/rekey", test_rekey);
 #undef ADD
 	return g_test_run();
 }

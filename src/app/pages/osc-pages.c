@@ -23,6 +23,8 @@ osc_pages_ensure_types(void)
 	g_type_ensure(OSC_TYPE_SSE_STATS_PAGE);
 	g_type_ensure(OSC_TYPE_METRICS_PAGE);
 	g_type_ensure(OSC_TYPE_BACKUP_PAGE);
+	g_type_ensure(OSC_TYPE_HISTORY_DIALOG);
+	g_type_ensure(OSC_TYPE_REKEY_DIALOG);
 }
 
 const gchar *

@@ -11,7 +11,9 @@
 #include "osc-charts-page.h"
 #include "osc-cluster-page.h"
 #include "osc-dashboard-page.h"
+#include "osc-history-dialog.h"
 #include "osc-metrics-page.h"
+#include "osc-rekey-dialog.h"
 #include "osc-sse-stats-page.h"
 
 G_BEGIN_DECLS
