@@ -214,6 +214,75 @@ save_screenshot(GtkWidget *widget, const gchar *name)
 	g_test_message("screenshot: %s", path);
 }
 
+
+/* ---- accessibility: every interactive widget has a name ---- */
+
+static gboolean
+has_text_descendant(GtkWidget *w)
+{
+	if (GTK_IS_LABEL(w) && gtk_label_get_text(GTK_LABEL(w))[0] != '\0')
+		return TRUE;
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL; c = gtk_widget_get_next_sibling(c))
+		if (has_text_descendant(c))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+has_titled_row_ancestor(GtkWidget *w)
+{
+	GtkWidget *row = gtk_widget_get_ancestor(w, ADW_TYPE_PREFERENCES_ROW);
+
+	return row != NULL &&
+	       adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row))[0] != '\0';
+}
+
+/*
+ * GTK 4.8 has no getter for accessible properties, so a widget counts as named when the
+ * name GTK derives for it is visible: a label or tooltip, a text child, or the title of the
+ * row it sits in (AdwActionRow's activatable widget, AdwEntryRow's text).
+ */
+static gboolean
+is_named(GtkWidget *w)
+{
+	const gchar *tooltip = gtk_widget_get_tooltip_text(w);
+
+	if (tooltip != NULL && tooltip[0] != '\0')
+		return TRUE;
+	if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w)) != NULL)
+		return TRUE;
+	if (ADW_IS_PREFERENCES_ROW(w))
+		return adw_preferences_row_get_title(ADW_PREFERENCES_ROW(w))[0] != '\0';
+	return has_text_descendant(w) || has_titled_row_ancestor(w);
+}
+
+static void
+collect_unnamed(GtkWidget *w, GString *out)
+{
+	gboolean interactive = GTK_IS_BUTTON(w) || GTK_IS_SWITCH(w) || GTK_IS_TEXT(w) ||
+			       GTK_IS_DROP_DOWN(w) || GTK_IS_CHECK_BUTTON(w) ||
+			       (GTK_IS_LIST_BOX_ROW(w) &&
+				gtk_list_box_row_get_activatable(GTK_LIST_BOX_ROW(w)) &&
+				gtk_widget_get_sensitive(w));
+
+	/* GTK's own window buttons carry accessible labels set in code */
+	if (!gtk_widget_get_visible(w) || GTK_IS_WINDOW_CONTROLS(w))
+		return;
+	if (interactive && !is_named(w))
+		g_string_append_printf(out, "%s ", G_OBJECT_TYPE_NAME(w));
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL; c = gtk_widget_get_next_sibling(c))
+		collect_unnamed(c, out);
+}
+
+static void
+assert_all_named(GtkWidget *root)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	collect_unnamed(root, out);
+	g_assert_cmpstr(out->str, ==, "");
+}
+
 /* ---- pages ---- */
 
 static void
@@ -242,6 +311,7 @@ test_dashboard(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(osc_dashboard_page_get_n_categories_shown(OSC_DASHBOARD_PAGE(page)), ==, 4);
 	g_assert_cmpstr(osc_dashboard_page_get_cluster_text(OSC_DASHBOARD_PAGE(page)), ==, "Off");
 	save_screenshot(f->window, "page-dashboard.png");
+	assert_all_named(f->window);
 
 	/* a refresh shows a new entry */
 	create_entry(f, "extra", "staging", "cache", "1");
@@ -260,6 +330,7 @@ test_dashboard_error(Fixture *f, gconstpointer data)
 
 	show_in_window(f, page, "Dashboard");
 	wait_state(page, "error");
+	assert_all_named(f->window);
 }
 
 static void
@@ -292,6 +363,7 @@ test_charts(Fixture *f, gconstpointer data)
 	desc = osc_chart_dup_description(by_env);
 	g_assert_cmpstr(desc, ==, "production: 3, staging: 1, development: 1");
 	save_screenshot(f->window, "page-charts.png");
+	assert_all_named(f->window);
 
 	/* the dark style draws too */
 	adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
@@ -323,6 +395,7 @@ test_metrics(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds_bucket"),
 			 ==, 0);
 	save_screenshot(f->window, "page-metrics.png");
+	assert_all_named(f->window);
 }
 
 static gboolean
@@ -353,6 +426,7 @@ test_sse_stats(Fixture *f, gconstpointer data)
 			"1");
 	g_assert_cmpuint(osc_sse_stats_page_get_n_subscriptions_shown(p), ==, 1);
 	save_screenshot(f->window, "page-sse-stats.png");
+	assert_all_named(f->window);
 
 	osc_event_stream_stop(stream);
 	run_for(200);
@@ -376,6 +450,7 @@ test_cluster_off(Fixture *f, gconstpointer data)
 	/* refreshing while shown, not once hidden */
 	g_assert_true(osc_cluster_page_get_auto_refreshing(c));
 	save_screenshot(f->window, "page-cluster-off.png");
+	assert_all_named(f->window);
 	gtk_widget_set_visible(page, FALSE);
 	g_assert_false(osc_cluster_page_get_auto_refreshing(c));
 	gtk_widget_set_visible(page, TRUE);
@@ -435,6 +510,7 @@ test_backup(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(json), "total_keys"), ==, 3);
 	save_screenshot(f->window, "page-backup.png");
+	assert_all_named(f->window);
 
 	/* it imports back: one entry deleted meanwhile comes back, the others are skipped */
 	delete_entry(f, "cache", "production");
@@ -511,6 +587,7 @@ test_history(Fixture *f, gconstpointer data)
 	/* the unchanged port line is kept */
 	g_assert_nonnull(strstr(diff, "    \"port\" : 5432"));
 	save_screenshot(dialog, "dialog-history.png");
+	assert_all_named(dialog);
 
 	osc_history_dialog_select_version(h, 1);
 	g_assert_cmpint(osc_history_dialog_get_selected_version(h), ==, 1);
@@ -541,6 +618,7 @@ test_history_missing(Fixture *f, gconstpointer data)
 	f->window = dialog;
 	gtk_window_present(GTK_WINDOW(dialog));
 	wait_state(dialog, "error");
+	assert_all_named(dialog);
 }
 
 static gboolean
@@ -590,6 +668,7 @@ test_rekey(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(osc_rekey_dialog_get_status(r), ==,
 			"5 entries re-encrypted with the new key");
 	save_screenshot(dialog, "dialog-rekey.png");
+	assert_all_named(dialog);
 
 	/* the dialog's client uses the new key; the old key opens nothing now */
 	with_new = read_entry(f, f->client, "cache", "production", &error);
