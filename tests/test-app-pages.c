@@ -205,15 +205,15 @@ save_screenshot(GtkWidget *widget, const gchar *name)
 	gdk_paintable_snapshot(paintable, GDK_SNAPSHOT(snapshot), w, h);
 	node = gtk_snapshot_free_to_node(g_steal_pointer(&snapshot));
 	g_assert_nonnull(node);
-	texture = gsk_renderer_render_texture(gtk_native_get_renderer(gtk_widget_get_native(widget)),
-					      node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+	texture =
+		gsk_renderer_render_texture(gtk_native_get_renderer(gtk_widget_get_native(widget)),
+					    node, &GRAPHENE_RECT_INIT(0, 0, w, h));
 	path = g_build_filename(g_getenv("G_TEST_BUILDDIR") != NULL ? g_getenv("G_TEST_BUILDDIR")
-								     : ".",
+								    : ".",
 				name, NULL);
 	g_assert_true(gdk_texture_save_to_png(texture, path));
 	g_test_message("screenshot: %s", path);
 }
-
 
 /* ---- accessibility: every interactive widget has a name ---- */
 
@@ -222,7 +222,8 @@ has_text_descendant(GtkWidget *w)
 {
 	if (GTK_IS_LABEL(w) && gtk_label_get_text(GTK_LABEL(w))[0] != '\0')
 		return TRUE;
-	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL; c = gtk_widget_get_next_sibling(c))
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL;
+	     c = gtk_widget_get_next_sibling(c))
 		if (has_text_descendant(c))
 			return TRUE;
 	return FALSE;
@@ -233,8 +234,7 @@ has_titled_row_ancestor(GtkWidget *w)
 {
 	GtkWidget *row = gtk_widget_get_ancestor(w, ADW_TYPE_PREFERENCES_ROW);
 
-	return row != NULL &&
-	       adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row))[0] != '\0';
+	return row != NULL && adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row))[0] != '\0';
 }
 
 /*
@@ -259,18 +259,19 @@ is_named(GtkWidget *w)
 static void
 collect_unnamed(GtkWidget *w, GString *out)
 {
-	gboolean interactive = GTK_IS_BUTTON(w) || GTK_IS_SWITCH(w) || GTK_IS_TEXT(w) ||
-			       GTK_IS_DROP_DOWN(w) || GTK_IS_CHECK_BUTTON(w) ||
-			       (GTK_IS_LIST_BOX_ROW(w) &&
-				gtk_list_box_row_get_activatable(GTK_LIST_BOX_ROW(w)) &&
-				gtk_widget_get_sensitive(w));
+	gboolean interactive =
+		GTK_IS_BUTTON(w) || GTK_IS_SWITCH(w) || GTK_IS_TEXT(w) || GTK_IS_DROP_DOWN(w) ||
+		GTK_IS_CHECK_BUTTON(w) ||
+		(GTK_IS_LIST_BOX_ROW(w) && gtk_list_box_row_get_activatable(GTK_LIST_BOX_ROW(w)) &&
+		 gtk_widget_get_sensitive(w));
 
 	/* GTK's own window buttons carry accessible labels set in code */
 	if (!gtk_widget_get_visible(w) || GTK_IS_WINDOW_CONTROLS(w))
 		return;
 	if (interactive && !is_named(w))
 		g_string_append_printf(out, "%s ", G_OBJECT_TYPE_NAME(w));
-	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL; c = gtk_widget_get_next_sibling(c))
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL;
+	     c = gtk_widget_get_next_sibling(c))
 		collect_unnamed(c, out);
 }
 
@@ -308,7 +309,8 @@ test_dashboard(Fixture *f, gconstpointer data)
 	wait_state(page, "content");
 	g_assert_cmpstr(osc_dashboard_page_get_total_text(OSC_DASHBOARD_PAGE(page)), ==, "5");
 	/* database, cache, uncategorized, cluster */
-	g_assert_cmpuint(osc_dashboard_page_get_n_categories_shown(OSC_DASHBOARD_PAGE(page)), ==, 4);
+	g_assert_cmpuint(osc_dashboard_page_get_n_categories_shown(OSC_DASHBOARD_PAGE(page)), ==,
+			 4);
 	g_assert_cmpstr(osc_dashboard_page_get_cluster_text(OSC_DASHBOARD_PAGE(page)), ==, "Off");
 	save_screenshot(f->window, "page-dashboard.png");
 	assert_all_named(f->window);
@@ -390,10 +392,11 @@ test_metrics(Fixture *f, gconstpointer data)
 	/* a histogram's _bucket, _sum and _count samples land in its family */
 	g_assert_cmpstr(osc_metrics_page_get_family_type(m, "osc_http_request_duration_seconds"),
 			==, "histogram");
-	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds"),
-			 >=, 16);
-	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds_bucket"),
-			 ==, 0);
+	g_assert_cmpuint(osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds"), >=,
+			 16);
+	g_assert_cmpuint(
+		osc_metrics_page_get_n_samples(m, "osc_http_request_duration_seconds_bucket"), ==,
+		0);
 	save_screenshot(f->window, "page-metrics.png");
 	assert_all_named(f->window);
 }
@@ -502,13 +505,14 @@ test_backup(Fixture *f, gconstpointer data)
 	osc_backup_page_export_to_file(b, file);
 	g_assert_true(osc_backup_page_get_busy(b));
 	osc_test_wait_until(backup_idle, b, 20000);
-	g_assert_true(g_str_has_prefix(osc_backup_page_get_export_status(b),
-				       "Exported 3 entries to "));
+	g_assert_true(
+		g_str_has_prefix(osc_backup_page_get_export_status(b), "Exported 3 entries to "));
 	g_assert_true(g_file_get_contents(path, &contents, NULL, &error));
 	g_assert_no_error(error);
 	json = json_from_string(contents, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(json_object_get_int_member(json_node_get_object(json), "total_keys"), ==, 3);
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(json), "total_keys"), ==,
+			3);
 	save_screenshot(f->window, "page-backup.png");
 	assert_all_named(f->window);
 
@@ -520,11 +524,13 @@ test_backup(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(osc_backup_page_get_import_status(b), ==,
 			"Imported 1, skipped 2, overwritten 0, failed 0");
 	{
-		g_autoptr(OscConfigEntry) back = read_entry(f, f->client, "cache", "production", &error);
+		g_autoptr(OscConfigEntry) back =
+			read_entry(f, f->client, "cache", "production", &error);
 		g_assert_no_error(error);
-		g_assert_cmpint(json_object_get_int_member(
-				    json_node_get_object(osc_config_entry_get_value(back)), "ttl"),
-				==, 300);
+		g_assert_cmpint(
+			json_object_get_int_member(
+				json_node_get_object(osc_config_entry_get_value(back)), "ttl"),
+			==, 300);
 	}
 
 	/* with overwrite */

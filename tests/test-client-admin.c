@@ -115,8 +115,9 @@ test_versions_async(Fixture *f, gconstpointer data)
 	versions = json_object_get_array_member(json_node_get_object(list), "versions");
 	g_assert_cmpuint(json_array_get_length(versions), ==, 3);
 	/* newest first, the live one marked current */
-	g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(versions, 0),
-						   "version"), ==, 3);
+	g_assert_cmpint(
+		json_object_get_int_member(json_array_get_object_element(versions, 0), "version"),
+		==, 3);
 	g_assert_true(json_object_get_boolean_member(json_array_get_object_element(versions, 0),
 						     "current"));
 
@@ -177,10 +178,11 @@ test_admin_async(Fixture *f, gconstpointer data)
 	ops = osc_client_get_operation_stats_finish(f->client, r2, &error);
 	g_assert_no_error(error);
 	g_assert_true(json_object_has_member(json_node_get_object(ops), "write_operations"));
-	g_assert_cmpint(json_object_get_int_member(
-			    json_object_get_object_member(json_node_get_object(ops),
-							  "write_operations"),
-			    "create_success"), ==, 1);
+	g_assert_cmpint(
+		json_object_get_int_member(json_object_get_object_member(json_node_get_object(ops),
+									 "write_operations"),
+					   "create_success"),
+		==, 1);
 
 	osc_client_get_sse_stats_async(f->client, NULL, result_cb, f);
 	r3 = wait_result(f);
@@ -226,8 +228,7 @@ sync_thread(gpointer data)
 	g_autoptr(GMainContext) ctx = g_main_context_new();
 	g_autoptr(OscClient) client = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) list = NULL, v = NULL, sse = NULL, subs = NULL, ops = NULL,
-			    dist = NULL;
+	g_autoptr(JsonNode) list = NULL, v = NULL, sse = NULL, subs = NULL, ops = NULL, dist = NULL;
 	g_autoptr(OscConfigEntry) back = NULL;
 
 	g_main_context_push_thread_default(ctx);
@@ -255,8 +256,8 @@ sync_thread(gpointer data)
 		    JSON_NODE_HOLDS_ARRAY(subs) &&
 		    json_object_has_member(json_node_get_object(ops), "read_operations");
 	dist = osc_client_get_cluster_distribution(client, NULL, &error);
-	j->cluster_error = dist == NULL &&
-			   g_error_matches(error, OSC_CLIENT_ERROR, OSC_CLIENT_ERROR_CLUSTER);
+	j->cluster_error =
+		dist == NULL && g_error_matches(error, OSC_CLIENT_ERROR, OSC_CLIENT_ERROR_CLUSTER);
 	g_main_context_pop_thread_default(ctx);
 	g_atomic_int_set(&j->done, 1);
 	return NULL;
@@ -293,8 +294,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add("/osc/client-admin/versions-async", Fixture, NULL, fixture_setup,
 		   test_versions_async, fixture_teardown);
-	g_test_add("/osc/client-admin/admin-async", Fixture, NULL, fixture_setup,
-		   test_admin_async, fixture_teardown);
+	g_test_add("/osc/client-admin/admin-async", Fixture, NULL, fixture_setup, test_admin_async,
+		   fixture_teardown);
 	g_test_add("/osc/client-admin/sync", Fixture, NULL, fixture_setup, test_admin_sync,
 		   fixture_teardown);
 	return g_test_run();

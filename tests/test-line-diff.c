@@ -43,16 +43,16 @@ test_change(void)
 	g_autofree gchar *s = diff_string("{\n  \"host\": \"db1\",\n  \"port\": 5432\n}",
 					  "{\n  \"host\": \"db2\",\n  \"port\": 5432\n}");
 
-	g_assert_cmpstr(s, ==,
-			"  {\n-   \"host\": \"db1\",\n+   \"host\": \"db2\",\n    \"port\": 5432\n  }\n");
+	g_assert_cmpstr(
+		s, ==,
+		"  {\n-   \"host\": \"db1\",\n+   \"host\": \"db2\",\n    \"port\": 5432\n  }\n");
 }
 
 static void
 test_lcs(void)
 {
 	/* the classic example: ABCABBA → CBABAC keeps a common subsequence of 4 */
-	g_autoptr(GPtrArray) diff =
-		osc_line_diff("A\nB\nC\nA\nB\nB\nA", "C\nB\nA\nB\nA\nC");
+	g_autoptr(GPtrArray) diff = osc_line_diff("A\nB\nC\nA\nB\nB\nA", "C\nB\nA\nB\nA\nC");
 	guint removed, added, same = 0;
 	g_autoptr(GString) old_side = g_string_new(NULL);
 	g_autoptr(GString) new_side = g_string_new(NULL);

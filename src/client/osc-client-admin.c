@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "osc-client-admin.h"
+
 #include "osc-client-private.h"
 
 /*
@@ -103,8 +104,8 @@ osc_client_admin_entry_call(const gchar *method, const gchar *key, const gchar *
 
 static void
 osc_client_admin_start(OscClient *self, OscClientCall *call, GError *error,
-		       GCancellable *cancellable, gpointer source_tag,
-		       GAsyncReadyCallback callback, gpointer user_data)
+		       GCancellable *cancellable, gpointer source_tag, GAsyncReadyCallback callback,
+		       gpointer user_data)
 {
 	if (call == NULL) {
 		g_task_report_error(self, callback, user_data, source_tag, error);
@@ -141,8 +142,8 @@ osc_client_get_metrics_text(OscClient *self, GCancellable *cancellable, GError *
  * @user_data: data for @callback
  */
 void
-osc_client_get_metrics_text_async(OscClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                  gpointer user_data)
+osc_client_get_metrics_text_async(OscClient *self, GCancellable *cancellable,
+				  GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_return_if_fail(OSC_IS_CLIENT(self));
 	osc_client_admin_start(self, osc_client_admin_get_call("/metrics", TRUE), NULL, cancellable,
@@ -190,12 +191,13 @@ osc_client_get_operation_stats(OscClient *self, GCancellable *cancellable, GErro
  * @user_data: data for @callback
  */
 void
-osc_client_get_operation_stats_async(OscClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data)
+osc_client_get_operation_stats_async(OscClient *self, GCancellable *cancellable,
+				     GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_return_if_fail(OSC_IS_CLIENT(self));
-	osc_client_admin_start(self, osc_client_admin_get_call("/stats/operations", FALSE), NULL, cancellable,
-			       osc_client_get_operation_stats_async, callback, user_data);
+	osc_client_admin_start(self, osc_client_admin_get_call("/stats/operations", FALSE), NULL,
+			       cancellable, osc_client_get_operation_stats_async, callback,
+			       user_data);
 }
 
 /**
@@ -206,8 +208,8 @@ osc_client_get_operation_stats_async(OscClient *self, GCancellable *cancellable,
 JsonNode *
 osc_client_get_operation_stats_finish(OscClient *self, GAsyncResult *result, GError **error)
 {
-	g_autoptr(OscClientReply) reply =
-		osc_client_call_run_finish(self, result, osc_client_get_operation_stats_async, error);
+	g_autoptr(OscClientReply) reply = osc_client_call_run_finish(
+		self, result, osc_client_get_operation_stats_async, error);
 
 	return osc_client_admin_to_node(reply, error);
 }
@@ -239,12 +241,12 @@ osc_client_get_sse_stats(OscClient *self, GCancellable *cancellable, GError **er
  * @user_data: data for @callback
  */
 void
-osc_client_get_sse_stats_async(OscClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+osc_client_get_sse_stats_async(OscClient *self, GCancellable *cancellable,
+			       GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_return_if_fail(OSC_IS_CLIENT(self));
-	osc_client_admin_start(self, osc_client_admin_get_call("/sse/stats", FALSE), NULL, cancellable,
-			       osc_client_get_sse_stats_async, callback, user_data);
+	osc_client_admin_start(self, osc_client_admin_get_call("/sse/stats", FALSE), NULL,
+			       cancellable, osc_client_get_sse_stats_async, callback, user_data);
 }
 
 /**
@@ -288,12 +290,13 @@ osc_client_get_sse_subscriptions(OscClient *self, GCancellable *cancellable, GEr
  * @user_data: data for @callback
  */
 void
-osc_client_get_sse_subscriptions_async(OscClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                       gpointer user_data)
+osc_client_get_sse_subscriptions_async(OscClient *self, GCancellable *cancellable,
+				       GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_return_if_fail(OSC_IS_CLIENT(self));
-	osc_client_admin_start(self, osc_client_admin_get_call("/sse/subscriptions", FALSE), NULL, cancellable,
-			       osc_client_get_sse_subscriptions_async, callback, user_data);
+	osc_client_admin_start(self, osc_client_admin_get_call("/sse/subscriptions", FALSE), NULL,
+			       cancellable, osc_client_get_sse_subscriptions_async, callback,
+			       user_data);
 }
 
 /**
@@ -304,8 +307,8 @@ osc_client_get_sse_subscriptions_async(OscClient *self, GCancellable *cancellabl
 JsonNode *
 osc_client_get_sse_subscriptions_finish(OscClient *self, GAsyncResult *result, GError **error)
 {
-	g_autoptr(OscClientReply) reply =
-		osc_client_call_run_finish(self, result, osc_client_get_sse_subscriptions_async, error);
+	g_autoptr(OscClientReply) reply = osc_client_call_run_finish(
+		self, result, osc_client_get_sse_subscriptions_async, error);
 
 	return osc_client_admin_to_node(reply, error);
 }
@@ -314,7 +317,8 @@ osc_client_get_sse_subscriptions_finish(OscClient *self, GAsyncResult *result, G
  * osc_client_get_cluster_distribution:
  * @cancellable: (nullable): a #GCancellable
  *
- * `GET /cluster/distribution`: entry counts per node (API.md §4.20). Fails with %OSC_CLIENT_ERROR_CLUSTER when clustering is off.
+ * `GET /cluster/distribution`: entry counts per node (API.md §4.20). Fails with
+ * %OSC_CLIENT_ERROR_CLUSTER when clustering is off.
  *
  * Returns: (transfer full): the JSON object, or %NULL with @error set
  */
@@ -338,12 +342,13 @@ osc_client_get_cluster_distribution(OscClient *self, GCancellable *cancellable, 
  * @user_data: data for @callback
  */
 void
-osc_client_get_cluster_distribution_async(OscClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                          gpointer user_data)
+osc_client_get_cluster_distribution_async(OscClient *self, GCancellable *cancellable,
+					  GAsyncReadyCallback callback, gpointer user_data)
 {
 	g_return_if_fail(OSC_IS_CLIENT(self));
-	osc_client_admin_start(self, osc_client_admin_get_call("/cluster/distribution", FALSE), NULL, cancellable,
-			       osc_client_get_cluster_distribution_async, callback, user_data);
+	osc_client_admin_start(self, osc_client_admin_get_call("/cluster/distribution", FALSE),
+			       NULL, cancellable, osc_client_get_cluster_distribution_async,
+			       callback, user_data);
 }
 
 /**
@@ -355,8 +360,8 @@ JsonNode *
 osc_client_get_cluster_distribution_finish(OscClient *self, GAsyncResult *result, GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	g_autoptr(OscClientReply) reply =
-		osc_client_call_run_finish(self, result, osc_client_get_cluster_distribution_async, &local);
+	g_autoptr(OscClientReply) reply = osc_client_call_run_finish(
+		self, result, osc_client_get_cluster_distribution_async, &local);
 
 	return osc_client_admin_to_cluster(reply, local, error);
 }
@@ -499,8 +504,8 @@ osc_client_list_versions_finish(OscClient *self, GAsyncResult *result, GError **
  *   "deleted","created_at","superseded_at","node_id"}`, or %NULL with @error set
  */
 JsonNode *
-osc_client_read_version(OscClient *self, const gchar *key, const gchar *environment,
-			gint64 version, GCancellable *cancellable, GError **error)
+osc_client_read_version(OscClient *self, const gchar *key, const gchar *environment, gint64 version,
+			GCancellable *cancellable, GError **error)
 {
 	g_autoptr(OscClientCall) call = NULL;
 	g_autoptr(OscClientReply) reply = NULL;

@@ -7,11 +7,13 @@
 
 #include "config.h"
 
+#include "osc-backup-page.h"
+
 #include <glib/gi18n.h>
 
 #include <openssl/crypto.h>
+
 #include "osc-pages-private.h"
-#include "osc-backup-page.h"
 
 /*
  * Backup: export the entries (filtered by environment and category) encrypted with a
@@ -43,7 +45,7 @@ struct _OscBackupPage {
 	GCancellable *job; /* the export or import running, if any */
 	guint pulse_source;
 	GtkFileChooserNative *chooser;
-	gchar *password;   /* the import's, while its file loads */
+	gchar *password; /* the import's, while its file loads */
 	gboolean overwrite;
 	GFile *file;
 	gint64 exported;
@@ -58,7 +60,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
 
 static void
 osc_backup_page_wipe_password(OscBackupPage *self)
@@ -166,11 +167,10 @@ osc_backup_page_written_cb(GObject *source, GAsyncResult *result, gpointer user_
 		return;
 	}
 	name = g_file_get_parse_name(G_FILE(source));
-	text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Exported %" G_GINT64_FORMAT
-							    " entry to %s",
-					   "Exported %" G_GINT64_FORMAT " entries to %s",
-					   (gulong)self->exported),
-			       self->exported, name);
+	text = g_strdup_printf(
+		g_dngettext(GETTEXT_PACKAGE, "Exported %" G_GINT64_FORMAT " entry to %s",
+			    "Exported %" G_GINT64_FORMAT " entries to %s", (gulong)self->exported),
+		self->exported, name);
 	osc_backup_page_end(self, self->export_progress, self->export_status, text, FALSE);
 }
 
@@ -207,7 +207,8 @@ osc_backup_page_backup_cb(GObject *source, GAsyncResult *result, gpointer user_d
 	data = json_generator_to_data(gen, &len);
 	bytes = g_bytes_new_take(data, len);
 	g_file_replace_contents_bytes_async(self->file, bytes, NULL, FALSE,
-					    G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION,
+					    G_FILE_CREATE_PRIVATE |
+						    G_FILE_CREATE_REPLACE_DESTINATION,
 					    self->job, osc_backup_page_written_cb, self);
 }
 
@@ -232,8 +233,8 @@ osc_backup_page_export_to_file(OscBackupPage *self, GFile *file)
 	p1 = gtk_editable_get_text(GTK_EDITABLE(self->export_password));
 	p2 = gtk_editable_get_text(GTK_EDITABLE(self->export_password2));
 	if (p1[0] == '\0') {
-		osc_backup_page_set_status(self->export_status, _("Enter a password for the backup"),
-					   TRUE);
+		osc_backup_page_set_status(self->export_status,
+					   _("Enter a password for the backup"), TRUE);
 		return;
 	}
 	if (!g_str_equal(p1, p2)) {
@@ -275,11 +276,11 @@ osc_backup_page_imported_cb(GObject *source, GAsyncResult *result, gpointer user
 	}
 	obj = json_node_get_object(node);
 	/* TRANSLATORS: the result of an import */
-	text = g_strdup_printf(_("Imported %" G_GINT64_FORMAT ", skipped %" G_GINT64_FORMAT
-				 ", overwritten %" G_GINT64_FORMAT ", failed %" G_GINT64_FORMAT),
-			       osc_pages_json_int(obj, "imported"), osc_pages_json_int(obj, "skipped"),
-			       osc_pages_json_int(obj, "overwritten"),
-			       osc_pages_json_int(obj, "failed"));
+	text = g_strdup_printf(
+		_("Imported %" G_GINT64_FORMAT ", skipped %" G_GINT64_FORMAT
+		  ", overwritten %" G_GINT64_FORMAT ", failed %" G_GINT64_FORMAT),
+		osc_pages_json_int(obj, "imported"), osc_pages_json_int(obj, "skipped"),
+		osc_pages_json_int(obj, "overwritten"), osc_pages_json_int(obj, "failed"));
 	osc_backup_page_end(self, self->import_progress, self->import_status, text,
 			    osc_pages_json_int(obj, "failed") > 0);
 	/* the filters may have new choices now */
@@ -295,10 +296,10 @@ osc_backup_page_backup_data(const gchar *contents, gsize len, GError **error)
 
 	if (json_parser_load_from_data(parser, contents, (gssize)len, NULL)) {
 		JsonNode *root = json_parser_get_root(parser);
-		const gchar *data = root != NULL && JSON_NODE_HOLDS_OBJECT(root)
-					    ? osc_pages_json_string(json_node_get_object(root),
-								    "backup_data")
-					    : NULL;
+		const gchar *data =
+			root != NULL && JSON_NODE_HOLDS_OBJECT(root)
+				? osc_pages_json_string(json_node_get_object(root), "backup_data")
+				: NULL;
 
 		if (data == NULL) {
 			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -411,7 +412,8 @@ osc_backup_page_choose(OscBackupPage *self, gboolean save)
 	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->chooser), filter);
 	if (save) {
 		g_autoptr(GDateTime) now = g_date_time_new_now_local();
-		g_autofree gchar *name = g_date_time_format(now, "opensecureconf-backup-%Y%m%d.json");
+		g_autofree gchar *name =
+			g_date_time_format(now, "opensecureconf-backup-%Y%m%d.json");
 
 		gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), name);
 	}
@@ -576,8 +578,8 @@ osc_backup_page_set_export_filter(OscBackupPage *self, const gchar *environment,
 	for (guint k = 0; k < G_N_ELEMENTS(f); k++) {
 		guint sel = 0;
 
-		for (guint i = 1; f[k].want != NULL &&
-				  i < g_list_model_get_n_items(G_LIST_MODEL(f[k].list));
+		for (guint i = 1;
+		     f[k].want != NULL && i < g_list_model_get_n_items(G_LIST_MODEL(f[k].list));
 		     i++)
 			if (g_str_equal(gtk_string_list_get_string(f[k].list, i), f[k].want))
 				sel = i;
@@ -695,10 +697,9 @@ osc_backup_page_class_init(OscBackupPageClass *klass)
 	object_class->dispose = osc_backup_page_dispose;
 	widget_class->map = osc_backup_page_map;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	gtk_widget_class_set_template_from_resource(widget_class,

@@ -7,11 +7,12 @@
 
 #include "config.h"
 
-#include <adwaita.h>
-#include <glib/gi18n.h>
-#include <math.h>
-
 #include "osc-chart.h"
+
+#include <glib/gi18n.h>
+
+#include <adwaita.h>
+#include <math.h>
 
 /*
  * A small chart drawn with cairo in a snapshot: horizontal bars (one colour per bar, the
@@ -20,11 +21,11 @@
  * Colours follow the light or dark style; the data is also the accessible description.
  */
 
-#define ROW_HEIGHT   28
-#define CELL_HEIGHT  30
-#define PAD	     8
-#define HEADER	     24
-#define LEGEND	     28
+#define ROW_HEIGHT  28
+#define CELL_HEIGHT 30
+#define PAD	    8
+#define HEADER	    24
+#define LEGEND	    28
 
 struct _OscChart {
 	GtkWidget parent_instance;
@@ -78,10 +79,9 @@ osc_chart_dup_label(OscChart *self, guint i)
 
 	if (!self->matrix)
 		return g_strdup(g_ptr_array_index(self->rows, i));
-	return g_strdup_printf("%s / %s",
-			       (const gchar *)g_ptr_array_index(self->rows, i / self->columns->len),
-			       (const gchar *)g_ptr_array_index(self->columns,
-								i % self->columns->len));
+	return g_strdup_printf(
+		"%s / %s", (const gchar *)g_ptr_array_index(self->rows, i / self->columns->len),
+		(const gchar *)g_ptr_array_index(self->columns, i % self->columns->len));
 }
 
 gchar *
@@ -114,8 +114,8 @@ osc_chart_update_accessible(OscChart *self)
 }
 
 static void
-osc_chart_text(OscChart *self, cairo_t *cr, const gchar *text, gdouble x, gdouble y,
-	       gint max_width, gdouble xalign, const GdkRGBA *color, gboolean bold)
+osc_chart_text(OscChart *self, cairo_t *cr, const gchar *text, gdouble x, gdouble y, gint max_width,
+	       gdouble xalign, const GdkRGBA *color, gboolean bold)
 {
 	g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
 	gint w, h;
@@ -156,8 +156,8 @@ osc_chart_draw_bars(OscChart *self, cairo_t *cr, gint width, const GdkRGBA *fg)
 		gdk_cairo_set_source_rgba(cr, &color);
 		cairo_rectangle(cr, 0, y + ROW_HEIGHT / 2.0 - 5, 10, 10);
 		cairo_fill(cr);
-		osc_chart_text(self, cr, g_ptr_array_index(self->rows, i), 16,
-			       y + ROW_HEIGHT / 2.0, label_w - 16, 0, fg, FALSE);
+		osc_chart_text(self, cr, g_ptr_array_index(self->rows, i), 16, y + ROW_HEIGHT / 2.0,
+			       label_w - 16, 0, fg, FALSE);
 		gdk_cairo_set_source_rgba(cr, &color);
 		cairo_rectangle(cr, label_w + PAD, y + 4, MAX(bar_w, 2), ROW_HEIGHT - 8);
 		cairo_fill(cr);
@@ -184,8 +184,8 @@ osc_chart_draw_matrix(OscChart *self, cairo_t *cr, gint width, const GdkRGBA *fg
 	for (guint r = 0; r < self->rows->len; r++) {
 		gdouble y = top + r * CELL_HEIGHT;
 
-		osc_chart_text(self, cr, g_ptr_array_index(self->rows, r), 0,
-			       y + CELL_HEIGHT / 2.0, label_w, 0, fg, TRUE);
+		osc_chart_text(self, cr, g_ptr_array_index(self->rows, r), 0, y + CELL_HEIGHT / 2.0,
+			       label_w, 0, fg, TRUE);
 		for (guint c = 0; c < n_cols; c++) {
 			gdouble v = g_array_index(self->values, gdouble, r * n_cols + c);
 			g_autofree gchar *value = g_strdup_printf("%g", v);
@@ -390,8 +390,8 @@ osc_chart_init(OscChart *self)
 	self->rows = g_ptr_array_new_with_free_func(g_free);
 	self->columns = g_ptr_array_new_with_free_func(g_free);
 	self->values = g_array_new(FALSE, TRUE, sizeof(gdouble));
-	self->dark_handler = g_signal_connect_object(adw_style_manager_get_default(),
-						     "notify::dark",
-						     G_CALLBACK(osc_chart_dark_cb), self, 0);
+	self->dark_handler =
+		g_signal_connect_object(adw_style_manager_get_default(), "notify::dark",
+					G_CALLBACK(osc_chart_dark_cb), self, 0);
 	osc_chart_update_accessible(self);
 }

@@ -7,11 +7,12 @@
 
 #include "config.h"
 
+#include "osc-charts-page.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-chart.h"
 #include "osc-pages-private.h"
-#include "osc-charts-page.h"
 
 /*
  * Charts: entries by category and by environment (GET /stats) as bars, and by
@@ -40,7 +41,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
 
 static void
 osc_charts_page_fill_bars(OscChart *chart, JsonObject *counts)
@@ -131,7 +131,8 @@ osc_charts_page_list_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 		/* as GET /stats counts them */
 		if (cat == NULL || cat[0] == '\0')
 			cat = "uncategorized";
-		pair[0] = osc_charts_page_index(envs, env_index, osc_config_entry_get_environment(e));
+		pair[0] =
+			osc_charts_page_index(envs, env_index, osc_config_entry_get_environment(e));
 		pair[1] = osc_charts_page_index(cats, cat_index, cat);
 		g_array_append_vals(cells, pair, 1);
 	}
@@ -171,8 +172,9 @@ osc_charts_page_get_chart(OscChartsPage *self, guint which)
 {
 	g_return_val_if_fail(OSC_IS_CHARTS_PAGE(self), NULL);
 	g_return_val_if_fail(which < 3, NULL);
-	return GTK_WIDGET(which == 0 ? self->category_chart
-				     : which == 1 ? self->environment_chart : self->matrix_chart);
+	return GTK_WIDGET(which == 0   ? self->category_chart
+			  : which == 1 ? self->environment_chart
+				       : self->matrix_chart);
 }
 
 /**
@@ -275,10 +277,9 @@ osc_charts_page_class_init(OscChartsPageClass *klass)
 	object_class->dispose = osc_charts_page_dispose;
 	widget_class->map = osc_charts_page_map;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	g_type_ensure(OSC_TYPE_CHART);

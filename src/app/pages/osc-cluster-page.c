@@ -7,10 +7,11 @@
 
 #include "config.h"
 
+#include "osc-cluster-page.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-pages-private.h"
-#include "osc-cluster-page.h"
 
 /*
  * The cluster: GET /cluster/status, and with clustering on GET /cluster/health and the key
@@ -50,7 +51,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
 
 static void
 osc_cluster_page_health_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -117,18 +117,20 @@ osc_cluster_page_distribution_cb(GObject *source, GAsyncResult *result, gpointer
 			if (n == NULL)
 				continue;
 			local = json_object_get_boolean_member_with_default(n, "is_local", FALSE);
-			healthy = json_object_get_boolean_member_with_default(n, "is_healthy", FALSE);
+			healthy =
+				json_object_get_boolean_member_with_default(n, "is_healthy", FALSE);
 			id = osc_pages_json_string(n, "node_id");
 			/* TRANSLATORS: the entries a node holds */
 			count = g_strdup_printf(_("%" G_GINT64_FORMAT " entries"),
 						osc_pages_json_int(n, "keys_count"));
 			if (local)
-				subtitle = healthy ? _("This node, healthy") : _("This node, unhealthy");
+				subtitle = healthy ? _("This node, healthy")
+						   : _("This node, unhealthy");
 			else
 				subtitle = healthy ? _("Healthy") : _("Unreachable or unhealthy");
-			gtk_list_box_append(self->nodes_box,
-					    osc_pages_value_row(id != NULL ? id : "?", subtitle,
-								count));
+			gtk_list_box_append(
+				self->nodes_box,
+				osc_pages_value_row(id != NULL ? id : "?", subtitle, count));
 			self->n_nodes++;
 		}
 	}
@@ -339,7 +341,8 @@ osc_cluster_page_get_property(GObject *object, guint prop_id, GValue *value, GPa
 }
 
 static void
-osc_cluster_page_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+osc_cluster_page_set_property(GObject *object, guint prop_id, const GValue *value,
+			      GParamSpec *pspec)
 {
 	OscClusterPage *self = OSC_CLUSTER_PAGE(object);
 
@@ -382,14 +385,12 @@ osc_cluster_page_class_init(OscClusterPageClass *klass)
 	widget_class->map = osc_cluster_page_map;
 	widget_class->unmap = osc_cluster_page_unmap;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
-	properties[PROP_REFRESH_INTERVAL] =
-		g_param_spec_uint("refresh-interval", NULL, NULL, 0, 3600, 5,
-				  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					  G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_REFRESH_INTERVAL] = g_param_spec_uint(
+		"refresh-interval", NULL, NULL, 0, 3600, 5,
+		G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	gtk_widget_class_set_template_from_resource(widget_class,

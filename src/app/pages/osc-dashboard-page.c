@@ -7,10 +7,11 @@
 
 #include "config.h"
 
+#include "osc-dashboard-page.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-pages-private.h"
-#include "osc-dashboard-page.h"
 
 /*
  * The dashboard: entry totals, counts by category and by environment (GET /stats), the
@@ -49,7 +50,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-
 /* one row per member of a {"name": count} map, in the server's order, with its share */
 static void
 osc_dashboard_page_fill_counts(GtkListBox *box, JsonObject *counts, gint64 total)
@@ -67,8 +67,9 @@ osc_dashboard_page_fill_counts(GtkListBox *box, JsonObject *counts, gint64 total
 		gint64 n = osc_pages_json_int(counts, name);
 		g_autofree gchar *value = g_strdup_printf("%" G_GINT64_FORMAT, n);
 		/* TRANSLATORS: the share of all entries, e.g. "40 % of all entries" */
-		g_autofree gchar *share = g_strdup_printf(
-			_("%.0f %% of all entries"), total > 0 ? 100.0 * (gdouble)n / (gdouble)total : 0.0);
+		g_autofree gchar *share =
+			g_strdup_printf(_("%.0f %% of all entries"),
+					total > 0 ? 100.0 * (gdouble)n / (gdouble)total : 0.0);
 
 		gtk_list_box_append(box, osc_pages_value_row(name, share, value));
 	}
@@ -167,8 +168,7 @@ osc_dashboard_page_cluster_cb(GObject *source, GAsyncResult *result, gpointer us
 		if (json_object_get_boolean_member_with_default(obj, "enabled", FALSE)) {
 			/* TRANSLATORS: clustering on, e.g. "On: 2 of 3 nodes healthy" */
 			g_autofree gchar *text = g_strdup_printf(
-				_("On: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-				  " nodes healthy"),
+				_("On: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " nodes healthy"),
 				osc_pages_json_int(obj, "healthy_nodes"),
 				osc_pages_json_int(obj, "total_nodes"));
 			osc_pages_value_row_set(self->cluster_row, text);
@@ -287,7 +287,8 @@ osc_dashboard_page_get_property(GObject *object, guint prop_id, GValue *value, G
 }
 
 static void
-osc_dashboard_page_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+osc_dashboard_page_set_property(GObject *object, guint prop_id, const GValue *value,
+				GParamSpec *pspec)
 {
 	OscDashboardPage *self = OSC_DASHBOARD_PAGE(object);
 
@@ -325,10 +326,9 @@ osc_dashboard_page_class_init(OscDashboardPageClass *klass)
 	object_class->dispose = osc_dashboard_page_dispose;
 	widget_class->map = osc_dashboard_page_map;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	gtk_widget_class_set_template_from_resource(widget_class,

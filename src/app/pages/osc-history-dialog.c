@@ -7,9 +7,10 @@
 
 #include "config.h"
 
+#include "osc-history-dialog.h"
+
 #include <glib/gi18n.h>
 
-#include "osc-history-dialog.h"
 #include "osc-line-diff.h"
 #include "osc-pages-private.h"
 
@@ -36,10 +37,10 @@ struct _OscHistoryDialog {
 	GtkLabel *diff_title;
 	GtkTextView *diff_view;
 
-	GArray *versions;	   /* gint64, newest first */
-	gint64 current;		   /* the live version, 0 when the entry is deleted */
-	gint64 selected;	   /* 0: none */
-	GHashTable *values;	   /* version (gint64 *) → pretty JSON text */
+	GArray *versions;   /* gint64, newest first */
+	gint64 current;	    /* the live version, 0 when the entry is deleted */
+	gint64 selected;    /* 0: none */
+	GHashTable *values; /* version (gint64 *) → pretty JSON text */
 	GCancellable *diff_cancellable;
 	GCancellable *rollback_cancellable;
 	gchar *last_message;
@@ -69,8 +70,7 @@ osc_history_dialog_update_actions(OscHistoryDialog *self)
 /* ---- the diff ---- */
 
 static void
-osc_history_dialog_render_diff(OscHistoryDialog *self, const gchar *old_text,
-			       const gchar *new_text)
+osc_history_dialog_render_diff(OscHistoryDialog *self, const gchar *old_text, const gchar *new_text)
 {
 	GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->diff_view);
 	g_autoptr(GPtrArray) diff = osc_line_diff(old_text, new_text);
@@ -113,9 +113,9 @@ osc_history_dialog_show_diff(OscHistoryDialog *self)
 					self->selected);
 	else
 		/* TRANSLATORS: the diff's title, e.g. "Version 2 → current (version 4)" */
-		title = g_strdup_printf(_("Version %" G_GINT64_FORMAT
-					  " → current (version %" G_GINT64_FORMAT ")"),
-					self->selected, self->current);
+		title = g_strdup_printf(
+			_("Version %" G_GINT64_FORMAT " → current (version %" G_GINT64_FORMAT ")"),
+			self->selected, self->current);
 	gtk_label_set_text(self->diff_title, title);
 	osc_history_dialog_render_diff(self, old_text, new_text);
 }
@@ -346,20 +346,18 @@ osc_history_dialog_rollback_selected(OscHistoryDialog *self)
 }
 
 static void
-osc_history_dialog_confirm_cb(AdwMessageDialog *dialog, const gchar *response,
-			      gpointer user_data)
+osc_history_dialog_confirm_cb(AdwMessageDialog *dialog, const gchar *response, gpointer user_data)
 {
 	if (g_str_equal(response, "rollback"))
 		osc_history_dialog_rollback_selected(OSC_HISTORY_DIALOG(user_data));
 }
 
 static void
-osc_history_dialog_rollback_action(GtkWidget *widget, const gchar *action_name,
-				   GVariant *param)
+osc_history_dialog_rollback_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	OscHistoryDialog *self = OSC_HISTORY_DIALOG(widget);
-	g_autofree gchar *heading = g_strdup_printf(
-		_("Roll Back to Version %" G_GINT64_FORMAT "?"), self->selected);
+	g_autofree gchar *heading =
+		g_strdup_printf(_("Roll Back to Version %" G_GINT64_FORMAT "?"), self->selected);
 	GtkWidget *dialog = adw_message_dialog_new(
 		GTK_WINDOW(self), heading,
 		_("The entry gets this version’s value. The current value is kept as a new "
@@ -371,8 +369,8 @@ osc_history_dialog_rollback_action(GtkWidget *widget, const gchar *action_name,
 						   ADW_RESPONSE_DESTRUCTIVE);
 	adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
 	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	g_signal_connect_object(dialog, "response", G_CALLBACK(osc_history_dialog_confirm_cb),
-				self, 0);
+	g_signal_connect_object(dialog, "response", G_CALLBACK(osc_history_dialog_confirm_cb), self,
+				0);
 	gtk_window_present(GTK_WINDOW(dialog));
 }
 

@@ -7,11 +7,12 @@
 
 #include "config.h"
 
+#include "osc-metrics-page.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-metrics.h"
 #include "osc-pages-private.h"
-#include "osc-metrics-page.h"
 
 /*
  * Metrics: GET /metrics parsed with osc_metrics_parse(), one expandable row per family
@@ -43,7 +44,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
 
 typedef struct {
 	gchar *name;
@@ -89,8 +89,7 @@ osc_metrics_page_parse_help(const gchar *text)
 static gchar *
 osc_metrics_page_family_of(const gchar *sample, GHashTable *types)
 {
-	static const gchar *const suffixes[] = {"_bucket", "_sum", "_count", "_total",
-						"_created"};
+	static const gchar *const suffixes[] = {"_bucket", "_sum", "_count", "_total", "_created"};
 
 	if (types != NULL && g_hash_table_contains(types, sample))
 		return g_strdup(sample);
@@ -109,8 +108,7 @@ osc_metrics_page_family_of(const gchar *sample, GHashTable *types)
 static gchar *
 osc_metrics_page_sample_title(OscMetricSample *sample)
 {
-	GList *keys = g_list_sort(g_hash_table_get_keys(sample->labels),
-				  (GCompareFunc)g_strcmp0);
+	GList *keys = g_list_sort(g_hash_table_get_keys(sample->labels), (GCompareFunc)g_strcmp0);
 	GString *s = g_string_new(sample->name);
 
 	if (keys == NULL)
@@ -322,7 +320,8 @@ osc_metrics_page_get_property(GObject *object, guint prop_id, GValue *value, GPa
 }
 
 static void
-osc_metrics_page_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+osc_metrics_page_set_property(GObject *object, guint prop_id, const GValue *value,
+			      GParamSpec *pspec)
 {
 	OscMetricsPage *self = OSC_METRICS_PAGE(object);
 
@@ -362,10 +361,9 @@ osc_metrics_page_class_init(OscMetricsPageClass *klass)
 	object_class->dispose = osc_metrics_page_dispose;
 	widget_class->map = osc_metrics_page_map;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	gtk_widget_class_set_template_from_resource(widget_class,

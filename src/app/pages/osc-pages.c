@@ -7,11 +7,12 @@
 
 #include "config.h"
 
+#include "osc-pages.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-chart.h"
 #include "osc-pages-private.h"
-#include "osc-pages.h"
 
 void
 osc_pages_ensure_types(void)

@@ -7,11 +7,13 @@
 
 #include "config.h"
 
+#include "osc-rekey-dialog.h"
+
 #include <glib/gi18n.h>
+
 #include <openssl/crypto.h>
 
 #include "osc-pages-private.h"
-#include "osc-rekey-dialog.h"
 
 /*
  * Re-key: the new user key twice, then POST /rekey (X-User-Key the client's key,
@@ -103,12 +105,12 @@ osc_rekey_dialog_done_cb(GObject *source, GAsyncResult *result, gpointer user_da
 	self->rekeyed = osc_pages_json_int(json_node_get_object(node), "rekeyed");
 	/* the entries now open only with the new key: keep using the connection */
 	osc_client_set_user_key(self->client, self->new_key);
-	text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-					   "%" G_GINT64_FORMAT " entry re-encrypted with the new key",
-					   "%" G_GINT64_FORMAT
-					   " entries re-encrypted with the new key",
-					   (gulong)self->rekeyed),
-			       self->rekeyed);
+	text = g_strdup_printf(
+		g_dngettext(GETTEXT_PACKAGE,
+			    "%" G_GINT64_FORMAT " entry re-encrypted with the new key",
+			    "%" G_GINT64_FORMAT " entries re-encrypted with the new key",
+			    (gulong)self->rekeyed),
+		self->rekeyed);
 	osc_rekey_dialog_set_status(self, text, FALSE);
 	gtk_editable_set_text(GTK_EDITABLE(self->key_row), "");
 	gtk_editable_set_text(GTK_EDITABLE(self->again_row), "");
@@ -141,9 +143,9 @@ osc_rekey_dialog_run(OscRekeyDialog *self)
 		return;
 	}
 	if (strlen(key) < OSC_REKEY_MIN_LENGTH) {
-		g_autofree gchar *text = g_strdup_printf(
-			_("The new user key must be at least %d characters long"),
-			OSC_REKEY_MIN_LENGTH);
+		g_autofree gchar *text =
+			g_strdup_printf(_("The new user key must be at least %d characters long"),
+					OSC_REKEY_MIN_LENGTH);
 		osc_rekey_dialog_set_status(self, text, TRUE);
 		return;
 	}
@@ -234,9 +236,9 @@ osc_rekey_dialog_class_init(OscRekeyDialogClass *klass)
 	 *
 	 * Emitted after a successful re-key; the client already uses @new_key.
 	 */
-	signals[SIGNAL_REKEYED] = g_signal_new("rekeyed", G_TYPE_FROM_CLASS(klass),
-					       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-					       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+	signals[SIGNAL_REKEYED] =
+		g_signal_new("rekeyed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+			     NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
 
 	gtk_widget_class_set_template_from_resource(widget_class,
 						    OSC_PAGES_RESOURCE "osc-rekey-dialog.ui");

@@ -7,10 +7,11 @@
 
 #include "config.h"
 
+#include "osc-sse-stats-page.h"
+
 #include <glib/gi18n.h>
 
 #include "osc-pages-private.h"
-#include "osc-sse-stats-page.h"
 
 /*
  * Event stream statistics: the counters of GET /sse/stats (subscriptions, events,
@@ -44,7 +45,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
 
 static gchar *
 osc_sse_stats_page_member_text(JsonObject *obj, const gchar *member)
@@ -89,7 +89,8 @@ static void
 osc_sse_stats_page_stats_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) node = osc_client_get_sse_stats_finish(OSC_CLIENT(source), result, &error);
+	g_autoptr(JsonNode) node =
+		osc_client_get_sse_stats_finish(OSC_CLIENT(source), result, &error);
 	OscSseStatsPage *self;
 	JsonObject *obj, *subs, *events, *health, *perf;
 
@@ -148,8 +149,7 @@ osc_sse_stats_page_stats_cb(GObject *source, GAsyncResult *result, gpointer user
 	osc_sse_stats_page_add(self, self->connections_box, health, "connection_health",
 			       "disconnections_detected", _("Disconnections detected"));
 	osc_sse_stats_page_add(self, self->connections_box, perf, "performance",
-			       "average_subscription_duration_seconds",
-			       _("Average duration (s)"));
+			       "average_subscription_duration_seconds", _("Average duration (s)"));
 	osc_sse_stats_page_add(self, self->connections_box, perf, "performance",
 			       "max_queue_size_reached", _("Largest queue reached"));
 	osc_page_load_end(&self->load);
@@ -203,10 +203,11 @@ osc_sse_stats_page_subscriptions_cb(GObject *source, GAsyncResult *result, gpoin
 			osc_sse_stats_page_filters_text(osc_pages_json_object(sub, "filters"));
 		/* TRANSLATORS: an open event stream: its age and its queue, e.g.
 		 * "12.5 s, queue 0/100" */
-		g_autofree gchar *value = g_strdup_printf(
-			_("%.1f s, queue %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT),
-			osc_pages_json_double(sub, "duration_seconds"),
-			osc_pages_json_int(sub, "queue_size"), osc_pages_json_int(sub, "queue_max_size"));
+		g_autofree gchar *value =
+			g_strdup_printf(_("%.1f s, queue %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT),
+					osc_pages_json_double(sub, "duration_seconds"),
+					osc_pages_json_int(sub, "queue_size"),
+					osc_pages_json_int(sub, "queue_max_size"));
 		const gchar *id = osc_pages_json_string(sub, "subscription_id");
 
 		gtk_list_box_append(self->open_box,
@@ -313,7 +314,8 @@ osc_sse_stats_page_get_property(GObject *object, guint prop_id, GValue *value, G
 }
 
 static void
-osc_sse_stats_page_set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+osc_sse_stats_page_set_property(GObject *object, guint prop_id, const GValue *value,
+				GParamSpec *pspec)
 {
 	OscSseStatsPage *self = OSC_SSE_STATS_PAGE(object);
 
@@ -352,10 +354,9 @@ osc_sse_stats_page_class_init(OscSseStatsPageClass *klass)
 	object_class->dispose = osc_sse_stats_page_dispose;
 	widget_class->map = osc_sse_stats_page_map;
 
-	properties[PROP_CLIENT] =
-		g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
-				    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-					G_PARAM_EXPLICIT_NOTIFY);
+	properties[PROP_CLIENT] = g_param_spec_object("client", NULL, NULL, OSC_TYPE_CLIENT,
+						      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+							      G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 
 	gtk_widget_class_set_template_from_resource(widget_class,
