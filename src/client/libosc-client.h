@@ -9,6 +9,7 @@
 
 #define OSC_CLIENT_INSIDE
 
+#include "osc-client-admin.h"
 #include "osc-client-error.h"
 #include "osc-client.h"
 #include "osc-config-entry.h"

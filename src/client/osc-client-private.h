@@ -30,6 +30,7 @@ typedef struct {
 	GPtrArray *headers; /* name, value, name, value, … */
 	gboolean idempotent; /* FALSE: retried only on answers that mean "not processed" */
 	gboolean accept_not_found; /* a 404 is a reply (status 404), not an error */
+	gboolean text_reply;	   /* a successful body is text (GET /metrics), kept as is */
 	/* for the _finish functions */
 	gchar *key;
 	gchar *environment;
@@ -41,6 +42,7 @@ typedef struct {
 	guint status;
 	JsonNode *json; /* the body; a null node when it was empty */
 	gchar *etag;
+	GBytes *text; /* the body, for calls with text_reply */
 } OscClientReply;
 
 OscClientCall *

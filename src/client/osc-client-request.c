@@ -115,6 +115,7 @@ osc_client_reply_free(OscClientReply *reply)
 	g_clear_pointer(&reply->call, osc_client_call_unref);
 	g_clear_pointer(&reply->json, json_node_unref);
 	g_free(reply->etag);
+	g_clear_pointer(&reply->text, g_bytes_unref);
 	g_free(reply);
 }
 
@@ -416,7 +417,7 @@ osc_client_classify(OscClientCall *call, OscClientSettings *settings, SoupMessag
 			g_prefix_error(error, "After %u retries: ", attempt);
 		return OSC_OUTCOME_FAILED;
 	}
-	if (len > 0 && json == NULL && status != 404) {
+	if (len > 0 && json == NULL && status != 404 && !call->text_reply) {
 		g_autoptr(GError) parse_error = NULL;
 		json = osc_client_parse_json(data, (gssize)len, &parse_error);
 		g_set_error(error, OSC_CLIENT_ERROR, OSC_CLIENT_ERROR_INVALID_RESPONSE,
@@ -430,6 +431,8 @@ osc_client_classify(OscClientCall *call, OscClientSettings *settings, SoupMessag
 	(*reply)->json = json != NULL ? g_steal_pointer(&json) : json_node_new(JSON_NODE_NULL);
 	(*reply)->etag = g_strdup(
 		soup_message_headers_get_one(soup_message_get_response_headers(msg), "ETag"));
+	if (call->text_reply)
+		(*reply)->text = body != NULL ? g_bytes_ref(body) : g_bytes_new(NULL, 0);
 	return OSC_OUTCOME_DONE;
 }
 
