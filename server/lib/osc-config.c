@@ -69,6 +69,7 @@ static const Var vars[] = {
     {"OSC_SSE_KEEPALIVE_INTERVAL", VAR_UINT, F(sse_keepalive_interval), 1, 3600},
     {"OSC_SSE_LOG_SIZE", VAR_UINT, F(sse_log_size), 0, 10000000},
     {"OSC_VERSIONS_KEPT", VAR_UINT, F(versions_kept), 0, 1000},
+    {"OSC_CLUSTER_TOMBSTONE_TTL", VAR_UINT, F(cluster_tombstone_ttl), 1, G_MAXUINT32},
 };
 
 G_DEFINE_BOXED_TYPE(OscConfig, osc_config, osc_config_copy, osc_config_free)
@@ -115,6 +116,7 @@ osc_config_new(void)
 	self->sse_keepalive_interval = 15;
 	self->sse_log_size = 10000;
 	self->versions_kept = 10;
+	self->cluster_tombstone_ttl = 7 * 24 * 3600;
 	return self;
 }
 

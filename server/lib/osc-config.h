@@ -55,6 +55,7 @@ typedef struct {
 	guint sse_keepalive_interval;
 	guint sse_log_size;
 	guint versions_kept;
+	guint cluster_tombstone_ttl; /* seconds a delete's tombstone is kept */
 } OscConfig;
 
 #define OSC_TYPE_CONFIG (osc_config_get_type())

@@ -2878,3 +2878,46 @@ osc_store_stamp_unstamped(OscStore *self, GError **error)
 	osc_store_release(self, conn);
 	return n;
 }
+
+/**
+ * osc_store_repl_get:
+ *
+ * Returns: (transfer full) (nullable): the live row (with its token) or the tombstone of
+ *   the pair; %NULL without error when the store knows nothing of it
+ */
+OscReplRow *
+osc_store_repl_get(OscStore *self, const gchar *key, const gchar *environment, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	OscStoreConn *conn;
+	OscReplRow *r = NULL;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = osc_store_conn_get(conn, key, environment, &error_local);
+	if (row != NULL) {
+		r = g_new0(OscReplRow, 1);
+		r->key = g_steal_pointer(&row->key);
+		r->environment = g_steal_pointer(&row->environment);
+		r->category = g_steal_pointer(&row->category);
+		r->token = g_steal_pointer(&row->token);
+		r->fingerprint = g_steal_pointer(&row->fingerprint);
+		r->created_at = g_steal_pointer(&row->created_at);
+		r->updated_at = g_steal_pointer(&row->updated_at);
+		r->hlc = row->hlc != NULL ? g_steal_pointer(&row->hlc) : g_strdup("");
+		r->origin = row->origin != NULL ? g_steal_pointer(&row->origin) : g_strdup("");
+	} else if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		g_clear_error(&error_local);
+		r = osc_store_conn_tomb_get(conn, key, environment, &error_local);
+		if (error_local != NULL)
+			g_propagate_error(error, g_steal_pointer(&error_local));
+	} else {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+	}
+	osc_store_release(self, conn);
+	return r;
+}

@@ -325,6 +325,11 @@ osc_store_repl_list(OscStore *self,
 		    const gchar *environment,
 		    gboolean with_tokens,
 		    GError **error);
+OscReplRow *
+osc_store_repl_get(OscStore *self,
+		   const gchar *key,
+		   const gchar *environment,
+		   GError **error);
 gint64
 osc_store_prune_tombstones(OscStore *self, gint64 older_than_ms, GError **error);
 gint64
