@@ -80,6 +80,7 @@ struct _OscCluster {
 	GCond cond;
 	gboolean stopping;
 	GPtrArray *peers; /* (element-type OscPeer) */
+	GHashTable *refused; /* ids of unknown nodes already warned about */
 };
 
 G_DEFINE_FINAL_TYPE(OscCluster, osc_cluster, G_TYPE_OBJECT)
@@ -579,8 +580,9 @@ osc_cluster_update_gauges_locked(OscCluster *self)
 	osc_metric_set(self->salt_mismatch, mismatched, NULL);
 }
 
+/* @salt_mismatch: TRUE, FALSE, or -1 to leave it as it is */
 static void
-osc_peer_set_health(OscPeer *peer, gboolean healthy, gboolean salt_mismatch)
+osc_peer_set_health(OscPeer *peer, gboolean healthy, gint salt_mismatch)
 {
 	OscCluster *self = peer->cluster;
 	gboolean was_healthy, was_mismatch;
@@ -589,14 +591,16 @@ osc_peer_set_health(OscPeer *peer, gboolean healthy, gboolean salt_mismatch)
 	was_healthy = peer->healthy;
 	was_mismatch = peer->salt_mismatch;
 	peer->healthy = healthy;
-	peer->salt_mismatch = salt_mismatch;
+	if (salt_mismatch >= 0)
+		peer->salt_mismatch = salt_mismatch;
+	salt_mismatch = peer->salt_mismatch;
 	if (healthy)
 		peer->last_seen = g_get_real_time();
 	osc_cluster_update_gauges_locked(self);
 	g_mutex_unlock(&self->mutex);
 
 	if (salt_mismatch && !was_mismatch)
-		g_critical("cluster peer %s has a DIFFERENT SALT: refusing to replicate with it "
+		g_warning("cluster peer %s has a DIFFERENT SALT: refusing to replicate with it "
 			   "(data encrypted under one salt cannot be read under the other; give "
 			   "all nodes the same salt file)",
 			   peer->conf->id);
@@ -628,7 +632,7 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 	if (osc_cluster_partitioned()) {
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE,
 				    "partitioned (OSC_TEST_PARTITION_FILE)");
-		osc_peer_set_health(peer, FALSE, FALSE);
+		osc_peer_set_health(peer, FALSE, -1);
 		return NULL;
 	}
 	msg = soup_message_new(method, url);
@@ -652,7 +656,7 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 	if (reply == NULL) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "%s %s: %s", method, url,
 			    error_local->message);
-		osc_peer_set_health(peer, FALSE, FALSE);
+		osc_peer_set_health(peer, FALSE, -1);
 		return NULL;
 	}
 	status = soup_message_get_status(msg);
@@ -666,10 +670,11 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 	if (status < 200 || status >= 300) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "%s %s: HTTP %u", method, url,
 			    status);
-		osc_peer_set_health(peer, FALSE, FALSE);
+		osc_peer_set_health(peer, FALSE, -1);
 		return NULL;
 	}
-	osc_peer_set_health(peer, TRUE, FALSE);
+	/* only the routes that check the fingerprint prove that it matches */
+	osc_peer_set_health(peer, TRUE, g_str_has_prefix(path, "/cluster/health") ? -1 : FALSE);
 	data = g_bytes_get_data(reply, &len);
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, data, (gssize)len, error))
@@ -1011,6 +1016,7 @@ osc_cluster_finalize(GObject *object)
 
 	osc_cluster_stop(self);
 	g_clear_pointer(&self->peers, g_ptr_array_unref);
+	g_clear_pointer(&self->refused, g_hash_table_unref);
 	g_weak_ref_clear(&self->service);
 	g_clear_object(&self->store);
 	g_clear_object(&self->metrics);
@@ -1038,6 +1044,7 @@ osc_cluster_init(OscCluster *self)
 	g_cond_init(&self->cond);
 	g_weak_ref_init(&self->service, NULL);
 	self->peers = g_ptr_array_new_with_free_func((GDestroyNotify)osc_peer_free);
+	self->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**
@@ -1340,8 +1347,13 @@ osc_cluster_job_digest(OscCluster *self, OscRequest *req)
 static void
 osc_cluster_job_rows(OscCluster *self, OscRequest *req)
 {
-	const gchar *env = req->query != NULL ? g_hash_table_lookup(req->query, "environment")
-					      : NULL;
+	/* req->query is libsoup's and gone by now: read the message's URI */
+	GUri *uri = soup_server_message_get_uri(req->msg);
+	g_autoptr(GHashTable) params =
+		g_uri_get_query(uri) != NULL
+			? g_uri_parse_params(g_uri_get_query(uri), -1, "&", G_URI_PARAMS_NONE, NULL)
+			: NULL;
+	const gchar *env = params != NULL ? g_hash_table_lookup(params, "environment") : NULL;
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(JsonNode) node = NULL;
 	JsonObject *obj;
@@ -1517,13 +1529,20 @@ osc_cluster_http_job(OscRequest *req)
 			    "refusing to exchange data",
 			    self->node_id, self->salt_fp, fp != NULL ? fp : "none");
 		peer = osc_cluster_find_peer(self, from);
-		if (peer != NULL)
+		if (peer != NULL) {
 			osc_peer_set_health(peer, TRUE, TRUE);
-		else
-			g_critical("request from node %s with salt fingerprint %s refused: ours is "
-				   "%s",
-				   from != NULL ? from : "(unknown)", fp != NULL ? fp : "none",
-				   self->salt_fp);
+		} else {
+			gboolean first;
+
+			g_mutex_lock(&self->mutex);
+			first = g_hash_table_add(self->refused, g_strdup(from != NULL ? from : ""));
+			g_mutex_unlock(&self->mutex);
+			if (first)
+				g_warning("refusing cluster data from node %s: its salt fingerprint "
+					  "%s differs from ours (%s)",
+					  from != NULL ? from : "(unknown)",
+					  fp != NULL ? fp : "none", self->salt_fp);
+		}
 		return;
 	}
 	switch (req->route->id) {
