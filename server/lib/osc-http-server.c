@@ -62,8 +62,8 @@ static const OscRoute routes[] = {
     {OSC_ROUTE_CONFIG_ROLLBACK, "/configs/{key}/rollback", "POST", OSC_AUTH_USER_KEY},
     /* inter-node (osc-cluster.c) */
     {OSC_ROUTE_CLUSTER_REPLICATE, "/cluster/replicate", "POST", OSC_AUTH_API_KEY},
-    {OSC_ROUTE_CLUSTER_DIGEST, "/cluster/digest", "GET", OSC_AUTH_API_KEY},
-    {OSC_ROUTE_CLUSTER_ROWS, "/cluster/rows", "GET", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_DIGEST, "/cluster/digest", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_ROWS, "/cluster/rows", "GET, HEAD", OSC_AUTH_API_KEY},
     {OSC_ROUTE_CLUSTER_FETCH, "/cluster/fetch", "POST", OSC_AUTH_API_KEY},
 };
 
