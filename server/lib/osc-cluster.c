@@ -35,7 +35,8 @@
  */
 
 #define OSC_CLUSTER_TIMEOUT_S	  5
-#define OSC_CLUSTER_BATCH	  200
+#define OSC_CLUSTER_BATCH	  1000
+#define OSC_CLUSTER_HEALTH_MS	  1000
 #define OSC_CLUSTER_BATCH_BYTES	  (4 * 1024 * 1024)
 #define OSC_CLUSTER_SALT_ATTEMPTS 30
 #define OSC_CLUSTER_FP_LABEL	  "opensecureconf cluster salt fingerprint v1"
@@ -774,9 +775,13 @@ osc_listing_index(JsonArray *array)
 	return index;
 }
 
-/* Peer thread: reconcile one environment whose digests differ */
+/*
+ * Peer thread: reconcile one environment whose digests differ by pulling what the peer has
+ * newer. Only pulls: the peer's own anti-entropy round pulls what we have newer, so each row
+ * crosses each link once instead of twice.
+ */
 static gboolean
-osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, gint *pushed, GError **error)
+osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
 {
 	OscCluster *self = peer->cluster;
 	g_autofree gchar *escaped = g_uri_escape_string(env, NULL, FALSE);
@@ -785,8 +790,6 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, gint *pushed, G
 	g_autoptr(GPtrArray) local = NULL;
 	g_autoptr(GHashTable) remote = NULL;
 	g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) give =
-		g_ptr_array_new_with_free_func((GDestroyNotify)osc_repl_row_free);
 	JsonArray *array;
 
 	listing = osc_peer_call(peer, "GET", path, NULL, error);
@@ -816,9 +819,7 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, gint *pushed, G
 				json_object_get_string_member_with_default(theirs, "origin", ""));
 			g_hash_table_remove(remote, r->key);
 		}
-		if (cmp > 0 && !osc_cluster_tomb_expired(self, r))
-			g_ptr_array_add(give, g_ptr_array_steal_index(local, i--));
-		else if (cmp < 0)
+		if (cmp < 0)
 			g_ptr_array_add(want, g_strdup(r->key));
 	}
 	{
@@ -827,11 +828,6 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, gint *pushed, G
 		g_hash_table_iter_init(&iter, remote);
 		while (g_hash_table_iter_next(&iter, &k, NULL))
 			g_ptr_array_add(want, g_strdup(k));
-	}
-	if (give->len > 0) {
-		if (!osc_peer_push_rows(peer, give, error))
-			return FALSE;
-		*pushed += (gint)give->len;
 	}
 	for (guint from = 0; from < want->len; from += OSC_CLUSTER_BATCH) {
 		guint to = MIN(want->len, from + OSC_CLUSTER_BATCH);
@@ -893,7 +889,7 @@ osc_peer_anti_entropy(OscPeer *peer)
 	g_autoptr(GHashTable) envs = g_hash_table_new(g_str_hash, g_str_equal);
 	JsonObject *their_envs;
 	gint64 start = g_get_monotonic_time();
-	gint pulled = 0, pushed = 0;
+	gint pulled = 0;
 	GHashTableIter iter;
 	gpointer k;
 
@@ -938,7 +934,7 @@ osc_peer_anti_entropy(OscPeer *peer)
 		    json_object_get_int_member_with_default(a, "count", -1) ==
 			    json_object_get_int_member_with_default(b, "count", -2))
 			continue;
-		if (!osc_peer_sync_env(peer, env, &pulled, &pushed, &error)) {
+		if (!osc_peer_sync_env(peer, env, &pulled, &error)) {
 			g_debug("anti-entropy with %s, environment %s: %s", peer->conf->id, env,
 				error->message);
 			return;
@@ -946,9 +942,8 @@ osc_peer_anti_entropy(OscPeer *peer)
 	}
 	osc_metric_observe(self->families->cluster_sync_duration,
 			   (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC, NULL);
-	if (pulled > 0 || pushed > 0)
-		g_message("anti-entropy with %s: %d rows pulled, %d pushed", peer->conf->id, pulled,
-			  pushed);
+	if (pulled > 0)
+		g_message("anti-entropy with %s: %d rows pulled", peer->conf->id, pulled);
 }
 
 static gpointer
@@ -959,17 +954,20 @@ osc_peer_thread(gpointer data)
 	g_autoptr(GMainContext) context = g_main_context_new();
 	/* soon after start: a node that was down catches up at once */
 	gint64 next_sync = g_get_monotonic_time() + 200 * 1000;
+	gint64 next_health = next_sync;
+	gint64 health_us = (gint64)MIN(self->sync_interval_ms, OSC_CLUSTER_HEALTH_MS) * 1000;
 
 	g_main_context_push_thread_default(context);
 	peer->session = osc_cluster_session_new(self->tls_db);
 	for (;;) {
 		g_autoptr(GHashTable) pending = NULL;
 		gboolean sync = FALSE;
+		gboolean was_healthy;
 
 		g_mutex_lock(&self->mutex);
 		while (!self->stopping && g_hash_table_size(peer->pending) == 0 &&
-		       !peer->sync_now && g_get_monotonic_time() < next_sync)
-			g_cond_wait_until(&self->cond, &self->mutex, next_sync);
+		       !peer->sync_now && g_get_monotonic_time() < MIN(next_sync, next_health))
+			g_cond_wait_until(&self->cond, &self->mutex, MIN(next_sync, next_health));
 		if (self->stopping) {
 			g_mutex_unlock(&self->mutex);
 			break;
@@ -982,7 +980,18 @@ osc_peer_thread(gpointer data)
 			sync = TRUE;
 			peer->sync_now = FALSE;
 		}
+		was_healthy = peer->healthy;
 		g_mutex_unlock(&self->mutex);
+
+		/* health checks every second (or interval): a peer that comes back (restart,
+		 * healed partition) is caught up at once, not one interval later */
+		if (!sync && g_get_monotonic_time() >= next_health) {
+			g_autoptr(JsonNode) health =
+				osc_peer_call(peer, "GET", "/cluster/health", NULL, NULL);
+			next_health = g_get_monotonic_time() + health_us;
+			if (health != NULL && !was_healthy)
+				sync = TRUE;
+		}
 
 		if (pending != NULL)
 			osc_peer_push_pending(peer, pending);
@@ -992,6 +1001,7 @@ osc_peer_thread(gpointer data)
 						   NULL);
 			osc_peer_anti_entropy(peer);
 			next_sync = g_get_monotonic_time() + (gint64)self->sync_interval_ms * 1000;
+			next_health = g_get_monotonic_time() + health_us;
 		}
 	}
 	g_clear_object(&peer->session);

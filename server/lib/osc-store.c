@@ -1497,7 +1497,8 @@ osc_store_conn_stamp(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
  * is the atomic duplicate check (%OSC_ERROR_EXISTS).
  */
 static gboolean
-osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GError **error)
+osc_store_conn_write_insert_as(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			       const OscReplRow *remote, GError **error)
 {
 	g_autoptr(OscStoreStmt) stmt = NULL;
 	gint64 kept_max = 0;
@@ -1521,7 +1522,13 @@ osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row
 	sqlite3_bind_int64(stmt, 9, row->version);
 	if (!osc_store_conn_step_done(conn, stmt, error))
 		return FALSE;
-	return osc_store_conn_stamp(self, conn, row, NULL, error);
+	return osc_store_conn_stamp(self, conn, row, remote, error);
+}
+
+static gboolean
+osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GError **error)
+{
+	return osc_store_conn_write_insert_as(self, conn, row, NULL, error);
 }
 
 /*
@@ -1530,9 +1537,10 @@ osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row
  * match.
  */
 static gboolean
-osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+osc_store_conn_write_update_as(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
 			    gboolean set_category, const gchar *category, const gchar *token,
-			    const gchar *fingerprint, const gchar *now, GError **error)
+			    const gchar *fingerprint, const gchar *now, const OscReplRow *remote,
+			       GError **error)
 {
 	gint64 version = 0;
 	gint64 revision = 0;
@@ -1563,7 +1571,16 @@ osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row
 	osc_store_set_str(&row->updated_at, now);
 	row->version = version;
 	row->revision = revision;
-	return osc_store_conn_stamp(self, conn, row, NULL, error);
+	return osc_store_conn_stamp(self, conn, row, remote, error);
+}
+
+static gboolean
+osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			    gboolean set_category, const gchar *category, const gchar *token,
+			    const gchar *fingerprint, const gchar *now, GError **error)
+{
+	return osc_store_conn_write_update_as(self, conn, row, set_category, category, token,
+					      fingerprint, now, NULL, error);
 }
 
 static OscEntryRow *
@@ -2630,9 +2647,8 @@ osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op
 	}
 
 	if (local != NULL) {
-		if (!osc_store_conn_write_update(self, conn, local, TRUE, in->category, in->token,
-						 in->fingerprint, now, error) ||
-		    !osc_store_conn_stamp(self, conn, local, in, error))
+		if (!osc_store_conn_write_update_as(self, conn, local, TRUE, in->category,
+						    in->token, in->fingerprint, now, in, error))
 			return FALSE;
 		op->result = OSC_STORE_APPLIED_UPDATED;
 		op->row = g_steal_pointer(&local);
@@ -2646,8 +2662,7 @@ osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op
 		row->fingerprint = g_strdup(in->fingerprint);
 		row->created_at = g_strdup(in->created_at != NULL ? in->created_at : now);
 		row->updated_at = g_strdup(row->created_at);
-		if (!osc_store_conn_write_insert(self, conn, row, error) ||
-		    !osc_store_conn_stamp(self, conn, row, in, error))
+		if (!osc_store_conn_write_insert_as(self, conn, row, in, error))
 			return FALSE;
 		op->result = OSC_STORE_APPLIED_CREATED;
 		op->row = g_steal_pointer(&row);
