@@ -80,6 +80,10 @@ struct _OscCluster {
 	GMutex mutex;
 	GCond cond;
 	gboolean stopping;
+	GCancellable *cancellable; /* cancelled by osc_cluster_stop(): ends peer calls at once */
+	/* one reconciliation at a time: a node that missed rows fetches them from one peer,
+	 * and the next peer's listing then shows them as equal (no duplicate pulls) */
+	GMutex sync_mutex;
 	GPtrArray *peers; /* (element-type OscPeer) */
 	GHashTable *refused; /* ids of unknown nodes already warned about */
 };
@@ -653,7 +657,7 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 		g_autoptr(GBytes) bytes = g_bytes_new_take(text, len);
 		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
 	}
-	reply = soup_session_send_and_read(peer->session, msg, NULL, &error_local);
+	reply = soup_session_send_and_read(peer->session, msg, self->cancellable, &error_local);
 	if (reply == NULL) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "%s %s: %s", method, url,
 			    error_local->message);
@@ -777,11 +781,14 @@ osc_listing_index(JsonArray *array)
 
 /*
  * Peer thread: reconcile one environment whose digests differ by pulling what the peer has
- * newer. Only pulls: the peer's own anti-entropy round pulls what we have newer, so each row
- * crosses each link once instead of twice.
+ * newer. A periodic round only pulls: the peer's own round pulls what we have newer, so each
+ * row crosses each link once instead of twice. With @push (a round asked for after a bulk
+ * change here, e.g. an import), it also pushes what we have newer, so the peer need not wait
+ * for its next round.
  */
 static gboolean
-osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
+osc_peer_sync_env(OscPeer *peer, const gchar *env, gboolean push, gint *pulled, gint *pushed,
+		  GError **error)
 {
 	OscCluster *self = peer->cluster;
 	g_autofree gchar *escaped = g_uri_escape_string(env, NULL, FALSE);
@@ -790,6 +797,8 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
 	g_autoptr(GPtrArray) local = NULL;
 	g_autoptr(GHashTable) remote = NULL;
 	g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) give =
+		g_ptr_array_new_with_free_func((GDestroyNotify)osc_repl_row_free);
 	JsonArray *array;
 
 	listing = osc_peer_call(peer, "GET", path, NULL, error);
@@ -821,6 +830,8 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
 		}
 		if (cmp < 0)
 			g_ptr_array_add(want, g_strdup(r->key));
+		else if (cmp > 0 && push && !osc_cluster_tomb_expired(self, r))
+			g_ptr_array_add(give, g_ptr_array_steal_index(local, i--));
 	}
 	{
 		GHashTableIter iter;
@@ -828,6 +839,11 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
 		g_hash_table_iter_init(&iter, remote);
 		while (g_hash_table_iter_next(&iter, &k, NULL))
 			g_ptr_array_add(want, g_strdup(k));
+	}
+	if (give->len > 0) {
+		if (!osc_peer_push_rows(peer, give, error))
+			return FALSE;
+		*pushed += (gint)give->len;
 	}
 	for (guint from = 0; from < want->len; from += OSC_CLUSTER_BATCH) {
 		guint to = MIN(want->len, from + OSC_CLUSTER_BATCH);
@@ -879,7 +895,7 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gint *pulled, GError **error)
 
 /* Peer thread: one anti-entropy round with the peer */
 static void
-osc_peer_anti_entropy(OscPeer *peer)
+osc_peer_anti_entropy(OscPeer *peer, gboolean push)
 {
 	OscCluster *self = peer->cluster;
 	g_autoptr(GError) error = NULL;
@@ -889,7 +905,7 @@ osc_peer_anti_entropy(OscPeer *peer)
 	g_autoptr(GHashTable) envs = g_hash_table_new(g_str_hash, g_str_equal);
 	JsonObject *their_envs;
 	gint64 start = g_get_monotonic_time();
-	gint pulled = 0;
+	gint pulled = 0, pushed = 0;
 	GHashTableIter iter;
 	gpointer k;
 
@@ -922,6 +938,7 @@ osc_peer_anti_entropy(OscPeer *peer)
 			g_hash_table_add(envs, l->data);
 		g_list_free(members);
 	}
+	g_mutex_lock(&self->sync_mutex);
 	g_hash_table_iter_init(&iter, envs);
 	while (g_hash_table_iter_next(&iter, &k, NULL)) {
 		const gchar *env = k;
@@ -934,16 +951,19 @@ osc_peer_anti_entropy(OscPeer *peer)
 		    json_object_get_int_member_with_default(a, "count", -1) ==
 			    json_object_get_int_member_with_default(b, "count", -2))
 			continue;
-		if (!osc_peer_sync_env(peer, env, &pulled, &error)) {
+		if (!osc_peer_sync_env(peer, env, push, &pulled, &pushed, &error)) {
+			g_mutex_unlock(&self->sync_mutex);
 			g_debug("anti-entropy with %s, environment %s: %s", peer->conf->id, env,
 				error->message);
 			return;
 		}
 	}
+	g_mutex_unlock(&self->sync_mutex);
 	osc_metric_observe(self->families->cluster_sync_duration,
 			   (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC, NULL);
-	if (pulled > 0)
-		g_message("anti-entropy with %s: %d rows pulled", peer->conf->id, pulled);
+	if (pulled > 0 || pushed > 0)
+		g_message("anti-entropy with %s: %d rows pulled, %d pushed", peer->conf->id, pulled,
+			  pushed);
 }
 
 static gpointer
@@ -962,6 +982,7 @@ osc_peer_thread(gpointer data)
 	for (;;) {
 		g_autoptr(GHashTable) pending = NULL;
 		gboolean sync = FALSE;
+		gboolean push = FALSE;
 		gboolean was_healthy;
 
 		g_mutex_lock(&self->mutex);
@@ -978,6 +999,7 @@ osc_peer_thread(gpointer data)
 		}
 		if (peer->sync_now || g_get_monotonic_time() >= next_sync) {
 			sync = TRUE;
+			push = peer->sync_now;
 			peer->sync_now = FALSE;
 		}
 		was_healthy = peer->healthy;
@@ -999,7 +1021,7 @@ osc_peer_thread(gpointer data)
 			osc_store_prune_tombstones(self->store,
 						   g_get_real_time() / 1000 - self->tombstone_ttl_ms,
 						   NULL);
-			osc_peer_anti_entropy(peer);
+			osc_peer_anti_entropy(peer, push);
 			next_sync = g_get_monotonic_time() + (gint64)self->sync_interval_ms * 1000;
 			next_health = g_get_monotonic_time() + health_us;
 		}
@@ -1027,6 +1049,7 @@ osc_cluster_finalize(GObject *object)
 	osc_cluster_stop(self);
 	g_clear_pointer(&self->peers, g_ptr_array_unref);
 	g_clear_pointer(&self->refused, g_hash_table_unref);
+	g_clear_object(&self->cancellable);
 	g_weak_ref_clear(&self->service);
 	g_clear_object(&self->store);
 	g_clear_object(&self->metrics);
@@ -1037,6 +1060,7 @@ osc_cluster_finalize(GObject *object)
 	g_free(self->salt_fp);
 	g_free(self->api_key);
 	g_mutex_clear(&self->mutex);
+	g_mutex_clear(&self->sync_mutex);
 	g_cond_clear(&self->cond);
 	G_OBJECT_CLASS(osc_cluster_parent_class)->finalize(object);
 }
@@ -1051,10 +1075,12 @@ static void
 osc_cluster_init(OscCluster *self)
 {
 	g_mutex_init(&self->mutex);
+	g_mutex_init(&self->sync_mutex);
 	g_cond_init(&self->cond);
 	g_weak_ref_init(&self->service, NULL);
 	self->peers = g_ptr_array_new_with_free_func((GDestroyNotify)osc_peer_free);
 	self->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->cancellable = g_cancellable_new();
 }
 
 /**
@@ -1142,6 +1168,7 @@ osc_cluster_stop(OscCluster *self)
 	self->stopping = TRUE;
 	g_cond_broadcast(&self->cond);
 	g_mutex_unlock(&self->mutex);
+	g_cancellable_cancel(self->cancellable);
 	for (guint i = 0; i < self->peers->len; i++) {
 		OscPeer *peer = self->peers->pdata[i];
 		if (peer->thread != NULL)
