@@ -29,8 +29,9 @@
  * the peer has newer (POST /cluster/fetch) and pushes those it has newer. A node that was
  * down or cut off catches up within one interval of coming back; an empty node fills itself.
  *
- * One thread per peer, each with its own synchronous SoupSession, so a stalled peer delays
- * only its own traffic and the main loop never waits. Nodes only exchange data when their
+ * Two threads per peer (pushes; health checks and anti-entropy), each with its own synchronous
+ * SoupSession, so a stalled peer delays only its own traffic, a long anti-entropy round never
+ * holds up pushes, and the main loop never waits. Nodes only exchange data when their
  * salt fingerprints match: rows encrypted under another salt would open nowhere.
  */
 
@@ -46,10 +47,10 @@ static const gdouble osc_cluster_lag_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.
 						  10.0,	 30.0};
 
 typedef struct {
-	OscCluster *cluster; /* unowned: the cluster joins this thread before it goes */
+	OscCluster *cluster; /* unowned: the cluster joins these threads before it goes */
 	OscClusterPeer *conf;
-	GThread *thread;
-	SoupSession *session; /* the thread's own */
+	GThread *push_thread; /* pushes local writes as they come */
+	GThread *sync_thread; /* health checks and anti-entropy */
 	/* under cluster->mutex */
 	gboolean healthy;
 	gboolean salt_mismatch;
@@ -562,6 +563,21 @@ osc_cluster_apply(OscCluster *self, GPtrArray *rows, GError **error)
 
 /* ---- peer state ---- */
 
+/* each peer thread's own synchronous session (libsoup sessions are not shared by threads) */
+static GPrivate osc_thread_session = G_PRIVATE_INIT(g_object_unref);
+
+static SoupSession *
+osc_cluster_thread_session(OscCluster *self)
+{
+	SoupSession *session = g_private_get(&osc_thread_session);
+
+	if (session == NULL) {
+		session = osc_cluster_session_new(self->tls_db);
+		g_private_set(&osc_thread_session, session);
+	}
+	return session;
+}
+
 static OscPeer *
 osc_cluster_find_peer(OscCluster *self, const gchar *id)
 {
@@ -657,7 +673,8 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 		g_autoptr(GBytes) bytes = g_bytes_new_take(text, len);
 		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
 	}
-	reply = soup_session_send_and_read(peer->session, msg, self->cancellable, &error_local);
+	reply = soup_session_send_and_read(osc_cluster_thread_session(self), msg, self->cancellable,
+					   &error_local);
 	if (reply == NULL) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "%s %s: %s", method, url,
 			    error_local->message);
@@ -966,8 +983,40 @@ osc_peer_anti_entropy(OscPeer *peer, gboolean push)
 			  pushed);
 }
 
+/* Peer thread: pushes local writes to the peer as they are committed */
 static gpointer
-osc_peer_thread(gpointer data)
+osc_peer_push_thread(gpointer data)
+{
+	OscPeer *peer = data;
+	OscCluster *self = peer->cluster;
+	g_autoptr(GMainContext) context = g_main_context_new();
+
+	g_main_context_push_thread_default(context);
+	for (;;) {
+		g_autoptr(GHashTable) pending = NULL;
+
+		g_mutex_lock(&self->mutex);
+		while (!self->stopping && g_hash_table_size(peer->pending) == 0)
+			g_cond_wait(&self->cond, &self->mutex);
+		if (self->stopping) {
+			g_mutex_unlock(&self->mutex);
+			break;
+		}
+		pending = g_steal_pointer(&peer->pending);
+		peer->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		g_mutex_unlock(&self->mutex);
+
+		osc_peer_push_pending(peer, pending);
+	}
+	g_private_replace(&osc_thread_session, NULL);
+	g_main_context_pop_thread_default(context);
+	return NULL;
+}
+
+/* Peer thread: health checks and anti-entropy, apart from the pushes so that a long round
+ * never delays them */
+static gpointer
+osc_peer_sync_thread(gpointer data)
 {
 	OscPeer *peer = data;
 	OscCluster *self = peer->cluster;
@@ -978,24 +1027,18 @@ osc_peer_thread(gpointer data)
 	gint64 health_us = (gint64)MIN(self->sync_interval_ms, OSC_CLUSTER_HEALTH_MS) * 1000;
 
 	g_main_context_push_thread_default(context);
-	peer->session = osc_cluster_session_new(self->tls_db);
 	for (;;) {
-		g_autoptr(GHashTable) pending = NULL;
 		gboolean sync = FALSE;
 		gboolean push = FALSE;
 		gboolean was_healthy;
 
 		g_mutex_lock(&self->mutex);
-		while (!self->stopping && g_hash_table_size(peer->pending) == 0 &&
-		       !peer->sync_now && g_get_monotonic_time() < MIN(next_sync, next_health))
+		while (!self->stopping && !peer->sync_now &&
+		       g_get_monotonic_time() < MIN(next_sync, next_health))
 			g_cond_wait_until(&self->cond, &self->mutex, MIN(next_sync, next_health));
 		if (self->stopping) {
 			g_mutex_unlock(&self->mutex);
 			break;
-		}
-		if (g_hash_table_size(peer->pending) > 0) {
-			pending = g_steal_pointer(&peer->pending);
-			peer->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		}
 		if (peer->sync_now || g_get_monotonic_time() >= next_sync) {
 			sync = TRUE;
@@ -1007,26 +1050,20 @@ osc_peer_thread(gpointer data)
 
 		/* health checks every second (or interval): a peer that comes back (restart,
 		 * healed partition) is caught up at once, not one interval later */
-		if (!sync && g_get_monotonic_time() >= next_health) {
+		if (!sync) {
 			g_autoptr(JsonNode) health =
 				osc_peer_call(peer, "GET", "/cluster/health", NULL, NULL);
 			next_health = g_get_monotonic_time() + health_us;
-			if (health != NULL && !was_healthy)
-				sync = TRUE;
+			if (health == NULL || was_healthy)
+				continue;
 		}
-
-		if (pending != NULL)
-			osc_peer_push_pending(peer, pending);
-		if (sync) {
-			osc_store_prune_tombstones(self->store,
-						   g_get_real_time() / 1000 - self->tombstone_ttl_ms,
-						   NULL);
-			osc_peer_anti_entropy(peer, push);
-			next_sync = g_get_monotonic_time() + (gint64)self->sync_interval_ms * 1000;
-			next_health = g_get_monotonic_time() + health_us;
-		}
+		osc_store_prune_tombstones(self->store,
+					   g_get_real_time() / 1000 - self->tombstone_ttl_ms, NULL);
+		osc_peer_anti_entropy(peer, push);
+		next_sync = g_get_monotonic_time() + (gint64)self->sync_interval_ms * 1000;
+		next_health = g_get_monotonic_time() + health_us;
 	}
-	g_clear_object(&peer->session);
+	g_private_replace(&osc_thread_session, NULL);
 	g_main_context_pop_thread_default(context);
 	return NULL;
 }
@@ -1147,9 +1184,12 @@ osc_cluster_start(OscCluster *self)
 
 	for (guint i = 0; i < self->peers->len; i++) {
 		OscPeer *peer = self->peers->pdata[i];
-		g_autofree gchar *name = g_strdup_printf("osc-peer-%u", i);
-		if (peer->thread == NULL)
-			peer->thread = g_thread_new(name, osc_peer_thread, peer);
+		g_autofree gchar *push_name = g_strdup_printf("osc-push-%u", i);
+		g_autofree gchar *sync_name = g_strdup_printf("osc-sync-%u", i);
+		if (peer->push_thread == NULL)
+			peer->push_thread = g_thread_new(push_name, osc_peer_push_thread, peer);
+		if (peer->sync_thread == NULL)
+			peer->sync_thread = g_thread_new(sync_name, osc_peer_sync_thread, peer);
 	}
 }
 
@@ -1171,8 +1211,10 @@ osc_cluster_stop(OscCluster *self)
 	g_cancellable_cancel(self->cancellable);
 	for (guint i = 0; i < self->peers->len; i++) {
 		OscPeer *peer = self->peers->pdata[i];
-		if (peer->thread != NULL)
-			g_thread_join(g_steal_pointer(&peer->thread));
+		if (peer->push_thread != NULL)
+			g_thread_join(g_steal_pointer(&peer->push_thread));
+		if (peer->sync_thread != NULL)
+			g_thread_join(g_steal_pointer(&peer->sync_thread));
 	}
 }
 
