@@ -35,10 +35,14 @@ typedef struct {
 	gchar *partition_file;
 	GSubprocess *proc;
 	gboolean stopped; /* SIGSTOPped */
+	gchar *peers;	  /* OSC_CLUSTER_NODES; NULL: the other main nodes */
+	gboolean tls;	  /* https with mutual TLS (tls_dir's certificates) */
 } Node;
 
 static Node nodes[N_NODES + 1]; /* [N_NODES]: a node with a different salt */
 static gchar *tmpdir;
+static gchar *tls_dir;		     /* ca.crt, node.crt/.key (server and client) */
+static GTlsCertificate *client_cert; /* node.crt/.key, for the test's own calls */
 
 static void
 child_setup_cb(gpointer user_data)
@@ -102,6 +106,8 @@ call(SoupSession *session, Node *node, const gchar *method, const gchar *path,
 
 	soup_message_headers_replace(h, "X-User-Key", USER_KEY);
 	soup_message_headers_replace(h, "X-API-Key", API_KEY);
+	if (node->tls)
+		soup_message_set_tls_client_certificate(msg, client_cert);
 	if (body != NULL) {
 		g_autoptr(GBytes) b = g_bytes_new(body, strlen(body));
 		soup_message_set_request_body_from_bytes(msg, "application/json", b);
@@ -122,7 +128,14 @@ call(SoupSession *session, Node *node, const gchar *method, const gchar *path,
 static SoupSession *
 session_new(void)
 {
-	return soup_session_new_with_options("timeout", 10, NULL);
+	SoupSession *session = soup_session_new_with_options("timeout", 10, NULL);
+
+	if (tls_dir != NULL) {
+		g_autofree gchar *ca = g_build_filename(tls_dir, "ca.crt", NULL);
+		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(ca, NULL);
+		soup_session_set_tls_database(session, db);
+	}
+	return session;
 }
 
 /* ---- processes ---- */
@@ -142,7 +155,9 @@ node_spawn(Node *node)
 	g_autoptr(GError) error = NULL;
 
 	/* nodes 0..N_NODES-1 know each other; the odd one out knows them but they not it */
-	for (guint i = 0; i < N_NODES; i++) {
+	if (node->peers != NULL)
+		g_string_assign(peers, node->peers);
+	for (guint i = 0; node->peers == NULL && i < N_NODES; i++) {
 		if (i == node->index)
 			continue;
 		/* both spellings: with and without a scheme */
@@ -169,6 +184,15 @@ node_spawn(Node *node)
 	g_subprocess_launcher_setenv(launcher, "OSC_WORKERS", "2", TRUE);
 	g_subprocess_launcher_setenv(launcher, "OSC_LOG_FORMAT", "console", TRUE);
 	g_subprocess_launcher_setenv(launcher, "OSC_LOG_LEVEL", "WARNING", TRUE);
+	if (node->tls) {
+		g_autofree gchar *crt = g_build_filename(tls_dir, "node.crt", NULL);
+		g_autofree gchar *key = g_build_filename(tls_dir, "node.key", NULL);
+		g_autofree gchar *ca = g_build_filename(tls_dir, "ca.crt", NULL);
+		g_subprocess_launcher_setenv(launcher, "OSC_HTTPS_ENABLED", "true", TRUE);
+		g_subprocess_launcher_setenv(launcher, "OSC_SSL_CERTFILE", crt, TRUE);
+		g_subprocess_launcher_setenv(launcher, "OSC_SSL_KEYFILE", key, TRUE);
+		g_subprocess_launcher_setenv(launcher, "OSC_SSL_CA_CERTS", ca, TRUE);
+	}
 	node->proc = g_subprocess_launcher_spawn(launcher, &error, g_getenv("OSCD_PATH"), NULL);
 	g_assert_no_error(error);
 	node->stopped = FALSE;
@@ -177,7 +201,7 @@ node_spawn(Node *node)
 static void
 node_wait_ready(Node *node)
 {
-	g_autoptr(SoupSession) probe = soup_session_new_with_options("timeout", 1, NULL);
+	g_autoptr(SoupSession) probe = session_new();
 	gint64 deadline = g_get_monotonic_time() + READY_TIMEOUT_MS * 1000;
 
 	for (;;) {
@@ -745,6 +769,128 @@ test_salt_mismatch(void)
 	node_kill(odd);
 }
 
+/* ---- mutual TLS between nodes ---- */
+
+static void
+openssl_run(const gchar *const *argv)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+		G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *output = NULL;
+
+	g_subprocess_launcher_set_cwd(launcher, tls_dir);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(proc, NULL, NULL, &output, NULL, &error);
+	g_assert_no_error(error);
+	if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0)
+		g_error("openssl %s failed:\n%s", argv[1], output);
+}
+
+/* two nodes over https that require client certificates: peers are called with https (no
+ * scheme in OSC_CLUSTER_NODES) and present their certificate */
+static void
+test_mutual_tls(void)
+{
+	g_autofree gchar *openssl = g_find_program_in_path("openssl");
+	g_autoptr(SoupSession) s = NULL;
+	g_autoptr(GError) error = NULL;
+	Node tls[2] = {{0}};
+	const guint both[] = {0, 1};
+	g_autofree gchar *ext_path = NULL;
+
+	if (openssl == NULL) {
+		g_test_skip("no openssl command to make certificates with");
+		return;
+	}
+	tls_dir = g_build_filename(tmpdir, "tls", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(tls_dir, 0700), ==, 0);
+	ext_path = g_build_filename(tls_dir, "node.ext", NULL);
+	g_assert_true(g_file_set_contents(
+		ext_path,
+		"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+		"extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n",
+		-1, NULL));
+	{
+		const gchar *ca[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+				     "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+				     "-out", "ca.crt", "-days", "2", "-subj", "/CN=cluster test CA",
+				     "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+				     "keyUsage=critical,keyCertSign,cRLSign", NULL};
+		const gchar *csr[] = {"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+				      "ec_paramgen_curve:P-256", "-nodes", "-keyout", "node.key",
+				      "-out", "node.csr", "-subj", "/CN=127.0.0.1", NULL};
+		const gchar *crt[] = {"openssl", "x509", "-req", "-in", "node.csr", "-CA", "ca.crt",
+				      "-CAkey", "ca.key", "-set_serial", "7", "-days", "2",
+				      "-extfile", "node.ext", "-out", "node.crt", NULL};
+		openssl_run(ca);
+		openssl_run(csr);
+		openssl_run(crt);
+	}
+	{
+		g_autofree gchar *crt = g_build_filename(tls_dir, "node.crt", NULL);
+		g_autofree gchar *key = g_build_filename(tls_dir, "node.key", NULL);
+		client_cert = g_tls_certificate_new_from_files(crt, key, &error);
+		g_assert_no_error(error);
+	}
+	for (guint i = 0; i < 2; i++) {
+		guint port = free_port();
+		tls[i].index = 10 + i;
+		tls[i].port = port;
+		tls[i].id = g_strdup_printf("127.0.0.1:%u", port);
+		tls[i].url = g_strdup_printf("https://127.0.0.1:%u", port);
+		tls[i].dir = g_strdup_printf("%s/tls-node%u", tmpdir, i);
+		tls[i].partition_file = g_strdup_printf("%s/tls-partition-%u", tmpdir, i);
+		tls[i].tls = TRUE;
+		g_assert_cmpint(g_mkdir_with_parents(tls[i].dir, 0700), ==, 0);
+	}
+	/* no scheme: https because TLS is on */
+	tls[0].peers = g_strdup(tls[1].id);
+	tls[1].peers = g_strdup(tls[0].id);
+	for (guint i = 0; i < 2; i++)
+		node_spawn(&tls[i]);
+	for (guint i = 0; i < 2; i++)
+		node_wait_ready(&tls[i]);
+
+	s = session_new();
+	g_assert_cmpuint(create(s, &tls[0], "over-tls", "tls", "secret"), ==, 201);
+	g_assert_cmpuint(create(s, &tls[1], "back", "tls", "too"), ==, 201);
+	{
+		/* the nodes' states converge: replication went through mutual TLS */
+		Node saved[2];
+		memcpy(saved, nodes, sizeof(saved));
+		memcpy(nodes, tls, sizeof(saved));
+		g_free(wait_converged(both, 2, NULL));
+		memcpy(nodes, saved, sizeof(saved));
+	}
+	{
+		g_autofree gchar *v = read_value(s, &tls[1], "over-tls", "tls");
+		g_assert_cmpstr(v, ==, "secret");
+	}
+	/* and without a client certificate a call is refused at the TLS layer (a new session:
+	 * the other one keeps its authenticated connections) */
+	{
+		g_autoptr(SoupSession) bare = session_new();
+		g_autofree gchar *url = g_strconcat(tls[0].url, "/cluster/health", NULL);
+		g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+		g_autoptr(GBytes) b = soup_session_send_and_read(bare, msg, NULL, &error);
+		g_assert_null(b);
+		g_clear_error(&error);
+	}
+	for (guint i = 0; i < 2; i++) {
+		node_kill(&tls[i]);
+		g_free(tls[i].id);
+		g_free(tls[i].url);
+		g_free(tls[i].dir);
+		g_free(tls[i].partition_file);
+		g_free(tls[i].peers);
+	}
+	g_clear_object(&client_cert);
+	g_clear_pointer(&tls_dir, g_free);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -784,6 +930,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/cluster/partition", test_partition);
 	g_test_add_func("/osc/cluster/new-node", test_new_node);
 	g_test_add_func("/osc/cluster/salt-mismatch", test_salt_mismatch);
+	g_test_add_func("/osc/cluster/mutual-tls", test_mutual_tls);
 	ret = g_test_run();
 
 	for (guint i = 0; i <= N_NODES; i++) {

@@ -563,7 +563,12 @@ osc_cluster_apply(OscCluster *self, GPtrArray *rows, GError **error)
 
 /* ---- peer state ---- */
 
-/* each peer thread's own synchronous session (libsoup sessions are not shared by threads) */
+/*
+ * Each peer thread's own synchronous session (libsoup sessions are not shared by threads).
+ * The threads push no thread-default main context: GIO runs the TLS handshake of a
+ * synchronous call through the caller's thread-default context, and one that nobody
+ * iterates stalls every https call to a peer.
+ */
 static GPrivate osc_thread_session = G_PRIVATE_INIT(g_object_unref);
 
 static SoupSession *
@@ -676,6 +681,7 @@ osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *b
 	reply = soup_session_send_and_read(osc_cluster_thread_session(self), msg, self->cancellable,
 					   &error_local);
 	if (reply == NULL) {
+		g_debug("%s %s: %s", method, url, error_local->message);
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "%s %s: %s", method, url,
 			    error_local->message);
 		osc_peer_set_health(peer, FALSE, -1);
@@ -989,9 +995,7 @@ osc_peer_push_thread(gpointer data)
 {
 	OscPeer *peer = data;
 	OscCluster *self = peer->cluster;
-	g_autoptr(GMainContext) context = g_main_context_new();
 
-	g_main_context_push_thread_default(context);
 	for (;;) {
 		g_autoptr(GHashTable) pending = NULL;
 
@@ -1009,7 +1013,6 @@ osc_peer_push_thread(gpointer data)
 		osc_peer_push_pending(peer, pending);
 	}
 	g_private_replace(&osc_thread_session, NULL);
-	g_main_context_pop_thread_default(context);
 	return NULL;
 }
 
@@ -1020,13 +1023,11 @@ osc_peer_sync_thread(gpointer data)
 {
 	OscPeer *peer = data;
 	OscCluster *self = peer->cluster;
-	g_autoptr(GMainContext) context = g_main_context_new();
 	/* soon after start: a node that was down catches up at once */
 	gint64 next_sync = g_get_monotonic_time() + 200 * 1000;
 	gint64 next_health = next_sync;
 	gint64 health_us = (gint64)MIN(self->sync_interval_ms, OSC_CLUSTER_HEALTH_MS) * 1000;
 
-	g_main_context_push_thread_default(context);
 	for (;;) {
 		gboolean sync = FALSE;
 		gboolean push = FALSE;
@@ -1064,7 +1065,6 @@ osc_peer_sync_thread(gpointer data)
 		next_health = g_get_monotonic_time() + health_us;
 	}
 	g_private_replace(&osc_thread_session, NULL);
-	g_main_context_pop_thread_default(context);
 	return NULL;
 }
 
