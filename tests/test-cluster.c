@@ -20,11 +20,11 @@
 
 #include "osc-test-utils.h"
 
-#define N_NODES		  4 /* node 3 (0-based) starts later: the empty node that joins */
-#define USER_KEY	  "cluster-test-user-key"
-#define API_KEY		  "cluster-test-api-key-0123456789"
-#define CONVERGE_MS	  20000
-#define READY_TIMEOUT_MS  20000
+#define N_NODES		 4 /* node 3 (0-based) starts later: the empty node that joins */
+#define USER_KEY	 "cluster-test-user-key"
+#define API_KEY		 "cluster-test-api-key-0123456789"
+#define CONVERGE_MS	 20000
+#define READY_TIMEOUT_MS 20000
 
 typedef struct {
 	guint index;
@@ -53,8 +53,8 @@ child_setup_cb(gpointer user_data)
 static guint
 free_port(void)
 {
-	g_autoptr(GSocket) sock =
-		g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+	g_autoptr(GSocket) sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+					       G_SOCKET_PROTOCOL_TCP, NULL);
 	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
 	g_autoptr(GSocketAddress) bound = NULL;
@@ -95,8 +95,7 @@ reply_free(Reply *r)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Reply, reply_free)
 
 static Reply *
-call(SoupSession *session, Node *node, const gchar *method, const gchar *path,
-     const gchar *body)
+call(SoupSession *session, Node *node, const gchar *method, const gchar *path, const gchar *body)
 {
 	g_autofree gchar *url = g_strconcat(node->url, path, NULL);
 	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
@@ -273,14 +272,14 @@ node_state(SoupSession *session, Node *node)
 	a = json_node_get_array(meta->json);
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonObject *o = json_array_get_object_element(a, i);
-		g_ptr_array_add(lines,
-				g_strdup_printf("M %s|%s|%s|%s|%s",
-						json_object_get_string_member(o, "environment"),
-						json_object_get_string_member(o, "key"),
-						json_object_get_string_member_with_default(
-							o, "category", "(null)"),
-						json_object_get_string_member(o, "created_at"),
-						json_object_get_string_member(o, "updated_at")));
+		g_ptr_array_add(
+			lines,
+			g_strdup_printf(
+				"M %s|%s|%s|%s|%s", json_object_get_string_member(o, "environment"),
+				json_object_get_string_member(o, "key"),
+				json_object_get_string_member_with_default(o, "category", "(null)"),
+				json_object_get_string_member(o, "created_at"),
+				json_object_get_string_member(o, "updated_at")));
 	}
 	if (values->status == 200) {
 		a = json_node_get_array(values->json);
@@ -288,10 +287,11 @@ node_state(SoupSession *session, Node *node)
 			JsonObject *o = json_array_get_object_element(a, i);
 			g_autofree gchar *v =
 				json_to_string(json_object_get_member(o, "value"), FALSE);
-			g_ptr_array_add(lines, g_strdup_printf(
-						       "V %s|%s|%s",
-						       json_object_get_string_member(o, "environment"),
-						       json_object_get_string_member(o, "key"), v));
+			g_ptr_array_add(
+				lines,
+				g_strdup_printf("V %s|%s|%s",
+						json_object_get_string_member(o, "environment"),
+						json_object_get_string_member(o, "key"), v));
 		}
 	}
 	g_ptr_array_sort(lines, string_cmp);
@@ -366,8 +366,7 @@ update(SoupSession *s, Node *node, const gchar *key, const gchar *env, const gch
 	return r->status;
 }
 
-static guint
-delete(SoupSession *s, Node *node, const gchar *key, const gchar *env)
+static guint delete (SoupSession *s, Node *node, const gchar *key, const gchar *env)
 {
 	g_autofree gchar *path = g_strdup_printf("/configs/%s?environment=%s", key, env);
 	g_autoptr(Reply) r = call(s, node, "DELETE", path, NULL);
@@ -404,7 +403,7 @@ typedef struct {
 	const gchar *env;
 	const gchar *prefix;
 	guint count;
-	gint *stop; /* (atomic) nullable */
+	gint *stop;	  /* (atomic) nullable */
 	GPtrArray *acked; /* keys whose create answered 201 */
 	guint n_deleted;
 } Writer;
@@ -458,8 +457,8 @@ wait_healthy(SoupSession *s, Node *node, gint64 expected)
 
 	for (;;) {
 		g_autoptr(Reply) r = call(s, node, "GET", "/cluster/status", NULL);
-		gint64 healthy = json_object_get_int_member(json_node_get_object(r->json),
-							    "healthy_nodes");
+		gint64 healthy =
+			json_object_get_int_member(json_node_get_object(r->json), "healthy_nodes");
 		if (healthy == expected)
 			return;
 		if (g_get_monotonic_time() > deadline)
@@ -491,9 +490,9 @@ test_status_shapes(void)
 	g_assert_cmpint(json_object_get_int_member(o, "healthy_nodes"), ==, 3);
 
 	g_assert_cmpuint(health->status, ==, 200);
-	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(health->json),
-						      "node_id"),
-			==, nodes[1].id);
+	g_assert_cmpstr(
+		json_object_get_string_member(json_node_get_object(health->json), "node_id"), ==,
+		nodes[1].id);
 
 	metrics = call(s, &nodes[0], "GET", "/metrics", NULL);
 	g_assert_nonnull(strstr(metrics->body, "\nosc_cluster_nodes_total 4.0\n"));
@@ -505,8 +504,9 @@ test_status_shapes(void)
 	g_assert_cmpuint(dist->status, ==, 200);
 	o = json_node_get_object(dist->json);
 	g_assert_cmpstr(json_object_get_string_member(o, "cluster_mode"), ==, "replica");
-	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "nodes_distribution")),
-			 ==, N_NODES);
+	g_assert_cmpuint(
+		json_array_get_length(json_object_get_array_member(o, "nodes_distribution")), ==,
+		N_NODES);
 
 	/* the inter-node routes need the API key and a matching salt fingerprint */
 	{
@@ -604,7 +604,7 @@ test_kill_restart(void)
 	g_usleep(300 * 1000);
 	node_kill(&nodes[2]);
 	/* a delete while it is down */
-	g_assert_cmpuint(delete(s, &nodes[1], "to-delete", "crash"), ==, 200);
+	g_assert_cmpuint(delete (s, &nodes[1], "to-delete", "crash"), ==, 200);
 	g_usleep(700 * 1000);
 	node_start(&nodes[2]);
 	g_usleep(300 * 1000);
@@ -618,9 +618,9 @@ test_kill_restart(void)
 	for (guint i = 0; i < 2; i++) {
 		g_assert_cmpuint(w[i].acked->len, >, 10);
 		for (guint j = 0; j < w[i].acked->len; j++) {
-			g_autofree gchar *line = g_strdup_printf(
-				"V crash|%s|\"value-of-%s\"\n", (gchar *)w[i].acked->pdata[j],
-				(gchar *)w[i].acked->pdata[j]);
+			g_autofree gchar *line = g_strdup_printf("V crash|%s|\"value-of-%s\"\n",
+								 (gchar *)w[i].acked->pdata[j],
+								 (gchar *)w[i].acked->pdata[j]);
 			g_assert_nonnull(strstr(state, line));
 		}
 		g_ptr_array_unref(w[i].acked);
@@ -666,11 +666,11 @@ test_partition(void)
 	/* the minority updates an entry the majority deletes later: the delete wins */
 	g_assert_cmpuint(update(s, &nodes[2], "deleted-by-majority", "part", "minority"), ==, 200);
 	/* the minority deletes an entry the majority updates later: the update wins */
-	g_assert_cmpuint(delete(s, &nodes[2], "deleted-by-minority", "part"), ==, 200);
+	g_assert_cmpuint(delete (s, &nodes[2], "deleted-by-minority", "part"), ==, 200);
 	g_assert_cmpuint(create(s, &nodes[2], "only-minority", "part", "m"), ==, 201);
 	g_assert_cmpuint(update(s, &nodes[2], "conflict", "part", "minority-first"), ==, 200);
 	g_usleep(20 * 1000);
-	g_assert_cmpuint(delete(s, &nodes[0], "deleted-by-majority", "part"), ==, 200);
+	g_assert_cmpuint(delete (s, &nodes[0], "deleted-by-majority", "part"), ==, 200);
 	g_assert_cmpuint(update(s, &nodes[1], "deleted-by-minority", "part", "majority"), ==, 200);
 	g_assert_cmpuint(create(s, &nodes[1], "only-majority", "part", "M"), ==, 201);
 	/* the same pair created on both sides, and a conflicting update: later wins */
@@ -754,8 +754,8 @@ test_salt_mismatch(void)
 	{
 		g_autoptr(Reply) metrics = call(s, odd, "GET", "/metrics", NULL);
 		g_autoptr(Reply) configs = call(s, odd, "GET", "/cluster/configs", NULL);
-		g_autofree gchar *expect = g_strdup_printf("\nosc_cluster_salt_mismatch %u.0\n",
-							   N_NODES);
+		g_autofree gchar *expect =
+			g_strdup_printf("\nosc_cluster_salt_mismatch %u.0\n", N_NODES);
 		g_assert_nonnull(strstr(metrics->body, expect));
 		g_assert_cmpstr(configs->body, ==, "[]");
 	}
@@ -814,17 +814,46 @@ test_mutual_tls(void)
 		"extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n",
 		-1, NULL));
 	{
-		const gchar *ca[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-				     "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-				     "-out", "ca.crt", "-days", "2", "-subj", "/CN=cluster test CA",
-				     "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-				     "keyUsage=critical,keyCertSign,cRLSign", NULL};
-		const gchar *csr[] = {"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
-				      "ec_paramgen_curve:P-256", "-nodes", "-keyout", "node.key",
-				      "-out", "node.csr", "-subj", "/CN=127.0.0.1", NULL};
-		const gchar *crt[] = {"openssl", "x509", "-req", "-in", "node.csr", "-CA", "ca.crt",
-				      "-CAkey", "ca.key", "-set_serial", "7", "-days", "2",
-				      "-extfile", "node.ext", "-out", "node.crt", NULL};
+		const gchar *ca[] = {"openssl",
+				     "req",
+				     "-x509",
+				     "-newkey",
+				     "ec",
+				     "-pkeyopt",
+				     "ec_paramgen_curve:P-256",
+				     "-nodes",
+				     "-keyout",
+				     "ca.key",
+				     "-out",
+				     "ca.crt",
+				     "-days",
+				     "2",
+				     "-subj",
+				     "/CN=cluster test CA",
+				     "-addext",
+				     "basicConstraints=critical,CA:TRUE",
+				     "-addext",
+				     "keyUsage=critical,keyCertSign,cRLSign",
+				     NULL};
+		const gchar *csr[] = {"openssl",
+				      "req",
+				      "-new",
+				      "-newkey",
+				      "ec",
+				      "-pkeyopt",
+				      "ec_paramgen_curve:P-256",
+				      "-nodes",
+				      "-keyout",
+				      "node.key",
+				      "-out",
+				      "node.csr",
+				      "-subj",
+				      "/CN=127.0.0.1",
+				      NULL};
+		const gchar *crt[] = {"openssl", "x509",     "-req",   "-in",	   "node.csr",
+				      "-CA",	 "ca.crt",   "-CAkey", "ca.key",   "-set_serial",
+				      "7",	 "-days",    "2",      "-extfile", "node.ext",
+				      "-out",	 "node.crt", NULL};
 		openssl_run(ca);
 		openssl_run(csr);
 		openssl_run(crt);

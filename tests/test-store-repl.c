@@ -403,17 +403,18 @@ test_prune_and_unstamped(ReplFixture *fx, gconstpointer data)
 	osc_entry_row_free(insert_ok(fx->a, "old", "prod", "v1"));
 	delete_ok(fx->a, "k", "prod");
 	/* a tombstone younger than the limit stays */
-	g_assert_cmpint(osc_store_prune_tombstones(fx->a, g_get_real_time() / 1000 - 60000,
-						   &error), ==, 0);
-	g_assert_cmpint(osc_store_prune_tombstones(fx->a, g_get_real_time() / 1000 + 1000,
-						   &error), ==, 1);
+	g_assert_cmpint(osc_store_prune_tombstones(fx->a, g_get_real_time() / 1000 - 60000, &error),
+			==, 0);
+	g_assert_cmpint(osc_store_prune_tombstones(fx->a, g_get_real_time() / 1000 + 1000, &error),
+			==, 1);
 	g_assert_no_error(error);
 	g_assert_null(find_row(fx->a, "k", "prod"));
 
 	/* a row written without a stamp (the original server, or an older schema) */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "UPDATE configurations SET hlc = NULL, origin_node = NULL",
-				     NULL, NULL, NULL), ==, SQLITE_OK);
+				     NULL, NULL, NULL),
+			==, SQLITE_OK);
 	sqlite3_close(db);
 	r = find_row(fx->a, "old", "prod");
 	g_assert_cmpstr(r->hlc, ==, "");

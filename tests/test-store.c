@@ -1999,7 +1999,8 @@ test_store_versions_migrate_v0(StoreFixture *fx, gconstpointer data)
 	copy_file(src, fx->path);
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, OSC_STORE_SCHEMA_VERSION);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
 	assert_schema_v1(fx->path);
 	assert_schema_versions(fx->path);
@@ -2055,7 +2056,8 @@ test_store_versions_migrate_v1(StoreFixture *fx, gconstpointer data)
 
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, OSC_STORE_SCHEMA_VERSION);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
 	assert_schema_v1(fx->path);
 	assert_schema_versions(fx->path);

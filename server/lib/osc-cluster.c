@@ -7,9 +7,10 @@
 
 #include "config.h"
 
+#include "osc-cluster.h"
+
 #include <libsoup/soup.h>
 
-#include "osc-cluster.h"
 #include "osc-error.h"
 #include "osc-http-private.h"
 #include "osc-salt.h"
@@ -42,9 +43,8 @@
 #define OSC_CLUSTER_SALT_ATTEMPTS 30
 #define OSC_CLUSTER_FP_LABEL	  "opensecureconf cluster salt fingerprint v1"
 
-static const gdouble osc_cluster_lag_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-						  0.1,	 0.25,	 0.5,	1.0,  2.5,   5.0,
-						  10.0,	 30.0};
+static const gdouble osc_cluster_lag_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+						  0.25,	 0.5,	 1.0,	2.5,  5.0,   10.0, 30.0};
 
 typedef struct {
 	OscCluster *cluster; /* unowned: the cluster joins these threads before it goes */
@@ -85,7 +85,7 @@ struct _OscCluster {
 	/* one reconciliation at a time: a node that missed rows fetches them from one peer,
 	 * and the next peer's listing then shows them as equal (no duplicate pulls) */
 	GMutex sync_mutex;
-	GPtrArray *peers; /* (element-type OscPeer) */
+	GPtrArray *peers;    /* (element-type OscPeer) */
 	GHashTable *refused; /* ids of unknown nodes already warned about */
 };
 
@@ -134,8 +134,9 @@ osc_cluster_parse_peers(const OscConfig *config, GError **error)
 			entry[strlen(entry) - 1] = '\0';
 		if (entry[0] == '\0')
 			continue;
-		text = strstr(entry, "://") != NULL ? g_strdup(entry)
-						     : g_strdup_printf("%s://%s", default_scheme, entry);
+		text = strstr(entry, "://") != NULL
+			       ? g_strdup(entry)
+			       : g_strdup_printf("%s://%s", default_scheme, entry);
 		uri = g_uri_parse(text, G_URI_FLAGS_NONE, &error_local);
 		if (uri == NULL) {
 			g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
@@ -217,9 +218,9 @@ osc_cluster_partitioned(void)
 static SoupSession *
 osc_cluster_session_new(GTlsDatabase *db)
 {
-	SoupSession *session = soup_session_new_with_options("timeout", OSC_CLUSTER_TIMEOUT_S,
-							     "idle-timeout", 60, "user-agent",
-							     "oscd-cluster/" PACKAGE_VERSION, NULL);
+	SoupSession *session =
+		soup_session_new_with_options("timeout", OSC_CLUSTER_TIMEOUT_S, "idle-timeout", 60,
+					      "user-agent", "oscd-cluster/" PACKAGE_VERSION, NULL);
 	if (db != NULL)
 		soup_session_set_tls_database(session, db);
 	return session;
@@ -307,7 +308,8 @@ osc_cluster_bootstrap_salt(const OscConfig *config, gboolean *adopted, GError **
 			    g_bytes_get_size(body) != 64)
 				continue;
 			if (!osc_salt_write(config->salt_file_path, body, error)) {
-				g_prefix_error(error, "cannot save the salt of peer %s: ", peer->id);
+				g_prefix_error(error,
+					       "cannot save the salt of peer %s: ", peer->id);
 				return FALSE;
 			}
 			g_message("adopted the salt of cluster peer %s", peer->id);
@@ -438,7 +440,8 @@ osc_cluster_local_digest(OscCluster *self, GError **error)
 		gchar hex[33];
 		JsonObject *item;
 
-		for (; i < rows->len && g_str_equal(((OscReplRow *)rows->pdata[i])->environment, env);
+		for (;
+		     i < rows->len && g_str_equal(((OscReplRow *)rows->pdata[i])->environment, env);
 		     i++) {
 			OscReplRow *r = rows->pdata[i];
 			g_autoptr(GChecksum) sum = NULL;
@@ -627,13 +630,14 @@ osc_peer_set_health(OscPeer *peer, gboolean healthy, gint salt_mismatch)
 
 	if (salt_mismatch && !was_mismatch)
 		g_warning("cluster peer %s has a DIFFERENT SALT: refusing to replicate with it "
-			   "(data encrypted under one salt cannot be read under the other; give "
-			   "all nodes the same salt file)",
-			   peer->conf->id);
+			  "(data encrypted under one salt cannot be read under the other; give "
+			  "all nodes the same salt file)",
+			  peer->conf->id);
 	else if (!salt_mismatch && was_mismatch)
 		g_message("cluster peer %s now has the same salt", peer->conf->id);
 	if (healthy != was_healthy)
-		g_message("cluster peer %s is %s", peer->conf->id, healthy ? "healthy" : "unhealthy");
+		g_message("cluster peer %s is %s", peer->conf->id,
+			  healthy ? "healthy" : "unhealthy");
 }
 
 /*
@@ -641,8 +645,7 @@ osc_peer_set_health(OscPeer *peer, gboolean healthy, gint salt_mismatch)
  * %NULL with @error (and the peer's health updated).
  */
 static JsonNode *
-osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *body,
-	      GError **error)
+osc_peer_call(OscPeer *peer, const gchar *method, const gchar *path, JsonNode *body, GError **error)
 {
 	OscCluster *self = peer->cluster;
 	g_autofree gchar *url = g_strconcat(peer->conf->url, path, NULL);
@@ -793,8 +796,8 @@ osc_listing_index(JsonArray *array)
 		JsonNode *node = json_array_get_element(array, i);
 		if (JSON_NODE_HOLDS_OBJECT(node)) {
 			JsonObject *obj = json_node_get_object(node);
-			const gchar *key = json_object_get_string_member_with_default(obj, "key",
-										       NULL);
+			const gchar *key =
+				json_object_get_string_member_with_default(obj, "key", NULL);
 			if (key != NULL)
 				g_hash_table_insert(index, (gpointer)key, obj);
 		}
@@ -899,7 +902,8 @@ osc_peer_sync_env(OscPeer *peer, const gchar *env, gboolean push, gint *pulled, 
 			return FALSE;
 		}
 		for (guint i = 0; i < json_array_get_length(got); i++) {
-			OscReplRow *r = osc_repl_row_from_json(json_array_get_element(got, i), error);
+			OscReplRow *r =
+				osc_repl_row_from_json(json_array_get_element(got, i), error);
 			if (r == NULL)
 				return FALSE;
 			if (osc_cluster_tomb_expired(self, r)) {
@@ -1158,9 +1162,9 @@ osc_cluster_new(OscService *service, GError **error)
 		self->metrics, "osc_cluster_replication_lag_seconds",
 		"Time from a write on its origin node to its merge here (HLC physical time)", NULL,
 		osc_cluster_lag_buckets, G_N_ELEMENTS(osc_cluster_lag_buckets));
-	self->rows_applied = osc_metrics_add_counter(self->metrics,
-						     "osc_cluster_rows_applied_total",
-						     "Replicated rows that changed this node", NULL);
+	self->rows_applied =
+		osc_metrics_add_counter(self->metrics, "osc_cluster_rows_applied_total",
+					"Replicated rows that changed this node", NULL);
 	osc_metric_set(self->salt_mismatch, 0, NULL);
 	for (guint i = 0; i < confs->len; i++) {
 		OscPeer *peer = g_new0(OscPeer, 1);
@@ -1386,8 +1390,8 @@ osc_cluster_job_replicate(OscCluster *self, OscRequest *req)
 		return;
 	}
 	for (guint i = 0; i < json_array_get_length(array); i++) {
-		OscReplRow *r = osc_repl_row_from_json(json_array_get_element(array, i),
-						       &req->error);
+		OscReplRow *r =
+			osc_repl_row_from_json(json_array_get_element(array, i), &req->error);
 		if (r == NULL)
 			return;
 		g_ptr_array_add(rows, r);
@@ -1471,8 +1475,8 @@ osc_cluster_job_fetch(OscCluster *self, OscRequest *req)
 
 	if (body == NULL)
 		return;
-	env = json_object_get_string_member_with_default(json_node_get_object(body),
-							 "environment", NULL);
+	env = json_object_get_string_member_with_default(json_node_get_object(body), "environment",
+							 NULL);
 	keys = json_object_get_array_member(json_node_get_object(body), "keys");
 	if (env == NULL || keys == NULL) {
 		g_set_error_literal(&req->error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
@@ -1617,10 +1621,11 @@ osc_cluster_http_job(OscRequest *req)
 			first = g_hash_table_add(self->refused, g_strdup(from != NULL ? from : ""));
 			g_mutex_unlock(&self->mutex);
 			if (first)
-				g_warning("refusing cluster data from node %s: its salt fingerprint "
-					  "%s differs from ours (%s)",
-					  from != NULL ? from : "(unknown)",
-					  fp != NULL ? fp : "none", self->salt_fp);
+				g_warning(
+					"refusing cluster data from node %s: its salt fingerprint "
+					"%s differs from ours (%s)",
+					from != NULL ? from : "(unknown)", fp != NULL ? fp : "none",
+					self->salt_fp);
 		}
 		return;
 	}

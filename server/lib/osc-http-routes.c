@@ -163,8 +163,8 @@ osc_http_cluster_status(OscRequest *req, OscService *service)
 	g_autoptr(JsonNode) node = NULL;
 
 	if (cluster != NULL) {
-		const gchar *full = req->query != NULL ? g_hash_table_lookup(req->query, "full")
-						       : NULL;
+		const gchar *full =
+			req->query != NULL ? g_hash_table_lookup(req->query, "full") : NULL;
 		node = osc_cluster_build_status(cluster, g_strcmp0(full, "true") == 0);
 		osc_request_respond_json(req, 200, node);
 		return;
@@ -190,7 +190,8 @@ osc_http_cluster_health(OscRequest *req, OscService *service)
 	/* the test-only partition switch drops peers' health checks too */
 	if (soup_message_headers_get_one(h, OSC_CLUSTER_NODE_HEADER) != NULL &&
 	    osc_service_get_cluster(service) != NULL && osc_cluster_partitioned()) {
-		osc_request_respond_detail(req, 503, "Node is partitioned (OSC_TEST_PARTITION_FILE)");
+		osc_request_respond_detail(req, 503,
+					   "Node is partitioned (OSC_TEST_PARTITION_FILE)");
 		return;
 	}
 	obj = json_object_new();

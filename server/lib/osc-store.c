@@ -238,7 +238,8 @@ static const gchar *osc_store_sql[OSC_STORE_STMT_LAST] = {
 	[OSC_STORE_STMT_REPL_LIST] =
 		"SELECT \"key\", environment, category, CASE WHEN ?2 THEN encrypted_value END, "
 		"key_fingerprint, created_at, updated_at, IFNULL(hlc, ''), "
-		"IFNULL(origin_node, ''), 0 FROM configurations WHERE ?1 IS NULL OR environment = ?1 "
+		"IFNULL(origin_node, ''), 0 FROM configurations "
+		"WHERE ?1 IS NULL OR environment = ?1 "
 		"UNION ALL "
 		"SELECT \"key\", environment, category, NULL, NULL, NULL, deleted_at, hlc, "
 		"origin_node, 1 FROM osc_tombstones WHERE ?1 IS NULL OR environment = ?1 "
@@ -1235,8 +1236,8 @@ osc_store_default_clock(void)
 gchar *
 osc_store_hlc_encode(gint64 ms, guint32 count)
 {
-	return g_strdup_printf("%012" G_GINT64_MODIFIER "x%08x", (guint64)(ms & G_GINT64_CONSTANT(0xffffffffffff)),
-			       count);
+	return g_strdup_printf("%012" G_GINT64_MODIFIER "x%08x",
+			       (guint64)(ms & G_GINT64_CONSTANT(0xffffffffffff)), count);
 }
 
 /**
@@ -1446,8 +1447,8 @@ osc_store_conn_tomb_get(OscStoreConn *conn, const gchar *key, const gchar *envir
  * node's id, or with the stamp and timestamps of @remote, and drops the pair's tombstone.
  */
 static gboolean
-osc_store_conn_stamp(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
-		     const OscReplRow *remote, GError **error)
+osc_store_conn_stamp(OscStore *self, OscStoreConn *conn, OscEntryRow *row, const OscReplRow *remote,
+		     GError **error)
 {
 	g_autofree gchar *hlc = NULL;
 	g_autofree gchar *origin = NULL;
@@ -1538,8 +1539,8 @@ osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row
  */
 static gboolean
 osc_store_conn_write_update_as(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
-			    gboolean set_category, const gchar *category, const gchar *token,
-			    const gchar *fingerprint, const gchar *now, const OscReplRow *remote,
+			       gboolean set_category, const gchar *category, const gchar *token,
+			       const gchar *fingerprint, const gchar *now, const OscReplRow *remote,
 			       GError **error)
 {
 	gint64 version = 0;
@@ -2586,8 +2587,8 @@ osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
 
 /* one remote row, inside the caller's transaction: last-writer-wins by (HLC, origin) */
 static gboolean
-osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op,
-			 const gchar *now, GError **error)
+osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op, const gchar *now,
+			 GError **error)
 {
 	const OscReplRow *in = op->in;
 	g_autoptr(GError) error_local = NULL;
@@ -2612,8 +2613,8 @@ osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op
 		lh = local->hlc != NULL ? local->hlc : "";
 		lo = local->origin != NULL ? local->origin : "";
 	}
-	if (tomb != NULL && (lh == NULL || osc_store_stamp_compare(tomb->hlc, tomb->origin, lh,
-								   lo) > 0)) {
+	if (tomb != NULL &&
+	    (lh == NULL || osc_store_stamp_compare(tomb->hlc, tomb->origin, lh, lo) > 0)) {
 		lh = tomb->hlc;
 		lo = tomb->origin;
 	}
@@ -2640,10 +2641,9 @@ osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op
 		} else {
 			op->result = OSC_STORE_APPLIED_TOMBSTONE;
 		}
-		return osc_store_conn_tomb_put(conn, in->key, in->environment, in->category,
-					       in->hlc, in->origin,
-					       in->updated_at != NULL ? in->updated_at : now,
-					       error);
+		return osc_store_conn_tomb_put(
+			conn, in->key, in->environment, in->category, in->hlc, in->origin,
+			in->updated_at != NULL ? in->updated_at : now, error);
 	}
 
 	if (local != NULL) {
@@ -2750,8 +2750,7 @@ osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError
  * Returns: (transfer container) (element-type OscReplRow): the rows, or %NULL
  */
 GPtrArray *
-osc_store_repl_list(OscStore *self, const gchar *environment, gboolean with_tokens,
-		    GError **error)
+osc_store_repl_list(OscStore *self, const gchar *environment, gboolean with_tokens, GError **error)
 {
 	OscStoreConn *conn;
 	g_autoptr(GPtrArray) rows = NULL;
