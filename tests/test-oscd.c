@@ -948,8 +948,16 @@ test_cluster_refused(Fixture *fx, gconstpointer data)
 {
 	if (fx->tmpdir == NULL)
 		return;
+	/* only REPLICA clustering exists; anything else is refused by name */
 	fixture_setenv(fx, "OSC_CLUSTER_ENABLED", "true");
-	assert_start_fails(fx, NULL, "OSC_CLUSTER_ENABLED");
+	fixture_setenv(fx, "OSC_CLUSTER_MODE", "sharding");
+	assert_start_fails(fx, NULL, "OSC_CLUSTER_MODE");
+	/* and a peer list it cannot use */
+	fixture_setenv(fx, "OSC_CLUSTER_MODE", "replica");
+	fixture_setenv(fx, "OSC_CLUSTER_NODES", "127.0.0.1:notaport");
+	assert_start_fails(fx, NULL, "OSC_CLUSTER_NODES");
+	fixture_setenv(fx, "OSC_CLUSTER_NODES", "ftp://127.0.0.1:9");
+	assert_start_fails(fx, NULL, "OSC_CLUSTER_NODES");
 }
 
 static void

@@ -52,7 +52,7 @@ static const gchar *migrated_table_ddl =
 	"    created_at DATETIME NOT NULL,\n"
 	"    updated_at DATETIME NOT NULL, key_fingerprint TEXT, version INTEGER NOT NULL DEFAULT "
 	"1, "
-	"revision INTEGER NOT NULL DEFAULT 0,\n"
+	"revision INTEGER NOT NULL DEFAULT 0, hlc TEXT, origin_node TEXT,\n"
 	"    PRIMARY KEY (id),\n"
 	"    CONSTRAINT uix_key_environment UNIQUE (\"key\", environment)\n"
 	")";
@@ -1589,7 +1589,8 @@ assert_schema_versions(const gchar *path)
 	g_assert_cmpstr(table_sql, ==, versions_table_ddl);
 	g_assert_cmpstr(index_sql, ==,
 			"CREATE INDEX ix_osc_versions_entry_id ON osc_versions (entry_id)");
-	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==, 2);
+	g_assert_cmpint(raw_query_int(db, "SELECT version FROM osc_schema_version"), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	sqlite3_close(db);
 }
 
@@ -2180,7 +2181,8 @@ test_store_versions_migrate_v0(StoreFixture *fx, gconstpointer data)
 	copy_file(src, fx->path);
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 2);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
 	assert_schema_v1(fx->path);
 	assert_schema_versions(fx->path);
@@ -2236,7 +2238,8 @@ test_store_versions_migrate_v1(StoreFixture *fx, gconstpointer data)
 
 	fx->store = osc_store_new(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==, 2);
+	g_assert_cmpint(osc_store_get_schema_version(fx->store, &error), ==,
+			OSC_STORE_SCHEMA_VERSION);
 	g_assert_no_error(error);
 	assert_schema_v1(fx->path);
 	assert_schema_versions(fx->path);

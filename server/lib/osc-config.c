@@ -74,6 +74,7 @@ static const Var vars[] = {
     {"OSC_MAX_CONNECTIONS", VAR_UINT, F(max_connections), 0, 1000000},
     {"OSC_REQUEST_TIMEOUT", VAR_UINT, F(request_timeout), 0, 3600},
     {"OSC_IDLE_TIMEOUT", VAR_UINT, F(idle_timeout), 0, 86400},
+    {"OSC_CLUSTER_TOMBSTONE_TTL", VAR_UINT, F(cluster_tombstone_ttl), 1, G_MAXUINT32},
 };
 
 G_DEFINE_BOXED_TYPE(OscConfig, osc_config, osc_config_copy, osc_config_free)
@@ -126,6 +127,7 @@ osc_config_new(void)
 	self->max_connections = 1000;
 	self->request_timeout = 30;
 	self->idle_timeout = 60;
+	self->cluster_tombstone_ttl = 7 * 24 * 3600;
 	return self;
 }
 

@@ -60,6 +60,7 @@ typedef struct {
 	guint max_connections;
 	guint request_timeout;
 	guint idle_timeout;
+	guint cluster_tombstone_ttl; /* seconds a delete's tombstone is kept */
 } OscConfig;
 
 #define OSC_TYPE_CONFIG (osc_config_get_type())

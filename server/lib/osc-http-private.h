@@ -45,6 +45,10 @@ typedef enum {
 	OSC_ROUTE_REKEY,
 	OSC_ROUTE_CONFIG_VERSIONS,
 	OSC_ROUTE_CONFIG_ROLLBACK,
+	OSC_ROUTE_CLUSTER_REPLICATE,
+	OSC_ROUTE_CLUSTER_DIGEST,
+	OSC_ROUTE_CLUSTER_ROWS,
+	OSC_ROUTE_CLUSTER_FETCH,
 } OscRouteId;
 
 typedef enum {
@@ -171,5 +175,9 @@ void
 osc_http_sse_subscribe(OscRequest *req);
 gboolean
 osc_http_setup_tls(SoupServer *soup, const OscConfig *config, GError **error);
+
+/* osc-cluster.c: worker thread, the inter-node routes and /cluster/distribution */
+void
+osc_cluster_http_job(OscRequest *req);
 
 G_END_DECLS

@@ -36,9 +36,17 @@ static JsonObject *
 osc_cluster_summary(OscService *service)
 {
 	const OscConfig *config = osc_service_get_config(service);
+	OscCluster *c = osc_service_get_cluster(service);
 	JsonObject *cluster = json_object_new();
 
 	json_object_set_boolean_member(cluster, "enabled", config->cluster_enabled);
+	if (c != NULL) {
+		json_object_set_string_member(cluster, "mode", "replica");
+		json_object_set_string_member(cluster, "node_id", osc_service_get_node_id(service));
+		json_object_set_int_member(cluster, "healthy_nodes",
+					   osc_cluster_get_healthy_nodes(c));
+		json_object_set_int_member(cluster, "total_nodes", osc_cluster_get_total_nodes(c));
+	}
 	return cluster;
 }
 
@@ -77,14 +85,17 @@ osc_http_metrics(OscRequest *req, OscService *service)
 {
 	OscServiceMetrics *m = osc_service_get_metric_families(service);
 	OscKeyCache *cache = osc_service_get_key_cache(service);
-	const OscConfig *config = osc_service_get_config(service);
 	guint64 derivations = osc_key_cache_get_derivations(cache);
 	gchar *text;
 
 	/* as the original: cluster gauges are 0 with clustering off, set on every scrape */
-	if (!config->cluster_enabled) {
+	if (osc_service_get_cluster(service) == NULL) {
 		osc_metric_set(m->cluster_nodes, 0, NULL);
 		osc_metric_set(m->cluster_nodes_healthy, 0, NULL);
+	} else {
+		OscCluster *c = osc_service_get_cluster(service);
+		osc_metric_set(m->cluster_nodes, osc_cluster_get_total_nodes(c), NULL);
+		osc_metric_set(m->cluster_nodes_healthy, osc_cluster_get_healthy_nodes(c), NULL);
 	}
 	osc_metric_set(m->key_cache_entries, osc_key_cache_get_size(cache), NULL);
 	osc_metric_set(m->config_entries, (gdouble)osc_service_get_entry_count(service), NULL);
@@ -147,11 +158,19 @@ osc_http_stats_operations(OscRequest *req, OscService *service)
 static void
 osc_http_cluster_status(OscRequest *req, OscService *service)
 {
-	JsonObject *obj = json_object_new();
+	OscCluster *cluster = osc_service_get_cluster(service);
+	JsonObject *obj;
 	g_autoptr(JsonNode) node = NULL;
 
-	/* clustering is off (osc_service_new() refuses to start with it on until the
-	 * replication lands), so this is the original's "off" shape */
+	if (cluster != NULL) {
+		const gchar *full =
+			req->query != NULL ? g_hash_table_lookup(req->query, "full") : NULL;
+		node = osc_cluster_build_status(cluster, g_strcmp0(full, "true") == 0);
+		osc_request_respond_json(req, 200, node);
+		return;
+	}
+	/* the original's "off" shape */
+	obj = json_object_new();
 	json_object_set_boolean_member(obj, "enabled", FALSE);
 	json_object_set_null_member(obj, "mode");
 	json_object_set_null_member(obj, "node_id");
@@ -164,9 +183,18 @@ osc_http_cluster_status(OscRequest *req, OscService *service)
 static void
 osc_http_cluster_health(OscRequest *req, OscService *service)
 {
-	JsonObject *obj = json_object_new();
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	JsonObject *obj;
 	g_autoptr(JsonNode) node = NULL;
 
+	/* the test-only partition switch drops peers' health checks too */
+	if (soup_message_headers_get_one(h, OSC_CLUSTER_NODE_HEADER) != NULL &&
+	    osc_service_get_cluster(service) != NULL && osc_cluster_partitioned()) {
+		osc_request_respond_detail(req, 503,
+					   "Node is partitioned (OSC_TEST_PARTITION_FILE)");
+		return;
+	}
+	obj = json_object_new();
 	json_object_set_string_member(obj, "status", "healthy");
 	json_object_set_string_member(obj, "node_id", osc_service_get_node_id(service));
 	node = osc_object_node(obj);

@@ -62,6 +62,11 @@ static const OscRoute routes[] = {
     {OSC_ROUTE_REKEY, "/rekey", "POST", OSC_AUTH_USER_KEY},
     {OSC_ROUTE_CONFIG_VERSIONS, "/configs/{key}/versions", "GET, HEAD", OSC_AUTH_USER_KEY},
     {OSC_ROUTE_CONFIG_ROLLBACK, "/configs/{key}/rollback", "POST", OSC_AUTH_USER_KEY},
+    /* inter-node (osc-cluster.c) */
+    {OSC_ROUTE_CLUSTER_REPLICATE, "/cluster/replicate", "POST", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_DIGEST, "/cluster/digest", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_ROWS, "/cluster/rows", "GET, HEAD", OSC_AUTH_API_KEY},
+    {OSC_ROUTE_CLUSTER_FETCH, "/cluster/fetch", "POST", OSC_AUTH_API_KEY},
 };
 
 /* the metric label for a path that matched no route: never the raw path (D7, D15) */
@@ -485,7 +490,7 @@ osc_validate_value(JsonObject *body, JsonArray *items)
 static gsize
 osc_http_body_limit(const OscConfig *config, const gchar *path)
 {
-	if (g_strcmp0(path, "/import") == 0)
+	if (g_strcmp0(path, "/import") == 0 || g_strcmp0(path, "/cluster/replicate") == 0)
 		return MAX(config->max_import_size, config->max_body_size);
 	return config->max_body_size;
 }
@@ -1694,6 +1699,13 @@ osc_http_run_job(OscRequest *req)
 		if (node != NULL)
 			osc_request_set_body(req, 200, node);
 		return;
+	case OSC_ROUTE_CLUSTER_DISTRIBUTION:
+	case OSC_ROUTE_CLUSTER_REPLICATE:
+	case OSC_ROUTE_CLUSTER_DIGEST:
+	case OSC_ROUTE_CLUSTER_ROWS:
+	case OSC_ROUTE_CLUSTER_FETCH:
+		osc_cluster_http_job(req);
+		return;
 	default:
 		g_assert_not_reached();
 	}
@@ -1868,6 +1880,21 @@ osc_http_handle(OscRequest *req_in)
 		return;
 	case OSC_ROUTE_SSE_SUBSCRIBE:
 		osc_http_sse_subscribe(g_steal_pointer(&req));
+		return;
+	case OSC_ROUTE_CLUSTER_DISTRIBUTION:
+		/* with clustering off: the 400 of handle_simple */
+		if (osc_service_get_cluster(self->service) == NULL) {
+			osc_http_handle_simple(self, req);
+			return;
+		}
+		osc_request_run_async(g_steal_pointer(&req), FALSE);
+		return;
+	case OSC_ROUTE_CLUSTER_REPLICATE:
+	case OSC_ROUTE_CLUSTER_DIGEST:
+	case OSC_ROUTE_CLUSTER_ROWS:
+	case OSC_ROUTE_CLUSTER_FETCH:
+		/* peers' calls: database work in a worker (osc-cluster.c) */
+		osc_request_run_async(g_steal_pointer(&req), FALSE);
 		return;
 	default:
 		osc_http_handle_simple(self, req);

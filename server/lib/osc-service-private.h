@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "osc-cluster.h"
 #include "osc-service.h"
 #include "osc-sse.h"
 
@@ -32,5 +33,9 @@ OscServiceMetrics *
 osc_service_get_metric_families(OscService *self);
 OscSseHub *
 osc_service_get_sse_hub(OscService *self);
+OscCluster *
+osc_service_get_cluster(OscService *self);
+void
+osc_service_adjust_entry_count(OscService *self, gint delta);
 
 G_END_DECLS

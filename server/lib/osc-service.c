@@ -34,6 +34,7 @@ struct _OscService {
 	GThreadPool *workers;
 	OscHttpServer *http;
 	OscSseHub *sse;
+	OscCluster *cluster; /* (nullable) REPLICA clustering */
 	gint entry_count; /* atomic */
 };
 
@@ -155,6 +156,9 @@ osc_service_finalize(GObject *object)
 {
 	OscService *self = OSC_SERVICE(object);
 
+	if (self->cluster != NULL)
+		osc_cluster_stop(self->cluster);
+	g_clear_object(&self->cluster);
 	g_clear_object(&self->http);
 	g_clear_object(&self->sse);
 	if (self->workers != NULL)
@@ -221,17 +225,17 @@ osc_service_new(const OscConfig *config, GError **error)
 	g_autofree gchar *iterations_text = NULL;
 	guint iterations;
 	gint64 count;
+	gboolean salt_adopted = FALSE;
 
 	g_return_val_if_fail(config != NULL, NULL);
 
 	self->config = osc_config_copy(config);
 	if (!osc_config_validate(self->config, error))
 		return NULL;
-	if (self->config->cluster_enabled) {
-		/* better to refuse than to run unreplicated while the operator thinks otherwise */
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
-				    "OSC_CLUSTER_ENABLED: REPLICA clustering is not available in this "
-				    "version yet");
+	/* a cluster node adopts its peers' salt before it can serve any user key (§9.5) */
+	if (self->config->cluster_enabled &&
+	    !osc_cluster_bootstrap_salt(self->config, &salt_adopted, error)) {
+		g_prefix_error(error, "cluster salt bootstrap: ");
 		return NULL;
 	}
 	self->node_id = osc_config_get_node_id(self->config);
@@ -253,7 +257,7 @@ osc_service_new(const OscConfig *config, GError **error)
 	/* The iteration count belongs to the data: the store records it (480000 for the
 	 * original's files). OSC_PBKDF2_ITERATIONS only seeds a store that has none. */
 	iterations_text = osc_store_get_meta(self->store, "pbkdf2_iterations", NULL);
-	if (iterations_text == NULL || self->salt_created) {
+	if (iterations_text == NULL || self->salt_created || salt_adopted) {
 		g_autofree gchar *text = g_strdup_printf("%u", self->config->pbkdf2_iterations);
 		if (!osc_store_set_meta(self->store, "pbkdf2_iterations", text, error))
 			return NULL;
@@ -284,6 +288,14 @@ osc_service_new(const OscConfig *config, GError **error)
 	osc_store_set_versions_kept(self->store, self->config->versions_kept);
 	osc_store_set_node_id(self->store, self->node_id);
 	osc_metric_set(self->families.config_entries, (gdouble)count, NULL);
+	if (self->config->cluster_enabled) {
+		/* rows written before clustering (or by the original) replicate as this node's */
+		if (osc_store_stamp_unstamped(self->store, error) < 0)
+			return NULL;
+		self->cluster = osc_cluster_new(self, error);
+		if (self->cluster == NULL)
+			return NULL;
+	}
 	return g_steal_pointer(&self);
 }
 
@@ -303,6 +315,8 @@ osc_service_start(OscService *self, GError **error)
 		g_clear_object(&self->http);
 		return FALSE;
 	}
+	if (self->cluster != NULL)
+		osc_cluster_start(self->cluster);
 	return TRUE;
 }
 
@@ -342,6 +356,8 @@ osc_service_stop_async(OscService *self,
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 
 	g_task_set_source_tag(task, osc_service_stop_async);
+	if (self->cluster != NULL)
+		osc_cluster_stop(self->cluster);
 	/* event streams never finish by themselves: end them first */
 	osc_sse_hub_close_all(self->sse);
 	if (self->http == NULL) {
@@ -401,6 +417,19 @@ OscServiceMetrics *
 osc_service_get_metric_families(OscService *self)
 {
 	return &self->families;
+}
+
+OscCluster *
+osc_service_get_cluster(OscService *self)
+{
+	return self->cluster;
+}
+
+/* rows that replication created (+1) or deleted (-1) */
+void
+osc_service_adjust_entry_count(OscService *self, gint delta)
+{
+	g_atomic_int_add(&self->entry_count, delta);
 }
 
 const gchar *
@@ -1603,6 +1632,8 @@ osc_service_notify_bulk_change(OscService *self, const gchar *reason)
 		       NULL);
 	osc_sse_hub_publish_reset(self->sse, reason);
 	g_signal_emit(self, signals[SIGNAL_BULK_CHANGE], 0, reason);
+	if (self->cluster != NULL)
+		osc_cluster_request_sync(self->cluster);
 }
 
 /**
@@ -1621,6 +1652,9 @@ osc_service_notify_change(OscService *self, OscChangeKind kind, OscEntryRow *row
 		       NULL);
 	osc_sse_hub_publish(self->sse, osc_change_kind_to_string(kind), row, value);
 	g_signal_emit(self, signals[SIGNAL_ENTRY_CHANGED], 0, (gint)kind, row, value);
+	/* a client's write goes to the peers; a merged one (sync) never again: no echo */
+	if (self->cluster != NULL && kind != OSC_CHANGE_SYNC)
+		osc_cluster_local_change(self->cluster, row->key, row->environment);
 }
 
 static gboolean

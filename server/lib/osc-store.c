@@ -35,6 +35,11 @@
  *	re-created entry continues its numbering; index ix_osc_versions_entry_id. Existing
  *	rows start without history. At most osc_store_set_versions_kept() old versions are
  *	kept per pair.
+ * 3	REPLICA clustering: configurations gains hlc TEXT (a hybrid logical clock stamp,
+ *	see osc_store_hlc_encode()) and origin_node TEXT (the node whose write it is); new
+ *	table osc_tombstones keeps the (key, environment, stamp) of deleted entries so that
+ *	a delete wins over older writes arriving later. Rows without a stamp (older
+ *	schemas, or written by the original) are stamped by osc_store_stamp_unstamped().
  *
  * Only columns are ever added: the original names its columns explicitly, so it keeps
  * reading and writing a migrated file.
@@ -96,6 +101,21 @@ static const gchar *osc_store_migration_2[] = {
 	"CREATE INDEX ix_osc_versions_entry_id ON osc_versions (entry_id)",
 };
 
+static const gchar *osc_store_migration_3[] = {
+	"ALTER TABLE configurations ADD COLUMN hlc TEXT",
+	"ALTER TABLE configurations ADD COLUMN origin_node TEXT",
+	"CREATE TABLE osc_tombstones (\n"
+	"    \"key\" VARCHAR(255) NOT NULL,\n"
+	"    environment VARCHAR(100) NOT NULL,\n"
+	"    category VARCHAR(100),\n"
+	"    hlc TEXT NOT NULL,\n"
+	"    origin_node TEXT NOT NULL,\n"
+	"    deleted_at DATETIME NOT NULL,\n"
+	"    PRIMARY KEY (\"key\", environment)\n"
+	")",
+	"CREATE INDEX ix_osc_tombstones_environment ON osc_tombstones (environment)",
+};
+
 typedef enum {
 	OSC_STORE_STMT_BEGIN_IMMEDIATE,
 	OSC_STORE_STMT_COMMIT,
@@ -120,12 +140,17 @@ typedef enum {
 	OSC_STORE_STMT_VERSIONS_ADD,
 	OSC_STORE_STMT_VERSIONS_PRUNE,
 	OSC_STORE_STMT_VERSIONS_LIST,
+	OSC_STORE_STMT_STAMP,
+	OSC_STORE_STMT_TOMB_GET,
+	OSC_STORE_STMT_TOMB_PUT,
+	OSC_STORE_STMT_TOMB_DROP,
+	OSC_STORE_STMT_REPL_LIST,
 	OSC_STORE_STMT_LAST
 } OscStoreStmtId;
 
 #define OSC_STORE_ROW_COLUMNS                                                                      \
 	"id, \"key\", environment, category, encrypted_value, key_fingerprint, created_at, "       \
-	"updated_at, version, revision"
+	"updated_at, version, revision, hlc, origin_node"
 
 static const gchar *osc_store_sql[OSC_STORE_STMT_LAST] = {
 	[OSC_STORE_STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
@@ -194,6 +219,31 @@ static const gchar *osc_store_sql[OSC_STORE_STMT_LAST] = {
 		"category, created_at, superseded_at, node_id, deleted FROM osc_versions "
 		"WHERE \"key\" = ?1 AND environment = ?2 AND (?3 IS NULL OR version = ?3) "
 		"ORDER BY 1 DESC, 4 DESC",
+	/* ?5/?6 NULL keep the timestamps (local writes) */
+	[OSC_STORE_STMT_STAMP] = "UPDATE configurations SET hlc = ?2, origin_node = ?3, "
+				 "created_at = IFNULL(?5, created_at), "
+				 "updated_at = IFNULL(?6, updated_at) WHERE id = ?1",
+	[OSC_STORE_STMT_TOMB_GET] = "SELECT \"key\", environment, category, hlc, origin_node, "
+				    "deleted_at FROM osc_tombstones "
+				    "WHERE \"key\" = ?1 AND environment = ?2",
+	[OSC_STORE_STMT_TOMB_PUT] =
+		"INSERT INTO osc_tombstones (\"key\", environment, category, hlc, origin_node, "
+		"deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (\"key\", environment) "
+		"DO UPDATE SET category = excluded.category, hlc = excluded.hlc, "
+		"origin_node = excluded.origin_node, deleted_at = excluded.deleted_at",
+	[OSC_STORE_STMT_TOMB_DROP] = "DELETE FROM osc_tombstones "
+				     "WHERE \"key\" = ?1 AND environment = ?2",
+	/* live rows and tombstones of one environment (?1 NULL: all), by environment and key;
+	 * ?2 = 0 leaves the tokens out */
+	[OSC_STORE_STMT_REPL_LIST] =
+		"SELECT \"key\", environment, category, CASE WHEN ?2 THEN encrypted_value END, "
+		"key_fingerprint, created_at, updated_at, IFNULL(hlc, ''), "
+		"IFNULL(origin_node, ''), 0 FROM configurations "
+		"WHERE ?1 IS NULL OR environment = ?1 "
+		"UNION ALL "
+		"SELECT \"key\", environment, category, NULL, NULL, NULL, deleted_at, hlc, "
+		"origin_node, 1 FROM osc_tombstones WHERE ?1 IS NULL OR environment = ?1 "
+		"ORDER BY 2, 1",
 };
 
 /* one SQLite connection with its prepared statements; one thread uses it at a time */
@@ -219,6 +269,11 @@ struct _OscStore {
 	GMutex settings_mutex;
 	guint versions_kept; /* 0: no history */
 	gchar *node_id;	     /* (nullable) */
+	/* the hybrid logical clock: physical milliseconds and a logical counter */
+	GMutex hlc_mutex;
+	gint64 hlc_ms;
+	guint32 hlc_count;
+	gint64 (*hlc_clock)(void);
 };
 
 G_DEFINE_FINAL_TYPE(OscStore, osc_store, G_TYPE_OBJECT)
@@ -257,6 +312,8 @@ osc_entry_row_copy(const OscEntryRow *self)
 	copy->updated_at = g_strdup(self->updated_at);
 	copy->version = self->version;
 	copy->revision = self->revision;
+	copy->hlc = g_strdup(self->hlc);
+	copy->origin = g_strdup(self->origin);
 	return copy;
 }
 
@@ -272,6 +329,8 @@ osc_entry_row_free(OscEntryRow *self)
 	g_free(self->fingerprint);
 	g_free(self->created_at);
 	g_free(self->updated_at);
+	g_free(self->hlc);
+	g_free(self->origin);
 	g_free(self);
 }
 
@@ -584,6 +643,8 @@ osc_store_row_from_stmt(sqlite3_stmt *stmt)
 	row->updated_at = osc_store_column_text(stmt, 7);
 	row->version = sqlite3_column_int64(stmt, 8);
 	row->revision = sqlite3_column_int64(stmt, 9);
+	row->hlc = osc_store_column_text(stmt, 10);
+	row->origin = osc_store_column_text(stmt, 11);
 	return row;
 }
 
@@ -809,6 +870,14 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 				return FALSE;
 			}
 			break;
+		case 3:
+			if (!osc_store_conn_exec_all(conn, osc_store_migration_3,
+						     G_N_ELEMENTS(osc_store_migration_3), error)) {
+				osc_store_rollback(self, conn);
+				g_prefix_error(error, "failed to migrate to schema version 3: ");
+				return FALSE;
+			}
+			break;
 		default:
 			g_assert_not_reached();
 		}
@@ -869,6 +938,18 @@ osc_store_open(OscStore *self, GError **error)
 
 	if (!osc_store_migrate(self, conn, error))
 		return FALSE;
+
+	/* the clock never goes below a stamp already stored, whatever the wall clock says */
+	if (sqlite3_prepare_v2(conn->db,
+			       "SELECT MAX(m) FROM (SELECT MAX(hlc) AS m FROM configurations "
+			       "UNION ALL SELECT MAX(hlc) FROM osc_tombstones)",
+			       -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, SQLITE_ERROR, error);
+		return FALSE;
+	}
+	osc_store_hlc_observe(self, (const gchar *)sqlite3_column_text(stmt, 0));
+	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	g_ptr_array_add(self->idle, g_steal_pointer(&conn));
 	return TRUE;
@@ -1137,13 +1218,289 @@ osc_store_conn_supersede(OscStore *self, OscStoreConn *conn, const OscEntryRow *
 	return TRUE;
 }
 
+/* ---- the hybrid logical clock ---- */
+
+static gint64
+osc_store_default_clock(void)
+{
+	return g_get_real_time() / 1000;
+}
+
+/**
+ * osc_store_hlc_encode:
+ * @ms: physical milliseconds since the epoch
+ * @count: the logical counter
+ *
+ * Returns: (transfer full): the stamp as %OSC_HLC_LEN lowercase hex digits, which sort
+ *   like (@ms, @count)
+ */
+gchar *
+osc_store_hlc_encode(gint64 ms, guint32 count)
+{
+	return g_strdup_printf("%012" G_GINT64_MODIFIER "x%08x",
+			       (guint64)(ms & G_GINT64_CONSTANT(0xffffffffffff)), count);
+}
+
+/**
+ * osc_store_hlc_decode:
+ *
+ * Returns: %TRUE if @text is a stamp of osc_store_hlc_encode()
+ */
+gboolean
+osc_store_hlc_decode(const gchar *text, gint64 *ms, guint32 *count)
+{
+	gchar part[13];
+	guint64 v = 0;
+
+	if (text == NULL || strlen(text) != OSC_HLC_LEN)
+		return FALSE;
+	for (guint i = 0; i < OSC_HLC_LEN; i++) {
+		if (!g_ascii_isxdigit(text[i]) || g_ascii_isupper(text[i]))
+			return FALSE;
+	}
+	memcpy(part, text, 12);
+	part[12] = '\0';
+	v = g_ascii_strtoull(part, NULL, 16);
+	if (ms != NULL)
+		*ms = (gint64)v;
+	if (count != NULL)
+		*count = (guint32)g_ascii_strtoull(text + 12, NULL, 16);
+	return TRUE;
+}
+
+/**
+ * osc_store_stamp_compare:
+ *
+ * Orders two writes for last-writer-wins: by HLC stamp, then by origin node id (both as
+ * text, %NULL as ""). Every node orders the same two writes the same way.
+ *
+ * Returns: <0, 0 or >0 as write a is older than, the same as or newer than write b
+ */
+gint
+osc_store_stamp_compare(const gchar *hlc_a, const gchar *origin_a, const gchar *hlc_b,
+			const gchar *origin_b)
+{
+	gint c = strcmp(hlc_a != NULL ? hlc_a : "", hlc_b != NULL ? hlc_b : "");
+
+	if (c != 0)
+		return c;
+	return strcmp(origin_a != NULL ? origin_a : "", origin_b != NULL ? origin_b : "");
+}
+
+/**
+ * osc_store_hlc_now:
+ *
+ * Advances the clock for a local event: max(last, physical time), the counter breaking
+ * ties. Stamps are strictly increasing, even when the wall clock steps back.
+ *
+ * Returns: (transfer full): the new stamp
+ */
+gchar *
+osc_store_hlc_now(OscStore *self)
+{
+	gint64 pt;
+	gchar *out;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	g_mutex_lock(&self->hlc_mutex);
+	pt = self->hlc_clock();
+	if (pt > self->hlc_ms) {
+		self->hlc_ms = pt;
+		self->hlc_count = 0;
+	} else {
+		self->hlc_count++;
+	}
+	out = osc_store_hlc_encode(self->hlc_ms, self->hlc_count);
+	g_mutex_unlock(&self->hlc_mutex);
+	return out;
+}
+
+/**
+ * osc_store_hlc_observe:
+ * @remote: a stamp received from another node (ignored unless valid)
+ *
+ * The HLC receive rule: the clock becomes max(last, @remote, physical time), so every local
+ * write after this is stamped above @remote.
+ */
+void
+osc_store_hlc_observe(OscStore *self, const gchar *remote)
+{
+	gint64 rm = 0, pt, l;
+	guint32 rc = 0;
+
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	if (!osc_store_hlc_decode(remote, &rm, &rc))
+		return;
+	g_mutex_lock(&self->hlc_mutex);
+	pt = self->hlc_clock();
+	l = MAX(MAX(self->hlc_ms, rm), pt);
+	if (l == self->hlc_ms && l == rm)
+		self->hlc_count = MAX(self->hlc_count, rc) + 1;
+	else if (l == self->hlc_ms)
+		self->hlc_count++;
+	else if (l == rm)
+		self->hlc_count = rc + 1;
+	else
+		self->hlc_count = 0;
+	self->hlc_ms = l;
+	g_mutex_unlock(&self->hlc_mutex);
+}
+
+/**
+ * osc_store_hlc_set_clock:
+ * @clock_ms: (nullable): returns physical milliseconds; %NULL for the real-time clock
+ *
+ * For tests: replaces the physical clock of the HLC (e.g. to simulate skew).
+ */
+void
+osc_store_hlc_set_clock(OscStore *self, gint64 (*clock_ms)(void))
+{
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->hlc_mutex);
+	self->hlc_clock = clock_ms != NULL ? clock_ms : osc_store_default_clock;
+	g_mutex_unlock(&self->hlc_mutex);
+}
+
+void
+osc_repl_row_free(OscReplRow *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->key);
+	g_free(self->environment);
+	g_free(self->category);
+	g_free(self->token);
+	g_free(self->fingerprint);
+	g_free(self->created_at);
+	g_free(self->updated_at);
+	g_free(self->hlc);
+	g_free(self->origin);
+	g_free(self);
+}
+
+static gboolean
+osc_store_conn_tomb_drop(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			 GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_TOMB_DROP, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	return osc_store_conn_step_done(conn, stmt, error);
+}
+
+static gboolean
+osc_store_conn_tomb_put(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			const gchar *category, const gchar *hlc, const gchar *origin,
+			const gchar *deleted_at, GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_TOMB_PUT, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	osc_store_bind_text(stmt, 3, category);
+	osc_store_bind_text(stmt, 4, hlc);
+	osc_store_bind_text(stmt, 5, origin);
+	osc_store_bind_text(stmt, 6, deleted_at);
+	return osc_store_conn_step_done(conn, stmt, error);
+}
+
+/* the tombstone of the pair, or %NULL (no error) when there is none */
+static OscReplRow *
+osc_store_conn_tomb_get(OscStoreConn *conn, const gchar *key, const gchar *environment,
+			GError **error)
+{
+	g_autoptr(OscStoreStmt) stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_TOMB_GET, error);
+	OscReplRow *tomb;
+	gint rc;
+
+	if (stmt == NULL)
+		return NULL;
+	osc_store_bind_text(stmt, 1, key);
+	osc_store_bind_text(stmt, 2, environment);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		return NULL;
+	if (rc != SQLITE_ROW) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		return NULL;
+	}
+	tomb = g_new0(OscReplRow, 1);
+	tomb->key = osc_store_column_text(stmt, 0);
+	tomb->environment = osc_store_column_text(stmt, 1);
+	tomb->category = osc_store_column_text(stmt, 2);
+	tomb->hlc = osc_store_column_text(stmt, 3);
+	tomb->origin = osc_store_column_text(stmt, 4);
+	tomb->updated_at = osc_store_column_text(stmt, 5);
+	tomb->deleted = TRUE;
+	return tomb;
+}
+
+/*
+ * Inside the caller's transaction: stamps the live @row with a fresh local HLC and this
+ * node's id, or with the stamp and timestamps of @remote, and drops the pair's tombstone.
+ */
+static gboolean
+osc_store_conn_stamp(OscStore *self, OscStoreConn *conn, OscEntryRow *row, const OscReplRow *remote,
+		     GError **error)
+{
+	g_autofree gchar *hlc = NULL;
+	g_autofree gchar *origin = NULL;
+
+	if (remote != NULL) {
+		hlc = g_strdup(remote->hlc);
+		origin = g_strdup(remote->origin);
+	} else {
+		hlc = osc_store_hlc_now(self);
+		osc_store_get_history_settings(self, &origin);
+		if (origin == NULL)
+			origin = g_strdup("");
+	}
+	{
+		g_autoptr(OscStoreStmt) stmt =
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_STAMP, error);
+		if (stmt == NULL)
+			return FALSE;
+		sqlite3_bind_int64(stmt, 1, row->id);
+		osc_store_bind_text(stmt, 2, hlc);
+		osc_store_bind_text(stmt, 3, origin);
+		if (remote != NULL) {
+			osc_store_bind_text(stmt, 5, remote->created_at);
+			osc_store_bind_text(stmt, 6, remote->updated_at);
+		}
+		if (!osc_store_conn_step_done(conn, stmt, error))
+			return FALSE;
+	}
+	if (!osc_store_conn_tomb_drop(conn, row->key, row->environment, error))
+		return FALSE;
+	if (remote != NULL) {
+		if (remote->created_at != NULL)
+			osc_store_set_str(&row->created_at, remote->created_at);
+		if (remote->updated_at != NULL)
+			osc_store_set_str(&row->updated_at, remote->updated_at);
+	}
+	g_free(row->hlc);
+	row->hlc = g_steal_pointer(&hlc);
+	g_free(row->origin);
+	row->origin = g_steal_pointer(&origin);
+	return TRUE;
+}
+
 /*
  * Inside the caller's transaction: adds @row with a fresh id and revision. A pair with kept
  * history continues after its newest version, any other starts at 1. The UNIQUE constraint
  * is the atomic duplicate check (%OSC_ERROR_EXISTS).
  */
 static gboolean
-osc_store_conn_write_insert(OscStoreConn *conn, OscEntryRow *row, GError **error)
+osc_store_conn_write_insert_as(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			       const OscReplRow *remote, GError **error)
 {
 	g_autoptr(OscStoreStmt) stmt = NULL;
 	gint64 kept_max = 0;
@@ -1165,7 +1522,15 @@ osc_store_conn_write_insert(OscStoreConn *conn, OscEntryRow *row, GError **error
 	osc_store_bind_text(stmt, 7, row->fingerprint);
 	sqlite3_bind_int64(stmt, 8, row->revision);
 	sqlite3_bind_int64(stmt, 9, row->version);
-	return osc_store_conn_step_done(conn, stmt, error);
+	if (!osc_store_conn_step_done(conn, stmt, error))
+		return FALSE;
+	return osc_store_conn_stamp(self, conn, row, remote, error);
+}
+
+static gboolean
+osc_store_conn_write_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GError **error)
+{
+	return osc_store_conn_write_insert_as(self, conn, row, NULL, error);
 }
 
 /*
@@ -1174,9 +1539,10 @@ osc_store_conn_write_insert(OscStoreConn *conn, OscEntryRow *row, GError **error
  * match.
  */
 static gboolean
-osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
-			    gboolean set_category, const gchar *category, const gchar *token,
-			    const gchar *fingerprint, const gchar *now, GError **error)
+osc_store_conn_write_update_as(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			       gboolean set_category, const gchar *category, const gchar *token,
+			       const gchar *fingerprint, const gchar *now, const OscReplRow *remote,
+			       GError **error)
 {
 	gint64 version = 0;
 	gint64 revision = 0;
@@ -1207,7 +1573,16 @@ osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row
 	osc_store_set_str(&row->updated_at, now);
 	row->version = version;
 	row->revision = revision;
-	return TRUE;
+	return osc_store_conn_stamp(self, conn, row, remote, error);
+}
+
+static gboolean
+osc_store_conn_write_update(OscStore *self, OscStoreConn *conn, OscEntryRow *row,
+			    gboolean set_category, const gchar *category, const gchar *token,
+			    const gchar *fingerprint, const gchar *now, GError **error)
+{
+	return osc_store_conn_write_update_as(self, conn, row, set_category, category, token,
+					      fingerprint, now, NULL, error);
 }
 
 static OscEntryRow *
@@ -1217,7 +1592,7 @@ osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GErr
 
 	if (!osc_store_begin(self, conn, error))
 		return NULL;
-	if (!osc_store_conn_write_insert(conn, row, &error_local)) {
+	if (!osc_store_conn_write_insert(self, conn, row, &error_local)) {
 		osc_store_rollback(self, conn);
 		/* the UNIQUE constraint is the atomic duplicate check */
 		if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_EXISTS)) {
@@ -1400,6 +1775,21 @@ osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
 			osc_store_rollback(self, conn);
 			return FALSE;
 		}
+	}
+	{
+		/* the tombstone: a delete must win over older writes that arrive later */
+		g_autofree gchar *hlc = osc_store_hlc_now(self);
+		g_autofree gchar *origin = NULL;
+
+		osc_store_get_history_settings(self, &origin);
+		if (!osc_store_conn_tomb_put(conn, row->key, row->environment, row->category, hlc,
+					     origin != NULL ? origin : "", now, error)) {
+			g_prefix_error(error, "failed to record the tombstone: ");
+			osc_store_rollback(self, conn);
+			return FALSE;
+		}
+		osc_store_set_str(&row->hlc, hlc);
+		osc_store_set_str(&row->origin, origin != NULL ? origin : "");
 	}
 	if (!osc_store_commit(self, conn, error))
 		return FALSE;
@@ -1700,7 +2090,7 @@ osc_store_conn_restore(OscStore *self, OscStoreConn *conn, const gchar *key,
 		row->fingerprint = g_strdup(fingerprint);
 		row->created_at = g_strdup(now);
 		row->updated_at = g_strdup(now);
-		if (!osc_store_conn_write_insert(conn, row, error)) {
+		if (!osc_store_conn_write_insert(self, conn, row, error)) {
 			g_prefix_error(error, "failed to restore: ");
 			osc_store_rollback(self, conn);
 			return NULL;
@@ -1882,6 +2272,8 @@ osc_store_foreach(OscStore *self,
 				    .updated_at = (gchar *)sqlite3_column_text(stmt, 7),
 				    .version = sqlite3_column_int64(stmt, 8),
 				    .revision = sqlite3_column_int64(stmt, 9),
+				    .hlc = (gchar *)sqlite3_column_text(stmt, 10),
+				    .origin = (gchar *)sqlite3_column_text(stmt, 11),
 				};
 
 				if (!func(&row, user_data)) {
@@ -2292,6 +2684,7 @@ osc_store_finalize(GObject *object)
 	g_cond_clear(&self->pool_cond);
 	g_mutex_clear(&self->write_mutex);
 	g_mutex_clear(&self->settings_mutex);
+	g_mutex_clear(&self->hlc_mutex);
 
 	G_OBJECT_CLASS(osc_store_parent_class)->finalize(object);
 }
@@ -2314,6 +2707,8 @@ osc_store_init(OscStore *self)
 	g_cond_init(&self->pool_cond);
 	g_mutex_init(&self->write_mutex);
 	g_mutex_init(&self->settings_mutex);
+	g_mutex_init(&self->hlc_mutex);
+	self->hlc_clock = osc_store_default_clock;
 }
 
 /* one row of an import, inside the caller's transaction */
@@ -2366,7 +2761,7 @@ osc_store_conn_import_one(OscStore *self, OscStoreConn *conn, OscStoreImportOp *
 	row->fingerprint = g_strdup(op->fingerprint);
 	row->created_at = g_strdup(now);
 	row->updated_at = g_strdup(now);
-	if (!osc_store_conn_write_insert(conn, row, error))
+	if (!osc_store_conn_write_insert(self, conn, row, error))
 		return FALSE;
 	op->result = OSC_STORE_IMPORT_CREATED;
 	op->row = g_steal_pointer(&row);
@@ -2493,4 +2888,357 @@ osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* ---- replication ---- */
+
+/* one remote row, inside the caller's transaction: last-writer-wins by (HLC, origin) */
+static gboolean
+osc_store_conn_apply_one(OscStore *self, OscStoreConn *conn, OscStoreApplyOp *op, const gchar *now,
+			 GError **error)
+{
+	const OscReplRow *in = op->in;
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(OscEntryRow) local = NULL;
+	g_autoptr(OscReplRow) tomb = NULL;
+	const gchar *lh = NULL;
+	const gchar *lo = NULL;
+
+	op->result = OSC_STORE_APPLIED_NONE;
+	local = osc_store_conn_get(conn, in->key, in->environment, &error_local);
+	if (local == NULL && !g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	g_clear_error(&error_local);
+	tomb = osc_store_conn_tomb_get(conn, in->key, in->environment, &error_local);
+	if (tomb == NULL && error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (local != NULL) {
+		lh = local->hlc != NULL ? local->hlc : "";
+		lo = local->origin != NULL ? local->origin : "";
+	}
+	if (tomb != NULL &&
+	    (lh == NULL || osc_store_stamp_compare(tomb->hlc, tomb->origin, lh, lo) > 0)) {
+		lh = tomb->hlc;
+		lo = tomb->origin;
+	}
+	/* as new or older than what we have (a replay, or the loser of a conflict) */
+	if (lh != NULL && osc_store_stamp_compare(in->hlc, in->origin, lh, lo) <= 0)
+		return TRUE;
+
+	if (in->deleted) {
+		if (local != NULL) {
+			gint64 next_version = 0;
+			g_autoptr(OscStoreStmt) stmt = NULL;
+
+			if (!osc_store_conn_supersede(self, conn, local, now, TRUE, &next_version,
+						      error))
+				return FALSE;
+			stmt = osc_store_conn_stmt(conn, OSC_STORE_STMT_DELETE, error);
+			if (stmt == NULL)
+				return FALSE;
+			sqlite3_bind_int64(stmt, 1, local->id);
+			if (!osc_store_conn_step_done(conn, stmt, error))
+				return FALSE;
+			op->result = OSC_STORE_APPLIED_DELETED;
+			op->row = g_steal_pointer(&local);
+		} else {
+			op->result = OSC_STORE_APPLIED_TOMBSTONE;
+		}
+		return osc_store_conn_tomb_put(
+			conn, in->key, in->environment, in->category, in->hlc, in->origin,
+			in->updated_at != NULL ? in->updated_at : now, error);
+	}
+
+	if (local != NULL) {
+		if (!osc_store_conn_write_update_as(self, conn, local, TRUE, in->category,
+						    in->token, in->fingerprint, now, in, error))
+			return FALSE;
+		op->result = OSC_STORE_APPLIED_UPDATED;
+		op->row = g_steal_pointer(&local);
+	} else {
+		g_autoptr(OscEntryRow) row = g_new0(OscEntryRow, 1);
+
+		row->key = g_strdup(in->key);
+		row->environment = g_strdup(in->environment);
+		row->category = g_strdup(in->category);
+		row->token = g_strdup(in->token);
+		row->fingerprint = g_strdup(in->fingerprint);
+		row->created_at = g_strdup(in->created_at != NULL ? in->created_at : now);
+		row->updated_at = g_strdup(row->created_at);
+		if (!osc_store_conn_write_insert_as(self, conn, row, in, error))
+			return FALSE;
+		op->result = OSC_STORE_APPLIED_CREATED;
+		op->row = g_steal_pointer(&row);
+	}
+	return TRUE;
+}
+
+static gboolean
+osc_store_repl_row_valid(const OscReplRow *in, GError **error)
+{
+	if (in->key == NULL || in->environment == NULL || in->hlc == NULL || in->origin == NULL ||
+	    !osc_store_hlc_decode(in->hlc, NULL, NULL) || (!in->deleted && in->token == NULL)) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+			    "replicated row '%s' is incomplete or has an invalid stamp",
+			    in->key != NULL ? in->key : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * osc_store_apply_remote:
+ * @ops: (array length=n_ops): the remote rows and, on return, what each did
+ *
+ * Merges rows from another node in ONE transaction. Each row replaces the local state of its
+ * pair (live row or tombstone) only when its (HLC, origin) stamp is newer
+ * (osc_store_stamp_compare()), so applying the same rows in any order, any number of times,
+ * on any node ends in the same state; a tombstone keeps an older write from bringing a
+ * deleted entry back. The clock observes every stamp (osc_store_hlc_observe()). On error
+ * nothing changed.
+ */
+gboolean
+osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError **error)
+{
+	g_autofree gchar *now = osc_timestamp_now_db();
+	OscStoreConn *conn;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
+	g_return_val_if_fail(ops != NULL || n_ops == 0, FALSE);
+
+	for (guint i = 0; i < n_ops; i++) {
+		if (!osc_store_repl_row_valid(ops[i].in, error))
+			return FALSE;
+		osc_store_hlc_observe(self, ops[i].in->hlc);
+	}
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return FALSE;
+	if (!osc_store_begin(self, conn, error)) {
+		osc_store_release(self, conn);
+		return FALSE;
+	}
+	for (guint i = 0; i < n_ops; i++) {
+		if (!osc_store_conn_apply_one(self, conn, &ops[i], now, error)) {
+			osc_store_rollback(self, conn);
+			osc_store_release(self, conn);
+			for (guint j = 0; j <= i; j++) {
+				g_clear_pointer(&ops[j].row, osc_entry_row_free);
+				ops[j].result = OSC_STORE_APPLIED_NONE;
+			}
+			g_prefix_error(error, "failed to apply replicated rows: ");
+			return FALSE;
+		}
+	}
+	if (!osc_store_commit(self, conn, error)) {
+		osc_store_release(self, conn);
+		for (guint j = 0; j < n_ops; j++) {
+			g_clear_pointer(&ops[j].row, osc_entry_row_free);
+			ops[j].result = OSC_STORE_APPLIED_NONE;
+		}
+		return FALSE;
+	}
+	osc_store_release(self, conn);
+	return TRUE;
+}
+
+/**
+ * osc_store_repl_list:
+ * @environment: (nullable): one environment, or %NULL for all
+ * @with_tokens: include the tokens of live rows
+ *
+ * Lists live rows and tombstones in one snapshot, ordered by environment then key (code
+ * point order). Unstamped rows list with hlc "".
+ *
+ * Returns: (transfer container) (element-type OscReplRow): the rows, or %NULL
+ */
+GPtrArray *
+osc_store_repl_list(OscStore *self, const gchar *environment, gboolean with_tokens, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint rc;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	{
+		g_autoptr(OscStoreStmt) stmt =
+			osc_store_conn_stmt(conn, OSC_STORE_STMT_REPL_LIST, error);
+		if (stmt != NULL) {
+			osc_store_bind_text(stmt, 1, environment);
+			sqlite3_bind_int(stmt, 2, with_tokens ? 1 : 0);
+			rows = g_ptr_array_new_with_free_func((GDestroyNotify)osc_repl_row_free);
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+				OscReplRow *r = g_new0(OscReplRow, 1);
+				r->key = osc_store_column_text(stmt, 0);
+				r->environment = osc_store_column_text(stmt, 1);
+				r->category = osc_store_column_text(stmt, 2);
+				r->token = osc_store_column_text(stmt, 3);
+				r->fingerprint = osc_store_column_text(stmt, 4);
+				r->created_at = osc_store_column_text(stmt, 5);
+				r->updated_at = osc_store_column_text(stmt, 6);
+				r->hlc = osc_store_column_text(stmt, 7);
+				r->origin = osc_store_column_text(stmt, 8);
+				r->deleted = sqlite3_column_int(stmt, 9) != 0;
+				g_ptr_array_add(rows, r);
+			}
+			if (rc != SQLITE_DONE) {
+				osc_store_set_sqlite_error(conn->db, rc, error);
+				g_clear_pointer(&rows, g_ptr_array_unref);
+			}
+		}
+	}
+	osc_store_release(self, conn);
+	return g_steal_pointer(&rows);
+}
+
+/* runs one constant write statement in its own transaction; returns the changed rows */
+static gint64
+osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError **error)
+{
+	OscStoreConn *conn = osc_store_acquire(self, error);
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint64 changed = -1;
+	gint rc;
+
+	if (conn == NULL)
+		return -1;
+	if (!osc_store_begin(self, conn, error)) {
+		osc_store_release(self, conn);
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(conn->db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK) {
+		if (text != NULL)
+			osc_store_bind_text(stmt, 1, text);
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_DONE) {
+		osc_store_set_sqlite_error(conn->db, rc, error);
+		g_clear_pointer(&stmt, sqlite3_finalize);
+		osc_store_rollback(self, conn);
+		osc_store_release(self, conn);
+		return -1;
+	}
+	changed = sqlite3_changes64(conn->db);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+	if (!osc_store_commit(self, conn, error))
+		changed = -1;
+	osc_store_release(self, conn);
+	return changed;
+}
+
+/**
+ * osc_store_prune_tombstones:
+ * @older_than_ms: drop tombstones whose stamp's physical time is below this
+ *
+ * Returns: the number of tombstones dropped, or -1 on error
+ */
+gint64
+osc_store_prune_tombstones(OscStore *self, gint64 older_than_ms, GError **error)
+{
+	g_autofree gchar *limit = NULL;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), -1);
+
+	limit = osc_store_hlc_encode(MAX(older_than_ms, 0), 0);
+	return osc_store_write_exec(self, "DELETE FROM osc_tombstones WHERE hlc < ?1", limit,
+				    error);
+}
+
+/**
+ * osc_store_stamp_unstamped:
+ *
+ * Stamps rows that have no HLC stamp yet (written before schema 3 or by the original) as
+ * local writes of this node (osc_store_set_node_id()), so they replicate and compare like
+ * any other write.
+ *
+ * Returns: the number of rows stamped, or -1 on error
+ */
+gint64
+osc_store_stamp_unstamped(OscStore *self, GError **error)
+{
+	OscStoreConn *conn;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint64 n = 0;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), -1);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return -1;
+	if (!osc_store_begin(self, conn, error)) {
+		osc_store_release(self, conn);
+		return -1;
+	}
+	rows = osc_store_conn_list(conn, NULL, NULL, error);
+	for (guint i = 0; rows != NULL && i < rows->len; i++) {
+		OscEntryRow *row = g_ptr_array_index(rows, i);
+		if (row->hlc != NULL)
+			continue;
+		if (!osc_store_conn_stamp(self, conn, row, NULL, error)) {
+			g_clear_pointer(&rows, g_ptr_array_unref);
+			break;
+		}
+		n++;
+	}
+	if (rows == NULL) {
+		osc_store_rollback(self, conn);
+		osc_store_release(self, conn);
+		return -1;
+	}
+	if (!osc_store_commit(self, conn, error))
+		n = -1;
+	osc_store_release(self, conn);
+	return n;
+}
+
+/**
+ * osc_store_repl_get:
+ *
+ * Returns: (transfer full) (nullable): the live row (with its token) or the tombstone of
+ *   the pair; %NULL without error when the store knows nothing of it
+ */
+OscReplRow *
+osc_store_repl_get(OscStore *self, const gchar *key, const gchar *environment, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	OscStoreConn *conn;
+	OscReplRow *r = NULL;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+
+	conn = osc_store_acquire(self, error);
+	if (conn == NULL)
+		return NULL;
+	row = osc_store_conn_get(conn, key, environment, &error_local);
+	if (row != NULL) {
+		r = g_new0(OscReplRow, 1);
+		r->key = g_steal_pointer(&row->key);
+		r->environment = g_steal_pointer(&row->environment);
+		r->category = g_steal_pointer(&row->category);
+		r->token = g_steal_pointer(&row->token);
+		r->fingerprint = g_steal_pointer(&row->fingerprint);
+		r->created_at = g_steal_pointer(&row->created_at);
+		r->updated_at = g_steal_pointer(&row->updated_at);
+		r->hlc = row->hlc != NULL ? g_steal_pointer(&row->hlc) : g_strdup("");
+		r->origin = row->origin != NULL ? g_steal_pointer(&row->origin) : g_strdup("");
+	} else if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
+		g_clear_error(&error_local);
+		r = osc_store_conn_tomb_get(conn, key, environment, &error_local);
+		if (error_local != NULL)
+			g_propagate_error(error, g_steal_pointer(&error_local));
+	} else {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+	}
+	osc_store_release(self, conn);
+	return r;
 }

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Newest schema version this build writes; see the changelog in osc-store.c. */
-#define OSC_STORE_SCHEMA_VERSION 2
+#define OSC_STORE_SCHEMA_VERSION 3
 
 /* old versions kept per (key, environment) until osc_store_set_versions_kept() */
 #define OSC_STORE_VERSIONS_KEPT_DEFAULT 10
@@ -28,6 +28,9 @@ G_BEGIN_DECLS
  * @updated_at: same format
  * @version: per-entry version, 1 at creation and +1 on every update
  * @revision: store-wide modification counter at this row's last change (the ETag)
+ * @hlc: (nullable): hybrid logical clock stamp of the row's last write
+ *   (osc_store_hlc_encode()); %NULL for rows no writer of ours stamped yet
+ * @origin: (nullable): the node id of the row's last writer
  *
  * One row of `configurations`, as stored. Plaintext never appears here.
  */
@@ -42,6 +45,8 @@ typedef struct {
 	gchar *updated_at;
 	gint64 version;
 	gint64 revision;
+	gchar *hlc;
+	gchar *origin;
 } OscEntryRow;
 
 #define OSC_TYPE_ENTRY_ROW (osc_entry_row_get_type())
@@ -272,6 +277,98 @@ osc_store_rekey_versions(OscStore *self,
 			 GError **error);
 gboolean
 osc_store_checkpoint(OscStore *self, GError **error);
+
+/* ---- replication (REPLICA clustering, see osc-cluster.c) ---- */
+
+/* an HLC stamp is 20 lowercase hex digits: 12 of milliseconds, 8 of logical counter, so
+ * that text order is time order */
+#define OSC_HLC_LEN 20
+
+gchar *
+osc_store_hlc_encode(gint64 ms, guint32 count);
+gboolean
+osc_store_hlc_decode(const gchar *text, gint64 *ms, guint32 *count);
+gint
+osc_store_stamp_compare(const gchar *hlc_a,
+			const gchar *origin_a,
+			const gchar *hlc_b,
+			const gchar *origin_b);
+gchar *
+osc_store_hlc_now(OscStore *self);
+void
+osc_store_hlc_observe(OscStore *self, const gchar *remote);
+void
+osc_store_hlc_set_clock(OscStore *self, gint64 (*clock_ms)(void));
+
+/**
+ * OscReplRow:
+ * @key, @environment: the pair
+ * @category: (nullable): the category
+ * @token: (nullable): the stored Fernet token; %NULL for a tombstone or a listing without
+ *   tokens
+ * @fingerprint: (nullable): the key fingerprint of @token
+ * @created_at: (nullable): SQLite timestamp text; %NULL for tombstones
+ * @updated_at: the last write (for a tombstone: the delete), SQLite timestamp text
+ * @hlc: the stamp of the last write ("" for an unstamped row)
+ * @origin: the node that made it ("" when unknown)
+ * @deleted: %TRUE for a tombstone
+ *
+ * A row as it travels between nodes: ciphertext and metadata, never plaintext.
+ */
+typedef struct {
+	gchar *key;
+	gchar *environment;
+	gchar *category;
+	gchar *token;
+	gchar *fingerprint;
+	gchar *created_at;
+	gchar *updated_at;
+	gchar *hlc;
+	gchar *origin;
+	gboolean deleted;
+} OscReplRow;
+
+void
+osc_repl_row_free(OscReplRow *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscReplRow, osc_repl_row_free)
+
+typedef enum {
+	OSC_STORE_APPLIED_NONE,	   /* the local state is as new or newer: nothing changed */
+	OSC_STORE_APPLIED_CREATED, /* a live row appeared */
+	OSC_STORE_APPLIED_UPDATED, /* a live row changed */
+	OSC_STORE_APPLIED_DELETED, /* a live row was deleted */
+	OSC_STORE_APPLIED_TOMBSTONE, /* only a tombstone was recorded or moved */
+} OscStoreApplied;
+
+/**
+ * OscStoreApplyOp:
+ * @in: the remote row (borrowed)
+ * @result: (out): what happened
+ * @row: (out) (transfer full) (nullable): the live row after the change, or as it was
+ *   before a delete
+ */
+typedef struct {
+	const OscReplRow *in;
+	OscStoreApplied result;
+	OscEntryRow *row;
+} OscStoreApplyOp;
+
+gboolean
+osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError **error);
+GPtrArray *
+osc_store_repl_list(OscStore *self,
+		    const gchar *environment,
+		    gboolean with_tokens,
+		    GError **error);
+OscReplRow *
+osc_store_repl_get(OscStore *self,
+		   const gchar *key,
+		   const gchar *environment,
+		   GError **error);
+gint64
+osc_store_prune_tombstones(OscStore *self, gint64 older_than_ms, GError **error);
+gint64
+osc_store_stamp_unstamped(OscStore *self, GError **error);
 void
 osc_store_close(OscStore *self);
 
