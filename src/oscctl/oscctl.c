@@ -463,24 +463,69 @@ oscctl_value_text(JsonNode *value, gboolean pretty)
 	return json_to_string(value, pretty);
 }
 
+/* @text padded with spaces to @width characters; printf would pad by bytes */
+static gchar *
+oscctl_pad(const gchar *text, glong width)
+{
+	glong len = g_utf8_strlen(text, -1);
+	GString *s = g_string_new(text);
+
+	for (; len < width; len++)
+		g_string_append_c(s, ' ');
+	return g_string_free(s, FALSE);
+}
+
+/* the width that aligns what follows the longest of the NULL-terminated @labels */
+static glong
+oscctl_labels_width(const gchar *const *labels)
+{
+	glong width = 0;
+
+	for (guint i = 0; labels[i] != NULL; i++)
+		width = MAX(width, g_utf8_strlen(labels[i], -1));
+	return width + 1;
+}
+
+static void
+oscctl_print_field(glong width, const gchar *label, const gchar *value)
+{
+	g_autofree gchar *head = oscctl_pad(label, width);
+
+	g_print("%s%s\n", head, value);
+}
+
+static void
+oscctl_print_number_field(glong width, const gchar *label, gint64 number)
+{
+	g_autofree gchar *value = g_strdup_printf("%" G_GINT64_FORMAT, number);
+
+	oscctl_print_field(width, label, value);
+}
+
 static void
 oscctl_print_entry_details(OscConfigEntry *entry)
 {
 	g_autofree gchar *value = oscctl_value_text(osc_config_entry_get_value(entry), TRUE);
 	const gchar *cat = osc_config_entry_get_category(entry);
+	/* Translators: the field labels of 'oscctl get --full'; the values are aligned after
+	 * the longest */
+	const gchar *labels[] = {_("key:"),  _("environment:"), _("category:"),
+				 _("id:"),   _("created:"),	_("updated:"),
+				 _("etag:"), _("value:"),	NULL};
+	glong width = oscctl_labels_width(labels);
 
-	g_print("key:         %s\n", osc_config_entry_get_key(entry));
-	g_print("environment: %s\n", osc_config_entry_get_environment(entry));
-	g_print("category:    %s\n", cat != NULL ? cat : "-");
+	oscctl_print_field(width, labels[0], osc_config_entry_get_key(entry));
+	oscctl_print_field(width, labels[1], osc_config_entry_get_environment(entry));
+	oscctl_print_field(width, labels[2], cat != NULL ? cat : "-");
 	if (osc_config_entry_get_id(entry) >= 0)
-		g_print("id:          %" G_GINT64_FORMAT "\n", osc_config_entry_get_id(entry));
+		oscctl_print_number_field(width, labels[3], osc_config_entry_get_id(entry));
 	if (osc_config_entry_get_created_at(entry) != NULL)
-		g_print("created:     %s\n", osc_config_entry_get_created_at(entry));
+		oscctl_print_field(width, labels[4], osc_config_entry_get_created_at(entry));
 	if (osc_config_entry_get_updated_at(entry) != NULL)
-		g_print("updated:     %s\n", osc_config_entry_get_updated_at(entry));
+		oscctl_print_field(width, labels[5], osc_config_entry_get_updated_at(entry));
 	if (osc_config_entry_get_etag(entry) != NULL)
-		g_print("etag:        %s\n", osc_config_entry_get_etag(entry));
-	g_print("value:       %s\n", value);
+		oscctl_print_field(width, labels[6], osc_config_entry_get_etag(entry));
+	oscctl_print_field(width, labels[7], value);
 }
 
 /* ---- commands ---- */
@@ -662,6 +707,24 @@ oscctl_value_cell(JsonNode *value, glong width)
 	return g_strconcat(g_utf8_substring(flat, 0, width - 1), "…", NULL);
 }
 
+/* one line of the 'ls' table; the id and updated columns only with --full */
+static void
+oscctl_print_row(gboolean full, glong wi, const gchar *id, glong wk, const gchar *key, glong we,
+		 const gchar *env, glong wc, const gchar *cat, glong wu, const gchar *updated,
+		 const gchar *value)
+{
+	g_autofree gchar *pi = oscctl_pad(id, wi);
+	g_autofree gchar *pk = oscctl_pad(key, wk);
+	g_autofree gchar *pe = oscctl_pad(env, we);
+	g_autofree gchar *pc = oscctl_pad(cat, wc);
+	g_autofree gchar *pu = oscctl_pad(updated, wu);
+
+	if (full)
+		g_print("%s %s %s %s %s %s\n", pi, pk, pe, pc, pu, value);
+	else
+		g_print("%s %s %s %s\n", pk, pe, pc, value);
+}
+
 static gint
 oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
@@ -677,7 +740,12 @@ oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(GPtrArray) list = NULL;
-	gint wk = 3, we = 11, wc = 8;
+	/* Translators: the column headings of 'oscctl ls' */
+	const gchar *h_id = _("ID"), *h_key = _("KEY"), *h_env = _("ENVIRONMENT");
+	const gchar *h_cat = _("CATEGORY"), *h_updated = _("UPDATED"), *h_value = _("VALUE");
+	glong wk = g_utf8_strlen(h_key, -1), we = g_utf8_strlen(h_env, -1);
+	glong wc = g_utf8_strlen(h_cat, -1), wi = MAX(6, g_utf8_strlen(h_id, -1));
+	glong wu = MAX(27, g_utf8_strlen(h_updated, -1));
 
 	if (!oscctl_parse(self, "", N_("List entries."), entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
@@ -702,34 +770,22 @@ oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 		OscConfigEntry *e = g_ptr_array_index(list, i);
 		const gchar *cat = osc_config_entry_get_category(e);
 
-		wk = MAX(wk, (gint)g_utf8_strlen(osc_config_entry_get_key(e), -1));
-		we = MAX(we, (gint)g_utf8_strlen(osc_config_entry_get_environment(e), -1));
-		wc = MAX(wc, cat != NULL ? (gint)g_utf8_strlen(cat, -1) : 1);
+		wk = MAX(wk, g_utf8_strlen(osc_config_entry_get_key(e), -1));
+		we = MAX(we, g_utf8_strlen(osc_config_entry_get_environment(e), -1));
+		wc = MAX(wc, cat != NULL ? g_utf8_strlen(cat, -1) : 1);
 	}
-	if (full)
-		g_print("%-6s %-*s %-*s %-*s %-27s %s\n", "ID", wk, "KEY", we, "ENVIRONMENT", wc,
-			"CATEGORY", "UPDATED", "VALUE");
-	else
-		g_print("%-*s %-*s %-*s %s\n", wk, "KEY", we, "ENVIRONMENT", wc, "CATEGORY",
-			"VALUE");
+	oscctl_print_row(full, wi, h_id, wk, h_key, we, h_env, wc, h_cat, wu, h_updated, h_value);
 	for (guint i = 0; i < list->len; i++) {
 		OscConfigEntry *e = g_ptr_array_index(list, i);
 		const gchar *cat = osc_config_entry_get_category(e);
+		const gchar *updated = osc_config_entry_get_updated_at(e);
 		g_autofree gchar *cell = oscctl_value_cell(osc_config_entry_get_value(e), 60);
+		g_autofree gchar *id =
+			g_strdup_printf("%" G_GINT64_FORMAT, osc_config_entry_get_id(e));
 
-		/* printf pads by bytes: fine for the ASCII names almost everyone uses */
-		if (full)
-			g_print("%-6" G_GINT64_FORMAT " %-*s %-*s %-*s %-27s %s\n",
-				osc_config_entry_get_id(e), wk, osc_config_entry_get_key(e), we,
-				osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
-				osc_config_entry_get_updated_at(e) != NULL
-					? osc_config_entry_get_updated_at(e)
-					: "-",
-				cell);
-		else
-			g_print("%-*s %-*s %-*s %s\n", wk, osc_config_entry_get_key(e), we,
-				osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
-				cell);
+		oscctl_print_row(full, wi, id, wk, osc_config_entry_get_key(e), we,
+				 osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
+				 wu, updated != NULL ? updated : "-", cell);
 	}
 	if (list->len == 0)
 		g_printerr(_("No entries.\n"));
@@ -1217,16 +1273,22 @@ oscctl_print_counts(JsonObject *obj, const gchar *member)
 	JsonObject *counts = json_object_get_object_member(obj, member);
 	g_autoptr(GList) names = counts != NULL ? json_object_get_members(counts) : NULL;
 
-	for (GList *l = names; l != NULL; l = l->next)
-		g_print("  %-24s %" G_GINT64_FORMAT "\n", (const gchar *)l->data,
+	for (GList *l = names; l != NULL; l = l->next) {
+		g_autofree gchar *name = oscctl_pad(l->data, 24);
+
+		g_print("  %s %" G_GINT64_FORMAT "\n", name,
 			json_object_get_int_member(counts, l->data));
+	}
 }
 
 static gint
 oscctl_cmd_stats(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_autoptr(JsonNode) stats = NULL;
+	/* Translators: the labels of 'oscctl stats'; the numbers are aligned after the longest */
+	const gchar *labels[] = {_("entries:"), _("categories:"), _("environments:"), NULL};
 	JsonObject *obj;
+	glong width;
 
 	if (!oscctl_parse(self, "", N_("Show entry counts by category and environment."), NULL,
 			  &argc, &argv, error) ||
@@ -1241,12 +1303,15 @@ oscctl_cmd_stats(Oscctl *self, gint argc, gchar **argv, GError **error)
 		return OSCCTL_EXIT_OK;
 	}
 	obj = json_node_get_object(stats);
-	g_print("entries:      %" G_GINT64_FORMAT "\n",
-		json_object_get_int_member_with_default(obj, "total_keys", 0));
-	g_print("categories:   %" G_GINT64_FORMAT "\n",
+	width = oscctl_labels_width(labels);
+	oscctl_print_number_field(width, labels[0],
+				  json_object_get_int_member_with_default(obj, "total_keys", 0));
+	oscctl_print_number_field(
+		width, labels[1],
 		json_object_get_int_member_with_default(obj, "total_categories", 0));
 	oscctl_print_counts(obj, "keys_by_category");
-	g_print("environments: %" G_GINT64_FORMAT "\n",
+	oscctl_print_number_field(
+		width, labels[2],
 		json_object_get_int_member_with_default(obj, "total_environments", 0));
 	oscctl_print_counts(obj, "keys_by_environment");
 	return OSCCTL_EXIT_OK;
@@ -1256,7 +1321,13 @@ static gint
 oscctl_cmd_cluster(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_autoptr(JsonNode) status = NULL;
+	/* Translators: the labels of 'oscctl cluster status'; the values are aligned after the
+	 * longest */
+	const gchar *labels[] = {_("clustering:"), _("node:"), _("healthy nodes:"), NULL};
+	g_autofree gchar *on = NULL;
+	g_autofree gchar *nodes = NULL;
 	JsonObject *obj;
+	glong width;
 
 	if (!oscctl_parse(self, "status", N_("Show the cluster's status."), NULL, &argc, &argv,
 			  error) ||
@@ -1276,17 +1347,23 @@ oscctl_cmd_cluster(Oscctl *self, gint argc, gchar **argv, GError **error)
 		return OSCCTL_EXIT_OK;
 	}
 	obj = json_node_get_object(status);
+	width = oscctl_labels_width(labels);
 	if (!json_object_get_boolean_member_with_default(obj, "enabled", FALSE)) {
-		g_print("clustering:    off\n");
+		oscctl_print_field(width, labels[0], _("off"));
 		return OSCCTL_EXIT_OK;
 	}
-	g_print("clustering:    on (%s)\n",
-		json_object_get_string_member_with_default(obj, "mode", "?"));
-	g_print("node:          %s\n",
-		json_object_get_string_member_with_default(obj, "node_id", "?"));
-	g_print("healthy nodes: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "\n",
-		json_object_get_int_member_with_default(obj, "healthy_nodes", 0),
-		json_object_get_int_member_with_default(obj, "total_nodes", 0));
+	/* Translators: %s is the cluster mode, such as "replica" */
+	on = g_strdup_printf(_("on (%s)"),
+			     json_object_get_string_member_with_default(obj, "mode", "?"));
+	/* Translators: healthy nodes of all nodes */
+	nodes = g_strdup_printf(
+		_("%lld of %lld"),
+		(long long)json_object_get_int_member_with_default(obj, "healthy_nodes", 0),
+		(long long)json_object_get_int_member_with_default(obj, "total_nodes", 0));
+	oscctl_print_field(width, labels[0], on);
+	oscctl_print_field(width, labels[1],
+			   json_object_get_string_member_with_default(obj, "node_id", "?"));
+	oscctl_print_field(width, labels[2], nodes);
 	return OSCCTL_EXIT_OK;
 }
 
@@ -1315,7 +1392,8 @@ oscctl_cmd_health(Oscctl *self, gint argc, gchar **argv, GError **error)
 	}
 	i = JSON_NODE_HOLDS_OBJECT(info) ? json_node_get_object(info) : NULL;
 	h = JSON_NODE_HOLDS_OBJECT(health) ? json_node_get_object(health) : NULL;
-	g_print("%s: %s (node %s, %s %s)\n", self->url,
+	/* Translators: URL: status (node NODE-ID, SERVICE VERSION) */
+	g_print(_("%s: %s (node %s, %s %s)\n"), self->url,
 		h != NULL ? json_object_get_string_member_with_default(h, "status", "?") : "?",
 		h != NULL ? json_object_get_string_member_with_default(h, "node_id", "?") : "?",
 		i != NULL ? json_object_get_string_member_with_default(i, "service", "?") : "?",
