@@ -5,11 +5,15 @@
 
 Usage: check-complete.py SRCDIR PODIR
 
-Extracts the messages of the files in PODIR/POTFILES from SRCDIR with xgettext, the way
+Fails when a C or .ui file under server/, src/ or data/ marks strings for translation
+(_(), N_(), C_(), NC_(), ngettext(), translatable="yes") but is not in PODIR/POTFILES, or
+when a desktop, metainfo or schema file in data/ is missing from it. Then extracts the
+messages of the files in POTFILES from SRCDIR with xgettext, the way
 `meson compile opensecureconf-pot` does (the 'glib' preset), and runs msgcmp on each
 language of PODIR/LINGUAS: a message that is missing, untranslated or fuzzy fails.
 """
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,26 @@ def read_list(path):
         return [line.strip() for line in f if line.strip() and not line.startswith('#')]
 
 
+MARKS = re.compile(r'(^|[^A-Za-z0-9_])(N?C?_|ngettext|g_dngettext)\(\s*"|translatable="yes"')
+
+
+def unlisted_sources(srcdir, listed):
+    """files with translatable strings that POTFILES does not name"""
+    found = []
+    for top in ('server', 'src', 'data'):
+        for root, dirs, files in os.walk(os.path.join(srcdir, top)):
+            dirs[:] = [d for d in dirs if not d.startswith(('.', '_build'))]
+            for name in files:
+                path = os.path.relpath(os.path.join(root, name), srcdir)
+                if name.endswith(('.desktop.in', '.metainfo.xml.in', '.gschema.xml')):
+                    found.append(path)
+                elif name.endswith(('.c', '.ui')):
+                    with open(os.path.join(srcdir, path), encoding='utf-8') as f:
+                        if MARKS.search(f.read()):
+                            found.append(path)
+    return sorted(set(found) - set(listed))
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -37,6 +61,11 @@ def main(argv):
     if missing:
         print('POTFILES names files that do not exist:\n  ' + '\n  '.join(missing),
               file=sys.stderr)
+        return 1
+    unlisted = unlisted_sources(srcdir, sources)
+    if unlisted:
+        print('These files have translatable strings but are not in POTFILES:\n  ' +
+              '\n  '.join(unlisted), file=sys.stderr)
         return 1
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
