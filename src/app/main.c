@@ -17,9 +17,12 @@ int
 main(int argc, char *argv[])
 {
 	g_autoptr(OscApplication) app = NULL;
+	/* OSC_LOCALEDIR points at uninstalled catalogs (the build tree's po/, see po/README.md) */
+	const gchar *localedir = g_getenv("OSC_LOCALEDIR");
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bindtextdomain(GETTEXT_PACKAGE,
+		       localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	/* the embedded server writes to sockets peers may close */

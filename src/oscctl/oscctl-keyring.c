@@ -9,6 +9,7 @@
 
 #include "oscctl-keyring.h"
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
 #include <libsecret/secret.h>
@@ -67,7 +68,8 @@ oscctl_keyring_store(const OscctlCredentials *creds, GError **error)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) node = NULL;
 	g_autoptr(GHashTable) attrs = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autofree gchar *label = g_strdup_printf("OpenSecureConf credentials for %s", creds->url);
+	g_autofree gchar *label =
+		g_strdup_printf(_("OpenSecureConf credentials for %s"), creds->url);
 	gchar *secret;
 	gboolean ok;
 
@@ -98,7 +100,7 @@ oscctl_credentials_parse(const gchar *url, const gchar *secret, GError **error)
 	if (!json_parser_load_from_data(parser, secret, -1, NULL) ||
 	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			    "The keyring item for %s is not oscctl's", url);
+			    _("The keyring item for %s is not oscctl's"), url);
 		return NULL;
 	}
 	obj = json_node_get_object(json_parser_get_root(parser));
@@ -145,7 +147,7 @@ oscctl_keyring_lookup(const gchar *url, GError **error)
 		g_list_free_full(items, g_object_unref);
 		if (error != NULL && *error == NULL)
 			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-					    "The keyring item has no secret");
+					    _("The keyring item has no secret"));
 		return NULL;
 	}
 	creds = oscctl_credentials_parse(g_hash_table_lookup(best_attrs, "url"),

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 
 #include <libosc-client.h>
 #include <locale.h>
@@ -126,13 +127,13 @@ oscctl_read_stdin(GError **error)
 		g_string_append_len(buf, chunk, (gssize)n);
 		if (buf->len > 64 * 1024 * 1024) {
 			g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED,
-					    "Standard input is too large");
+					    _("Standard input is too large"));
 			return NULL;
 		}
 	}
 	if (ferror(stdin)) {
 		g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED,
-				    "Cannot read standard input");
+				    _("Cannot read standard input"));
 		return NULL;
 	}
 	return g_string_free(g_steal_pointer(&buf), FALSE);
@@ -148,7 +149,9 @@ oscctl_secret_from_text(gchar *text, const gchar *what, GError **error)
 		*nl = '\0';
 	if (text[0] == '\0') {
 		oscctl_wipe(text);
-		g_set_error(error, OSCCTL_ERROR, OSCCTL_ERROR_USAGE, "The %s is empty", what);
+		/* Translators: %s is "user key", "API key", "new user key" or "backup password",
+		 * translated separately */
+		g_set_error(error, OSCCTL_ERROR, OSCCTL_ERROR_USAGE, _("The %s is empty"), what);
 		return NULL;
 	}
 	return text;
@@ -160,7 +163,9 @@ oscctl_secret_from_file(const gchar *path, const gchar *what, GError **error)
 	gchar *text = NULL;
 
 	if (!g_file_get_contents(path, &text, NULL, error)) {
-		g_prefix_error(error, "Cannot read the %s: ", what);
+		/* Translators: %s is "user key", "API key", "new user key" or "backup password",
+		 * translated separately; the reason follows the colon */
+		g_prefix_error(error, _("Cannot read the %s: "), what);
 		return NULL;
 	}
 	return oscctl_secret_from_text(text, what, error);
@@ -172,7 +177,7 @@ oscctl_secret_from_stdin(Oscctl *self, const gchar *what, GError **error)
 	gchar *text;
 
 	if (self->stdin_taken) {
-		oscctl_usage(error, "Only one thing can be read from standard input");
+		oscctl_usage(error, _("Only one thing can be read from standard input"));
 		return NULL;
 	}
 	self->stdin_taken = TRUE;
@@ -192,13 +197,13 @@ oscctl_prompt_secret(const gchar *prompt, GError **error)
 
 	if (!isatty(STDIN_FILENO)) {
 		g_set_error(error, OSCCTL_ERROR, OSCCTL_ERROR_USAGE,
-			    "%s: standard input is not a terminal to ask on", prompt);
+			    _("%s: standard input is not a terminal to ask on"), prompt);
 		return NULL;
 	}
 	g_printerr("%s: ", prompt);
 	if (tcgetattr(STDIN_FILENO, &old) != 0) {
 		g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED,
-				    "Cannot configure the terminal");
+				    _("Cannot configure the terminal"));
 		return NULL;
 	}
 	quiet = old;
@@ -208,7 +213,7 @@ oscctl_prompt_secret(const gchar *prompt, GError **error)
 	line = fgets(buf, sizeof(buf), stdin);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	if (line == NULL) {
-		g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED, "No input");
+		g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED, _("No input"));
 		return NULL;
 	}
 	line = oscctl_secret_from_text(g_strdup(buf), prompt, error);
@@ -220,7 +225,7 @@ oscctl_prompt_secret(const gchar *prompt, GError **error)
 static gchar *
 oscctl_prompt_new_secret(const gchar *prompt, GError **error)
 {
-	g_autofree gchar *again_prompt = g_strdup_printf("%s (again)", prompt);
+	g_autofree gchar *again_prompt = g_strdup_printf(_("%s (again)"), prompt);
 	gchar *first = oscctl_prompt_secret(prompt, error);
 	gchar *again;
 
@@ -234,7 +239,7 @@ oscctl_prompt_new_secret(const gchar *prompt, GError **error)
 	if (!g_str_equal(first, again)) {
 		oscctl_wipe(first);
 		oscctl_wipe(again);
-		oscctl_usage(error, "The two entries differ");
+		oscctl_usage(error, _("The two entries differ"));
 		return NULL;
 	}
 	oscctl_wipe(again);
@@ -246,31 +251,37 @@ oscctl_prompt_new_secret(const gchar *prompt, GError **error)
 static GOptionGroup *
 oscctl_connection_group(Oscctl *self)
 {
+	/* Translators: in the option descriptions, URL, FILE, ENV, CATEGORY, KEY, VALUE, ETAG,
+	 * SECONDS, ID and COUNT name the options' arguments, which stay in English */
 	const GOptionEntry entries[] = {
 		{"url", 'u', 0, G_OPTION_ARG_STRING, &self->url,
-		 "The server (default: $OSC_URL, then the keyring)", "URL"},
+		 N_("The server (default: $OSC_URL, then the keyring)"), "URL"},
 		{"user-key-stdin", 0, 0, G_OPTION_ARG_NONE, &self->user_key_stdin,
-		 "Read the user key from standard input", NULL},
+		 N_("Read the user key from standard input"), NULL},
 		{"user-key-file", 0, 0, G_OPTION_ARG_FILENAME, &self->user_key_file,
-		 "Read the user key from FILE (default: $OSC_USER_KEY, the keyring, a prompt)",
+		 N_("Read the user key from FILE (default: $OSC_USER_KEY, the keyring, a prompt)"),
 		 "FILE"},
 		{"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &self->api_key_file,
-		 "Read the API key from FILE (default: $OSC_API_KEY, then the keyring)", "FILE"},
-		{"json", 'j', 0, G_OPTION_ARG_NONE, &self->json, "Print JSON, for scripts", NULL},
+		 N_("Read the API key from FILE (default: $OSC_API_KEY, then the keyring)"),
+		 "FILE"},
+		{"json", 'j', 0, G_OPTION_ARG_NONE, &self->json, N_("Print JSON, for scripts"),
+		 NULL},
 		{"timeout", 0, 0, G_OPTION_ARG_INT, &self->timeout,
-		 "Seconds to wait for the server (default: 30)", "SECONDS"},
+		 N_("Seconds to wait for the server (default: 30)"), "SECONDS"},
 		{"insecure", 'k', 0, G_OPTION_ARG_NONE, &self->insecure,
-		 "Do not check the server's TLS certificate", NULL},
+		 N_("Do not check the server's TLS certificate"), NULL},
 		{"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file,
-		 "Trust the certificate authorities in FILE", "FILE"},
+		 N_("Trust the certificate authorities in FILE"), "FILE"},
 		{"no-keyring", 0, 0, G_OPTION_ARG_NONE, &self->no_keyring,
-		 "Do not read credentials from the keyring", NULL},
+		 N_("Do not read credentials from the keyring"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
-	GOptionGroup *group = g_option_group_new(
-		"connection", "Connection options:", "Show the options every command takes", NULL,
-		NULL);
+	/* translated here: GLib prints the group heading as it is given */
+	GOptionGroup *group =
+		g_option_group_new("connection", _("Connection options:"),
+				   _("Show the options every command takes"), NULL, NULL);
 
+	g_option_group_set_translation_domain(group, GETTEXT_PACKAGE);
 	g_option_group_add_entries(group, entries);
 	return group;
 }
@@ -318,7 +329,7 @@ oscctl_resolve_url(Oscctl *self, GError **error)
 		self->url = g_strdup(stored->url);
 		return TRUE;
 	}
-	return oscctl_usage(error, "No server: use --url, set OSC_URL or run 'oscctl login'");
+	return oscctl_usage(error, _("No server: use --url, set OSC_URL or run 'oscctl login'"));
 }
 
 typedef enum {
@@ -334,10 +345,10 @@ oscctl_resolve_keys(Oscctl *self, OscctlUserKeyNeed need, GError **error)
 
 	if (self->user_key_stdin && self->user_key_file != NULL)
 		return oscctl_usage(error,
-				    "--user-key-stdin and --user-key-file exclude each other");
+				    _("--user-key-stdin and --user-key-file exclude each other"));
 	/* API key: --api-key-file, $OSC_API_KEY, the keyring */
 	if (self->api_key_file != NULL) {
-		self->api_key = oscctl_secret_from_file(self->api_key_file, "API key", error);
+		self->api_key = oscctl_secret_from_file(self->api_key_file, _("API key"), error);
 		if (self->api_key == NULL)
 			return FALSE;
 	}
@@ -352,9 +363,9 @@ oscctl_resolve_keys(Oscctl *self, OscctlUserKeyNeed need, GError **error)
 	if (need == OSCCTL_USER_KEY_NONE)
 		return TRUE;
 	if (self->user_key_stdin)
-		self->user_key = oscctl_secret_from_stdin(self, "user key", error);
+		self->user_key = oscctl_secret_from_stdin(self, _("user key"), error);
 	else if (self->user_key_file != NULL)
-		self->user_key = oscctl_secret_from_file(self->user_key_file, "user key", error);
+		self->user_key = oscctl_secret_from_file(self->user_key_file, _("user key"), error);
 	else
 		self->user_key = oscctl_env("OSC_USER_KEY");
 	if (self->user_key == NULL && (self->user_key_stdin || self->user_key_file != NULL))
@@ -369,10 +380,10 @@ oscctl_resolve_keys(Oscctl *self, OscctlUserKeyNeed need, GError **error)
 	}
 	if (self->user_key == NULL && need == OSCCTL_USER_KEY_REQUIRED) {
 		if (!isatty(STDIN_FILENO))
-			return oscctl_usage(error, "No user key: use --user-key-stdin, "
-						   "--user-key-file, OSC_USER_KEY or 'oscctl "
-						   "login'");
-		self->user_key = oscctl_prompt_secret("User key", error);
+			return oscctl_usage(error, _("No user key: use --user-key-stdin, "
+						     "--user-key-file, OSC_USER_KEY or 'oscctl "
+						     "login'"));
+		self->user_key = oscctl_prompt_secret(_("User key"), error);
 		if (self->user_key == NULL)
 			return FALSE;
 		self->stdin_taken = TRUE;
@@ -387,7 +398,7 @@ oscctl_connect(Oscctl *self, OscctlUserKeyNeed need, GError **error)
 	if (!oscctl_resolve_url(self, error) || !oscctl_resolve_keys(self, need, error))
 		return FALSE;
 	if (self->timeout < 0)
-		return oscctl_usage(error, "--timeout must not be negative");
+		return oscctl_usage(error, _("--timeout must not be negative"));
 	self->client = g_object_new(OSC_TYPE_CLIENT, "base-url", self->url, "user-key",
 				    self->user_key, "api-key", self->api_key, "timeout",
 				    self->timeout > 0 ? (guint)self->timeout : 30u, "tls-verify",
@@ -402,6 +413,7 @@ oscctl_parse(Oscctl *self, const gchar *parameter, const gchar *summary,
 {
 	g_autoptr(GOptionContext) context = g_option_context_new(parameter);
 
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
 	g_option_context_set_summary(context, summary);
 	if (entries != NULL)
 		g_option_context_add_main_entries(context, entries, NULL);
@@ -417,9 +429,9 @@ oscctl_check_args(gint argc, gint min, gint max, GError **error)
 	gint n = argc - 1;
 
 	if (n < min)
-		return oscctl_usage(error, "Missing arguments");
+		return oscctl_usage(error, _("Missing arguments"));
 	if (max >= 0 && n > max)
-		return oscctl_usage(error, "Too many arguments");
+		return oscctl_usage(error, _("Too many arguments"));
 	return TRUE;
 }
 
@@ -451,24 +463,69 @@ oscctl_value_text(JsonNode *value, gboolean pretty)
 	return json_to_string(value, pretty);
 }
 
+/* @text padded with spaces to @width characters; printf would pad by bytes */
+static gchar *
+oscctl_pad(const gchar *text, glong width)
+{
+	glong len = g_utf8_strlen(text, -1);
+	GString *s = g_string_new(text);
+
+	for (; len < width; len++)
+		g_string_append_c(s, ' ');
+	return g_string_free(s, FALSE);
+}
+
+/* the width that aligns what follows the longest of the NULL-terminated @labels */
+static glong
+oscctl_labels_width(const gchar *const *labels)
+{
+	glong width = 0;
+
+	for (guint i = 0; labels[i] != NULL; i++)
+		width = MAX(width, g_utf8_strlen(labels[i], -1));
+	return width + 1;
+}
+
+static void
+oscctl_print_field(glong width, const gchar *label, const gchar *value)
+{
+	g_autofree gchar *head = oscctl_pad(label, width);
+
+	g_print("%s%s\n", head, value);
+}
+
+static void
+oscctl_print_number_field(glong width, const gchar *label, gint64 number)
+{
+	g_autofree gchar *value = g_strdup_printf("%" G_GINT64_FORMAT, number);
+
+	oscctl_print_field(width, label, value);
+}
+
 static void
 oscctl_print_entry_details(OscConfigEntry *entry)
 {
 	g_autofree gchar *value = oscctl_value_text(osc_config_entry_get_value(entry), TRUE);
 	const gchar *cat = osc_config_entry_get_category(entry);
+	/* Translators: the field labels of 'oscctl get --full'; the values are aligned after
+	 * the longest */
+	const gchar *labels[] = {_("key:"),  _("environment:"), _("category:"),
+				 _("id:"),   _("created:"),	_("updated:"),
+				 _("etag:"), _("value:"),	NULL};
+	glong width = oscctl_labels_width(labels);
 
-	g_print("key:         %s\n", osc_config_entry_get_key(entry));
-	g_print("environment: %s\n", osc_config_entry_get_environment(entry));
-	g_print("category:    %s\n", cat != NULL ? cat : "-");
+	oscctl_print_field(width, labels[0], osc_config_entry_get_key(entry));
+	oscctl_print_field(width, labels[1], osc_config_entry_get_environment(entry));
+	oscctl_print_field(width, labels[2], cat != NULL ? cat : "-");
 	if (osc_config_entry_get_id(entry) >= 0)
-		g_print("id:          %" G_GINT64_FORMAT "\n", osc_config_entry_get_id(entry));
+		oscctl_print_number_field(width, labels[3], osc_config_entry_get_id(entry));
 	if (osc_config_entry_get_created_at(entry) != NULL)
-		g_print("created:     %s\n", osc_config_entry_get_created_at(entry));
+		oscctl_print_field(width, labels[4], osc_config_entry_get_created_at(entry));
 	if (osc_config_entry_get_updated_at(entry) != NULL)
-		g_print("updated:     %s\n", osc_config_entry_get_updated_at(entry));
+		oscctl_print_field(width, labels[5], osc_config_entry_get_updated_at(entry));
 	if (osc_config_entry_get_etag(entry) != NULL)
-		g_print("etag:        %s\n", osc_config_entry_get_etag(entry));
-	g_print("value:       %s\n", value);
+		oscctl_print_field(width, labels[6], osc_config_entry_get_etag(entry));
+	oscctl_print_field(width, labels[7], value);
 }
 
 /* ---- commands ---- */
@@ -479,20 +536,20 @@ oscctl_cmd_get(Oscctl *self, gint argc, gchar **argv, GError **error)
 	g_autofree gchar *environment = NULL;
 	gboolean full = FALSE;
 	const GOptionEntry entries[] = {
-		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, "The environment",
+		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, N_("The environment"),
 		 "ENV"},
-		{"full", 0, 0, G_OPTION_ARG_NONE, &full, "Show every field, not only the value",
+		{"full", 0, 0, G_OPTION_ARG_NONE, &full, N_("Show every field, not only the value"),
 		 NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(OscConfigEntry) entry = NULL;
 
-	if (!oscctl_parse(self, "KEY -e ENV", "Print an entry's value.", entries, &argc, &argv,
+	if (!oscctl_parse(self, "KEY -e ENV", N_("Print an entry's value."), entries, &argc, &argv,
 			  error) ||
 	    !oscctl_check_args(argc, 1, 1, error))
 		return -1;
 	if (environment == NULL)
-		return oscctl_usage(error, "--environment is required"), -1;
+		return oscctl_usage(error, _("--environment is required")), -1;
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
 	entry = osc_client_read(self->client, argv[1], environment, full || self->json, NULL,
@@ -520,14 +577,14 @@ oscctl_cmd_set(Oscctl *self, gint argc, gchar **argv, GError **error)
 	g_autofree gchar *text = NULL;
 	gboolean create_only = FALSE;
 	const GOptionEntry entries[] = {
-		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, "The environment",
+		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, N_("The environment"),
 		 "ENV"},
 		{"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-		 "The category (an update without it keeps the stored one)", "CATEGORY"},
+		 N_("The category (an update without it keeps the stored one)"), "CATEGORY"},
 		{"create-only", 0, 0, G_OPTION_ARG_NONE, &create_only,
-		 "Fail if the entry exists instead of updating it", NULL},
+		 N_("Fail if the entry exists instead of updating it"), NULL},
 		{"if-match", 0, 0, G_OPTION_ARG_STRING, &if_match,
-		 "Update only if the entry still has this ETag", "ETAG"},
+		 N_("Update only if the entry still has this ETag"), "ETAG"},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(JsonNode) value = NULL;
@@ -536,22 +593,24 @@ oscctl_cmd_set(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean created = FALSE;
 
 	if (!oscctl_parse(self, "KEY [VALUE|-] -e ENV",
-			  "Create or update an entry. VALUE is JSON; a word that is not JSON is "
-			  "taken as a string;\n"
-			  "'-' or no VALUE reads it from standard input.",
+			  N_("Create or update an entry. VALUE is JSON; a word that is not JSON is "
+			     "taken as a string;\n"
+			     "'-' or no VALUE reads it from standard input."),
 			  entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 1, 2, error))
 		return -1;
 	if (environment == NULL)
-		return oscctl_usage(error, "--environment is required"), -1;
+		return oscctl_usage(error, _("--environment is required")), -1;
 	if (create_only && if_match != NULL)
-		return oscctl_usage(error, "--create-only and --if-match exclude each other"), -1;
+		return oscctl_usage(error, _("--create-only and --if-match exclude each other")),
+		       -1;
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
 	if (argc < 3 || g_str_equal(argv[2], "-")) {
 		if (self->stdin_taken)
-			return oscctl_usage(error, "Standard input was already read for a secret: "
-						   "give VALUE as an argument"),
+			return oscctl_usage(error,
+					    _("Standard input was already read for a secret: "
+					      "give VALUE as an argument")),
 			       -1;
 		text = oscctl_read_stdin(error);
 		if (text == NULL)
@@ -584,7 +643,8 @@ oscctl_cmd_set(Oscctl *self, gint argc, gchar **argv, GError **error)
 		g_autoptr(JsonNode) node = osc_config_entry_to_json(entry);
 		oscctl_print_json(node);
 	} else {
-		g_print("%s %s in %s (etag %s)\n", created ? "Created" : "Updated",
+		g_print(created ? _("Created %s in %s (etag %s)\n")
+				: _("Updated %s in %s (etag %s)\n"),
 			osc_config_entry_get_key(entry), osc_config_entry_get_environment(entry),
 			osc_config_entry_get_etag(entry) != NULL ? osc_config_entry_get_etag(entry)
 								 : "-");
@@ -598,18 +658,19 @@ oscctl_cmd_rm(Oscctl *self, gint argc, gchar **argv, GError **error)
 	g_autofree gchar *environment = NULL;
 	g_autofree gchar *if_match = NULL;
 	const GOptionEntry entries[] = {
-		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, "The environment",
+		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment, N_("The environment"),
 		 "ENV"},
 		{"if-match", 0, 0, G_OPTION_ARG_STRING, &if_match,
-		 "Delete only if the entry still has this ETag", "ETAG"},
+		 N_("Delete only if the entry still has this ETag"), "ETAG"},
 		G_OPTION_ENTRY_NULL,
 	};
 
-	if (!oscctl_parse(self, "KEY -e ENV", "Delete an entry.", entries, &argc, &argv, error) ||
+	if (!oscctl_parse(self, "KEY -e ENV", N_("Delete an entry."), entries, &argc, &argv,
+			  error) ||
 	    !oscctl_check_args(argc, 1, 1, error))
 		return -1;
 	if (environment == NULL)
-		return oscctl_usage(error, "--environment is required"), -1;
+		return oscctl_usage(error, _("--environment is required")), -1;
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
 	if (!osc_client_delete(self->client, argv[1], environment, if_match, NULL, error))
@@ -629,7 +690,7 @@ oscctl_cmd_rm(Oscctl *self, gint argc, gchar **argv, GError **error)
 		node = json_builder_get_root(b);
 		oscctl_print_json(node);
 	} else {
-		g_print("Deleted %s from %s\n", argv[1], environment);
+		g_print(_("Deleted %s from %s\n"), argv[1], environment);
 	}
 	return OSCCTL_EXIT_OK;
 }
@@ -646,6 +707,24 @@ oscctl_value_cell(JsonNode *value, glong width)
 	return g_strconcat(g_utf8_substring(flat, 0, width - 1), "…", NULL);
 }
 
+/* one line of the 'ls' table; the id and updated columns only with --full */
+static void
+oscctl_print_row(gboolean full, glong wi, const gchar *id, glong wk, const gchar *key, glong we,
+		 const gchar *env, glong wc, const gchar *cat, glong wu, const gchar *updated,
+		 const gchar *value)
+{
+	g_autofree gchar *pi = oscctl_pad(id, wi);
+	g_autofree gchar *pk = oscctl_pad(key, wk);
+	g_autofree gchar *pe = oscctl_pad(env, we);
+	g_autofree gchar *pc = oscctl_pad(cat, wc);
+	g_autofree gchar *pu = oscctl_pad(updated, wu);
+
+	if (full)
+		g_print("%s %s %s %s %s %s\n", pi, pk, pe, pc, pu, value);
+	else
+		g_print("%s %s %s %s\n", pk, pe, pc, value);
+}
+
 static gint
 oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
@@ -654,16 +733,21 @@ oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean full = FALSE;
 	const GOptionEntry entries[] = {
 		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment,
-		 "Only entries of this environment", "ENV"},
+		 N_("Only entries of this environment"), "ENV"},
 		{"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-		 "Only entries of this category", "CATEGORY"},
-		{"full", 0, 0, G_OPTION_ARG_NONE, &full, "Also show ids and times", NULL},
+		 N_("Only entries of this category"), "CATEGORY"},
+		{"full", 0, 0, G_OPTION_ARG_NONE, &full, N_("Also show ids and times"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(GPtrArray) list = NULL;
-	gint wk = 3, we = 11, wc = 8;
+	/* Translators: the column headings of 'oscctl ls' */
+	const gchar *h_id = _("ID"), *h_key = _("KEY"), *h_env = _("ENVIRONMENT");
+	const gchar *h_cat = _("CATEGORY"), *h_updated = _("UPDATED"), *h_value = _("VALUE");
+	glong wk = g_utf8_strlen(h_key, -1), we = g_utf8_strlen(h_env, -1);
+	glong wc = g_utf8_strlen(h_cat, -1), wi = MAX(6, g_utf8_strlen(h_id, -1));
+	glong wu = MAX(27, g_utf8_strlen(h_updated, -1));
 
-	if (!oscctl_parse(self, "", "List entries.", entries, &argc, &argv, error) ||
+	if (!oscctl_parse(self, "", N_("List entries."), entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		return -1;
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
@@ -686,37 +770,25 @@ oscctl_cmd_ls(Oscctl *self, gint argc, gchar **argv, GError **error)
 		OscConfigEntry *e = g_ptr_array_index(list, i);
 		const gchar *cat = osc_config_entry_get_category(e);
 
-		wk = MAX(wk, (gint)g_utf8_strlen(osc_config_entry_get_key(e), -1));
-		we = MAX(we, (gint)g_utf8_strlen(osc_config_entry_get_environment(e), -1));
-		wc = MAX(wc, cat != NULL ? (gint)g_utf8_strlen(cat, -1) : 1);
+		wk = MAX(wk, g_utf8_strlen(osc_config_entry_get_key(e), -1));
+		we = MAX(we, g_utf8_strlen(osc_config_entry_get_environment(e), -1));
+		wc = MAX(wc, cat != NULL ? g_utf8_strlen(cat, -1) : 1);
 	}
-	if (full)
-		g_print("%-6s %-*s %-*s %-*s %-27s %s\n", "ID", wk, "KEY", we, "ENVIRONMENT", wc,
-			"CATEGORY", "UPDATED", "VALUE");
-	else
-		g_print("%-*s %-*s %-*s %s\n", wk, "KEY", we, "ENVIRONMENT", wc, "CATEGORY",
-			"VALUE");
+	oscctl_print_row(full, wi, h_id, wk, h_key, we, h_env, wc, h_cat, wu, h_updated, h_value);
 	for (guint i = 0; i < list->len; i++) {
 		OscConfigEntry *e = g_ptr_array_index(list, i);
 		const gchar *cat = osc_config_entry_get_category(e);
+		const gchar *updated = osc_config_entry_get_updated_at(e);
 		g_autofree gchar *cell = oscctl_value_cell(osc_config_entry_get_value(e), 60);
+		g_autofree gchar *id =
+			g_strdup_printf("%" G_GINT64_FORMAT, osc_config_entry_get_id(e));
 
-		/* printf pads by bytes: fine for the ASCII names almost everyone uses */
-		if (full)
-			g_print("%-6" G_GINT64_FORMAT " %-*s %-*s %-*s %-27s %s\n",
-				osc_config_entry_get_id(e), wk, osc_config_entry_get_key(e), we,
-				osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
-				osc_config_entry_get_updated_at(e) != NULL
-					? osc_config_entry_get_updated_at(e)
-					: "-",
-				cell);
-		else
-			g_print("%-*s %-*s %-*s %s\n", wk, osc_config_entry_get_key(e), we,
-				osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
-				cell);
+		oscctl_print_row(full, wi, id, wk, osc_config_entry_get_key(e), we,
+				 osc_config_entry_get_environment(e), wc, cat != NULL ? cat : "-",
+				 wu, updated != NULL ? updated : "-", cell);
 	}
 	if (list->len == 0)
-		g_printerr("No entries.\n");
+		g_printerr(_("No entries.\n"));
 	return OSCCTL_EXIT_OK;
 }
 
@@ -743,7 +815,8 @@ oscctl_cmd_envs(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_auto(GStrv) names = NULL;
 
-	if (!oscctl_parse(self, "", "List the environments in use.", NULL, &argc, &argv, error) ||
+	if (!oscctl_parse(self, "", N_("List the environments in use."), NULL, &argc, &argv,
+			  error) ||
 	    !oscctl_check_args(argc, 0, 0, error) ||
 	    !oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
@@ -756,7 +829,7 @@ oscctl_cmd_categories(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_auto(GStrv) names = NULL;
 
-	if (!oscctl_parse(self, "", "List the categories in use.", NULL, &argc, &argv, error) ||
+	if (!oscctl_parse(self, "", N_("List the categories in use."), NULL, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error) ||
 	    !oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
@@ -801,12 +874,13 @@ oscctl_watch_print(OscctlWatch *w, OscEvent *event)
 		text = json_to_string(node, FALSE);
 		g_print("%s\n", text);
 	} else if (g_str_equal(type, "connected")) {
-		g_printerr("Connected (subscription %s)\n",
+		g_printerr(_("Connected (subscription %s)\n"),
 			   osc_event_get_subscription_id(event) != NULL
 				   ? osc_event_get_subscription_id(event)
 				   : "?");
 	} else if (g_str_equal(type, "reset")) {
-		g_print("%s reset: events were missed, reload\n",
+		/* Translators: %s is a timestamp */
+		g_print(_("%s reset: events were missed, reload\n"),
 			osc_event_get_timestamp(event) != NULL ? osc_event_get_timestamp(event)
 							       : "-");
 	} else {
@@ -851,7 +925,7 @@ oscctl_watch_error_cb(OscEventStream *stream, const GError *error, gpointer user
 		g_main_loop_quit(w->loop);
 		return;
 	}
-	g_printerr("%s; reconnecting\n", error->message);
+	g_printerr(_("%s; reconnecting\n"), error->message);
 }
 
 static gboolean
@@ -873,17 +947,17 @@ oscctl_cmd_watch(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean no_values = FALSE;
 	gint max_events = 0;
 	const GOptionEntry entries[] = {
-		{"key", 0, 0, G_OPTION_ARG_STRING, &key, "Only events about this key", "KEY"},
+		{"key", 0, 0, G_OPTION_ARG_STRING, &key, N_("Only events about this key"), "KEY"},
 		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment,
-		 "Only events about this environment", "ENV"},
+		 N_("Only events about this environment"), "ENV"},
 		{"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-		 "Only events about this category", "CATEGORY"},
+		 N_("Only events about this category"), "CATEGORY"},
 		{"no-values", 0, 0, G_OPTION_ARG_NONE, &no_values,
-		 "Do not send the user key, so events come without values", NULL},
+		 N_("Do not send the user key, so events come without values"), NULL},
 		{"since", 0, 0, G_OPTION_ARG_STRING, &last_event_id,
-		 "Start with the events after this event id", "ID"},
-		{"count", 'n', 0, G_OPTION_ARG_INT, &max_events, "Stop after COUNT change events",
-		 "COUNT"},
+		 N_("Start with the events after this event id"), "ID"},
+		{"count", 'n', 0, G_OPTION_ARG_INT, &max_events,
+		 N_("Stop after COUNT change events"), "COUNT"},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(OscEventStream) stream = NULL;
@@ -892,8 +966,8 @@ oscctl_cmd_watch(Oscctl *self, gint argc, gchar **argv, GError **error)
 	guint sigint, sigterm;
 
 	if (!oscctl_parse(self, "",
-			  "Print change events as they happen, reconnecting as needed, until "
-			  "Ctrl+C.",
+			  N_("Print change events as they happen, reconnecting as needed, until "
+			     "Ctrl+C."),
 			  entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		return -1;
@@ -938,20 +1012,20 @@ static gchar *
 oscctl_get_password(Oscctl *self, OscctlPasswordOptions *o, gboolean confirm, GError **error)
 {
 	if ((o->file != NULL) + o->from_stdin + o->prompt > 1) {
-		oscctl_usage(error, "Give the backup password one way only");
+		oscctl_usage(error, _("Give the backup password one way only"));
 		return NULL;
 	}
 	if (o->file != NULL)
-		return oscctl_secret_from_file(o->file, "backup password", error);
+		return oscctl_secret_from_file(o->file, _("backup password"), error);
 	if (o->from_stdin)
-		return oscctl_secret_from_stdin(self, "backup password", error);
+		return oscctl_secret_from_stdin(self, _("backup password"), error);
 	if (!o->prompt && (!isatty(STDIN_FILENO) || self->stdin_taken)) {
-		oscctl_usage(error, "No backup password: use --password-file, --password-stdin "
-				    "or --password-prompt");
+		oscctl_usage(error, _("No backup password: use --password-file, --password-stdin "
+				      "or --password-prompt"));
 		return NULL;
 	}
-	return confirm ? oscctl_prompt_new_secret("Backup password", error)
-		       : oscctl_prompt_secret("Backup password", error);
+	return confirm ? oscctl_prompt_new_secret(_("Backup password"), error)
+		       : oscctl_prompt_secret(_("Backup password"), error);
 }
 
 static gint
@@ -963,17 +1037,17 @@ oscctl_cmd_backup(Oscctl *self, gint argc, gchar **argv, GError **error)
 	OscctlPasswordOptions pw = {0};
 	const GOptionEntry entries[] = {
 		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-		 "Write the backup to FILE (mode 0600)", "FILE"},
+		 N_("Write the backup to FILE (mode 0600)"), "FILE"},
 		{"environment", 'e', 0, G_OPTION_ARG_STRING, &environment,
-		 "Only entries of this environment", "ENV"},
+		 N_("Only entries of this environment"), "ENV"},
 		{"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-		 "Only entries of this category", "CATEGORY"},
+		 N_("Only entries of this category"), "CATEGORY"},
 		{"password-file", 0, 0, G_OPTION_ARG_FILENAME, &pw.file,
-		 "Read the backup password from FILE", "FILE"},
+		 N_("Read the backup password from FILE"), "FILE"},
 		{"password-stdin", 0, 0, G_OPTION_ARG_NONE, &pw.from_stdin,
-		 "Read the backup password from standard input", NULL},
+		 N_("Read the backup password from standard input"), NULL},
 		{"password-prompt", 0, 0, G_OPTION_ARG_NONE, &pw.prompt,
-		 "Ask for the backup password (the default on a terminal)", NULL},
+		 N_("Ask for the backup password (the default on a terminal)"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(JsonNode) backup = NULL;
@@ -981,12 +1055,12 @@ oscctl_cmd_backup(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gchar *password = NULL;
 	JsonObject *obj;
 
-	if (!oscctl_parse(self, "--output FILE", "Save an encrypted backup of the entries.",
+	if (!oscctl_parse(self, "--output FILE", N_("Save an encrypted backup of the entries."),
 			  entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		goto out;
 	if (output == NULL) {
-		oscctl_usage(error, "--output is required");
+		oscctl_usage(error, _("--output is required"));
 		goto out;
 	}
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
@@ -1000,7 +1074,7 @@ oscctl_cmd_backup(Oscctl *self, gint argc, gchar **argv, GError **error)
 	if (!JSON_NODE_HOLDS_OBJECT(backup) ||
 	    !json_object_has_member(json_node_get_object(backup), "backup_data")) {
 		g_set_error_literal(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED,
-				    "The server's backup has no backup_data");
+				    _("The server's backup has no backup_data"));
 		goto out;
 	}
 	text = json_to_string(backup, TRUE);
@@ -1014,8 +1088,12 @@ oscctl_cmd_backup(Oscctl *self, gint argc, gchar **argv, GError **error)
 		json_object_set_string_member(json_node_get_object(summary), "file", output);
 		oscctl_print_json(summary);
 	} else {
-		g_print("Saved %" G_GINT64_FORMAT " entries to %s (%s)\n",
-			json_object_get_int_member_with_default(obj, "total_keys", 0), output,
+		gint64 n = json_object_get_int_member_with_default(obj, "total_keys", 0);
+
+		/* Translators: the last %s is the backup's id */
+		g_print(ngettext("Saved %lld entry to %s (%s)\n", "Saved %lld entries to %s (%s)\n",
+				 (gulong)n),
+			(long long)n, output,
 			json_object_get_string_member_with_default(obj, "backup_id", "backup"));
 	}
 	oscctl_wipe(password);
@@ -1043,7 +1121,7 @@ oscctl_read_backup_file(const gchar *path, GError **error)
 			return g_strdup(json_object_get_string_member(json_node_get_object(root),
 								      "backup_data"));
 		g_set_error(error, OSCCTL_ERROR, OSCCTL_ERROR_FAILED,
-			    "%s is JSON without backup_data", path);
+			    _("%s is JSON without backup_data"), path);
 		return NULL;
 	}
 	return g_strstrip(g_steal_pointer(&text));
@@ -1056,13 +1134,13 @@ oscctl_cmd_restore(Oscctl *self, gint argc, gchar **argv, GError **error)
 	OscctlPasswordOptions pw = {0};
 	const GOptionEntry entries[] = {
 		{"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite,
-		 "Replace entries that exist (default: skip them)", NULL},
+		 N_("Replace entries that exist (default: skip them)"), NULL},
 		{"password-file", 0, 0, G_OPTION_ARG_FILENAME, &pw.file,
-		 "Read the backup password from FILE", "FILE"},
+		 N_("Read the backup password from FILE"), "FILE"},
 		{"password-stdin", 0, 0, G_OPTION_ARG_NONE, &pw.from_stdin,
-		 "Read the backup password from standard input", NULL},
+		 N_("Read the backup password from standard input"), NULL},
 		{"password-prompt", 0, 0, G_OPTION_ARG_NONE, &pw.prompt,
-		 "Ask for the backup password (the default on a terminal)", NULL},
+		 N_("Ask for the backup password (the default on a terminal)"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(JsonNode) result = NULL;
@@ -1070,7 +1148,7 @@ oscctl_cmd_restore(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gchar *password = NULL;
 	gint ret = -1;
 
-	if (!oscctl_parse(self, "FILE", "Import a backup made with 'oscctl backup'.", entries,
+	if (!oscctl_parse(self, "FILE", N_("Import a backup made with 'oscctl backup'."), entries,
 			  &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 1, 1, error))
 		goto out;
@@ -1089,12 +1167,12 @@ oscctl_cmd_restore(Oscctl *self, gint argc, gchar **argv, GError **error)
 		JsonObject *obj = json_node_get_object(result);
 		JsonArray *failed = json_object_get_array_member(obj, "failed_keys");
 
-		g_print("Imported %" G_GINT64_FORMAT ", skipped %" G_GINT64_FORMAT
-			", failed %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "\n",
-			json_object_get_int_member_with_default(obj, "imported", 0),
-			json_object_get_int_member_with_default(obj, "skipped", 0),
-			json_object_get_int_member_with_default(obj, "failed", 0),
-			json_object_get_int_member_with_default(obj, "total_in_backup", 0));
+		g_print(_("Imported %lld, skipped %lld, failed %lld of %lld\n"),
+			(long long)json_object_get_int_member_with_default(obj, "imported", 0),
+			(long long)json_object_get_int_member_with_default(obj, "skipped", 0),
+			(long long)json_object_get_int_member_with_default(obj, "failed", 0),
+			(long long)json_object_get_int_member_with_default(obj, "total_in_backup",
+									   0));
 		for (guint i = 0; failed != NULL && i < json_array_get_length(failed); i++) {
 			JsonObject *f = json_array_get_object_element(failed, i);
 			g_print("  %s: %s\n",
@@ -1116,9 +1194,9 @@ oscctl_cmd_rekey(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean new_key_stdin = FALSE;
 	const GOptionEntry entries[] = {
 		{"new-key-file", 0, 0, G_OPTION_ARG_FILENAME, &new_key_file,
-		 "Read the new user key from FILE", "FILE"},
+		 N_("Read the new user key from FILE"), "FILE"},
 		{"new-key-stdin", 0, 0, G_OPTION_ARG_NONE, &new_key_stdin,
-		 "Read the new user key from standard input", NULL},
+		 N_("Read the new user key from standard input"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(JsonNode) result = NULL;
@@ -1126,24 +1204,25 @@ oscctl_cmd_rekey(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean keyring_updated = FALSE;
 	gint ret = -1;
 
-	if (!oscctl_parse(self, "",
-			  "Re-encrypt every entry the user key opens with a new user key.\n"
-			  "The new key comes from --new-key-file, --new-key-stdin, or a prompt.",
-			  entries, &argc, &argv, error) ||
+	if (!oscctl_parse(
+		    self, "",
+		    N_("Re-encrypt every entry the user key opens with a new user key.\n"
+		       "The new key comes from --new-key-file, --new-key-stdin, or a prompt."),
+		    entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		goto out;
 	if (new_key_file != NULL && new_key_stdin) {
-		oscctl_usage(error, "--new-key-file and --new-key-stdin exclude each other");
+		oscctl_usage(error, _("--new-key-file and --new-key-stdin exclude each other"));
 		goto out;
 	}
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		goto out;
 	if (new_key_file != NULL)
-		new_key = oscctl_secret_from_file(new_key_file, "new user key", error);
+		new_key = oscctl_secret_from_file(new_key_file, _("new user key"), error);
 	else if (new_key_stdin || (!isatty(STDIN_FILENO) && !self->stdin_taken))
-		new_key = oscctl_secret_from_stdin(self, "new user key", error);
+		new_key = oscctl_secret_from_stdin(self, _("new user key"), error);
 	else
-		new_key = oscctl_prompt_new_secret("New user key", error);
+		new_key = oscctl_prompt_new_secret(_("New user key"), error);
 	if (new_key == NULL)
 		goto out;
 	result = osc_client_rekey(self->client, new_key, NULL, error);
@@ -1156,7 +1235,7 @@ oscctl_cmd_rekey(Oscctl *self, gint argc, gchar **argv, GError **error)
 
 		keyring_updated = oscctl_keyring_store(&creds, &local);
 		if (!keyring_updated)
-			g_printerr("oscctl: the keyring still holds the old user key: %s\n",
+			g_printerr(_("oscctl: the keyring still holds the old user key: %s\n"),
 				   local->message);
 	}
 	if (self->json) {
@@ -1164,10 +1243,21 @@ oscctl_cmd_rekey(Oscctl *self, gint argc, gchar **argv, GError **error)
 					       keyring_updated);
 		oscctl_print_json(result);
 	} else {
-		g_print("Re-encrypted %" G_GINT64_FORMAT " entries with the new user key%s\n",
-			json_object_get_int_member_with_default(json_node_get_object(result),
-								"rekeyed", 0),
-			keyring_updated ? " (keyring updated)" : "");
+		gint64 n = json_object_get_int_member_with_default(json_node_get_object(result),
+								   "rekeyed", 0);
+
+		if (keyring_updated)
+			g_print(ngettext("Re-encrypted %lld entry with the new user key (keyring "
+					 "updated)\n",
+					 "Re-encrypted %lld entries with the new user key (keyring "
+					 "updated)\n",
+					 (gulong)n),
+				(long long)n);
+		else
+			g_print(ngettext("Re-encrypted %lld entry with the new user key\n",
+					 "Re-encrypted %lld entries with the new user key\n",
+					 (gulong)n),
+				(long long)n);
 	}
 	ret = OSCCTL_EXIT_OK;
 out:
@@ -1183,19 +1273,25 @@ oscctl_print_counts(JsonObject *obj, const gchar *member)
 	JsonObject *counts = json_object_get_object_member(obj, member);
 	g_autoptr(GList) names = counts != NULL ? json_object_get_members(counts) : NULL;
 
-	for (GList *l = names; l != NULL; l = l->next)
-		g_print("  %-24s %" G_GINT64_FORMAT "\n", (const gchar *)l->data,
+	for (GList *l = names; l != NULL; l = l->next) {
+		g_autofree gchar *name = oscctl_pad(l->data, 24);
+
+		g_print("  %s %" G_GINT64_FORMAT "\n", name,
 			json_object_get_int_member(counts, l->data));
+	}
 }
 
 static gint
 oscctl_cmd_stats(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_autoptr(JsonNode) stats = NULL;
+	/* Translators: the labels of 'oscctl stats'; the numbers are aligned after the longest */
+	const gchar *labels[] = {_("entries:"), _("categories:"), _("environments:"), NULL};
 	JsonObject *obj;
+	glong width;
 
-	if (!oscctl_parse(self, "", "Show entry counts by category and environment.", NULL, &argc,
-			  &argv, error) ||
+	if (!oscctl_parse(self, "", N_("Show entry counts by category and environment."), NULL,
+			  &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error) ||
 	    !oscctl_connect(self, OSCCTL_USER_KEY_REQUIRED, error))
 		return -1;
@@ -1207,12 +1303,15 @@ oscctl_cmd_stats(Oscctl *self, gint argc, gchar **argv, GError **error)
 		return OSCCTL_EXIT_OK;
 	}
 	obj = json_node_get_object(stats);
-	g_print("entries:      %" G_GINT64_FORMAT "\n",
-		json_object_get_int_member_with_default(obj, "total_keys", 0));
-	g_print("categories:   %" G_GINT64_FORMAT "\n",
+	width = oscctl_labels_width(labels);
+	oscctl_print_number_field(width, labels[0],
+				  json_object_get_int_member_with_default(obj, "total_keys", 0));
+	oscctl_print_number_field(
+		width, labels[1],
 		json_object_get_int_member_with_default(obj, "total_categories", 0));
 	oscctl_print_counts(obj, "keys_by_category");
-	g_print("environments: %" G_GINT64_FORMAT "\n",
+	oscctl_print_number_field(
+		width, labels[2],
 		json_object_get_int_member_with_default(obj, "total_environments", 0));
 	oscctl_print_counts(obj, "keys_by_environment");
 	return OSCCTL_EXIT_OK;
@@ -1222,14 +1321,21 @@ static gint
 oscctl_cmd_cluster(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	g_autoptr(JsonNode) status = NULL;
+	/* Translators: the labels of 'oscctl cluster status'; the values are aligned after the
+	 * longest */
+	const gchar *labels[] = {_("clustering:"), _("node:"), _("healthy nodes:"), NULL};
+	g_autofree gchar *on = NULL;
+	g_autofree gchar *nodes = NULL;
 	JsonObject *obj;
+	glong width;
 
-	if (!oscctl_parse(self, "status", "Show the cluster's status.", NULL, &argc, &argv,
+	if (!oscctl_parse(self, "status", N_("Show the cluster's status."), NULL, &argc, &argv,
 			  error) ||
 	    !oscctl_check_args(argc, 1, 1, error))
 		return -1;
 	if (!g_str_equal(argv[1], "status"))
-		return oscctl_usage(error, "Unknown cluster command '%s' (try 'status')", argv[1]),
+		return oscctl_usage(error, _("Unknown cluster command '%s' (try 'status')"),
+				    argv[1]),
 		       -1;
 	if (!oscctl_connect(self, OSCCTL_USER_KEY_OPTIONAL, error))
 		return -1;
@@ -1241,17 +1347,23 @@ oscctl_cmd_cluster(Oscctl *self, gint argc, gchar **argv, GError **error)
 		return OSCCTL_EXIT_OK;
 	}
 	obj = json_node_get_object(status);
+	width = oscctl_labels_width(labels);
 	if (!json_object_get_boolean_member_with_default(obj, "enabled", FALSE)) {
-		g_print("clustering:    off\n");
+		oscctl_print_field(width, labels[0], _("off"));
 		return OSCCTL_EXIT_OK;
 	}
-	g_print("clustering:    on (%s)\n",
-		json_object_get_string_member_with_default(obj, "mode", "?"));
-	g_print("node:          %s\n",
-		json_object_get_string_member_with_default(obj, "node_id", "?"));
-	g_print("healthy nodes: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "\n",
-		json_object_get_int_member_with_default(obj, "healthy_nodes", 0),
-		json_object_get_int_member_with_default(obj, "total_nodes", 0));
+	/* Translators: %s is the cluster mode, such as "replica" */
+	on = g_strdup_printf(_("on (%s)"),
+			     json_object_get_string_member_with_default(obj, "mode", "?"));
+	/* Translators: healthy nodes of all nodes */
+	nodes = g_strdup_printf(
+		_("%lld of %lld"),
+		(long long)json_object_get_int_member_with_default(obj, "healthy_nodes", 0),
+		(long long)json_object_get_int_member_with_default(obj, "total_nodes", 0));
+	oscctl_print_field(width, labels[0], on);
+	oscctl_print_field(width, labels[1],
+			   json_object_get_string_member_with_default(obj, "node_id", "?"));
+	oscctl_print_field(width, labels[2], nodes);
 	return OSCCTL_EXIT_OK;
 }
 
@@ -1263,7 +1375,8 @@ oscctl_cmd_health(Oscctl *self, gint argc, gchar **argv, GError **error)
 	JsonObject *i;
 	JsonObject *h;
 
-	if (!oscctl_parse(self, "", "Check that the server answers.", NULL, &argc, &argv, error) ||
+	if (!oscctl_parse(self, "", N_("Check that the server answers."), NULL, &argc, &argv,
+			  error) ||
 	    !oscctl_check_args(argc, 0, 0, error) ||
 	    !oscctl_connect(self, OSCCTL_USER_KEY_OPTIONAL, error))
 		return -1;
@@ -1279,7 +1392,8 @@ oscctl_cmd_health(Oscctl *self, gint argc, gchar **argv, GError **error)
 	}
 	i = JSON_NODE_HOLDS_OBJECT(info) ? json_node_get_object(info) : NULL;
 	h = JSON_NODE_HOLDS_OBJECT(health) ? json_node_get_object(health) : NULL;
-	g_print("%s: %s (node %s, %s %s)\n", self->url,
+	/* Translators: URL: status (node NODE-ID, SERVICE VERSION) */
+	g_print(_("%s: %s (node %s, %s %s)\n"), self->url,
 		h != NULL ? json_object_get_string_member_with_default(h, "status", "?") : "?",
 		h != NULL ? json_object_get_string_member_with_default(h, "node_id", "?") : "?",
 		i != NULL ? json_object_get_string_member_with_default(i, "service", "?") : "?",
@@ -1295,16 +1409,16 @@ oscctl_cmd_login(Oscctl *self, gint argc, gchar **argv, GError **error)
 	gboolean no_verify = FALSE;
 	const GOptionEntry entries[] = {
 		{"no-verify", 0, 0, G_OPTION_ARG_NONE, &no_verify,
-		 "Store without checking the keys against the server", NULL},
+		 N_("Store without checking the keys against the server"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	OscctlCredentials creds = {0};
 
 	if (!oscctl_parse(self, "--url URL",
-			  "Store the server URL, user key and API key in the keyring.\n"
-			  "The user key comes from --user-key-stdin, --user-key-file, "
-			  "OSC_USER_KEY or a prompt;\nthe API key from --api-key-file or "
-			  "OSC_API_KEY.",
+			  N_("Store the server URL, user key and API key in the keyring.\n"
+			     "The user key comes from --user-key-stdin, --user-key-file, "
+			     "OSC_USER_KEY or a prompt;\nthe API key from --api-key-file or "
+			     "OSC_API_KEY."),
 			  entries, &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		return -1;
@@ -1317,7 +1431,7 @@ oscctl_cmd_login(Oscctl *self, gint argc, gchar **argv, GError **error)
 	if (!no_verify) {
 		g_autoptr(JsonNode) stats = osc_client_get_stats(self->client, NULL, error);
 		if (stats == NULL) {
-			g_prefix_error(error, "Not stored: ");
+			g_prefix_error(error, _("Not stored: "));
 			return -1;
 		}
 	}
@@ -1325,7 +1439,7 @@ oscctl_cmd_login(Oscctl *self, gint argc, gchar **argv, GError **error)
 	creds.user_key = self->user_key;
 	creds.api_key = self->api_key;
 	if (!oscctl_keyring_store(&creds, error)) {
-		g_prefix_error(error, "Cannot store in the keyring: ");
+		g_prefix_error(error, _("Cannot store in the keyring: "));
 		return -1;
 	}
 	if (self->json) {
@@ -1343,7 +1457,7 @@ oscctl_cmd_login(Oscctl *self, gint argc, gchar **argv, GError **error)
 		node = json_builder_get_root(b);
 		oscctl_print_json(node);
 	} else {
-		g_print("Stored the credentials for %s in the keyring\n", creds.url);
+		g_print(_("Stored the credentials for %s in the keyring\n"), creds.url);
 	}
 	return OSCCTL_EXIT_OK;
 }
@@ -1353,14 +1467,14 @@ oscctl_cmd_logout(Oscctl *self, gint argc, gchar **argv, GError **error)
 {
 	gboolean all = FALSE;
 	const GOptionEntry entries[] = {
-		{"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Forget every server", NULL},
+		{"all", 'a', 0, G_OPTION_ARG_NONE, &all, N_("Forget every server"), NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autofree gchar *url = NULL;
 	guint cleared = 0;
 
-	if (!oscctl_parse(self, "[--url URL | --all]", "Remove stored credentials.", entries, &argc,
-			  &argv, error) ||
+	if (!oscctl_parse(self, "[--url URL | --all]", N_("Remove stored credentials."), entries,
+			  &argc, &argv, error) ||
 	    !oscctl_check_args(argc, 0, 0, error))
 		return -1;
 	if (!all) {
@@ -1380,12 +1494,14 @@ oscctl_cmd_logout(Oscctl *self, gint argc, gchar **argv, GError **error)
 		json_builder_end_object(b);
 		node = json_builder_get_root(b);
 		oscctl_print_json(node);
+	} else if (cleared > 0 && url != NULL) {
+		g_print(_("Removed the stored credentials for %s\n"), url);
 	} else if (cleared > 0) {
-		g_print("Removed the stored credentials%s%s\n", url != NULL ? " for " : "",
-			url != NULL ? url : "");
+		g_print(_("Removed the stored credentials\n"));
+	} else if (url != NULL) {
+		g_print(_("No stored credentials for %s\n"), url);
 	} else {
-		g_print("No stored credentials%s%s\n", url != NULL ? " for " : "",
-			url != NULL ? url : "");
+		g_print(_("No stored credentials\n"));
 	}
 	return OSCCTL_EXIT_OK;
 }
@@ -1393,37 +1509,40 @@ oscctl_cmd_logout(Oscctl *self, gint argc, gchar **argv, GError **error)
 /* ---- main ---- */
 
 static const OscctlCommand oscctl_commands[] = {
-	{"get", "KEY -e ENV [--full]", "Print an entry's value", oscctl_cmd_get},
-	{"set", "KEY [VALUE|-] -e ENV", "Create or update an entry", oscctl_cmd_set},
-	{"rm", "KEY -e ENV", "Delete an entry", oscctl_cmd_rm},
-	{"ls", "[-e ENV] [-c CATEGORY] [--full]", "List entries", oscctl_cmd_ls},
-	{"envs", "", "List the environments in use", oscctl_cmd_envs},
-	{"categories", "", "List the categories in use", oscctl_cmd_categories},
-	{"watch", "[--key KEY] [-e ENV] [-c CATEGORY]", "Print change events as they happen",
+	{"get", "KEY -e ENV [--full]", N_("Print an entry's value"), oscctl_cmd_get},
+	{"set", "KEY [VALUE|-] -e ENV", N_("Create or update an entry"), oscctl_cmd_set},
+	{"rm", "KEY -e ENV", N_("Delete an entry"), oscctl_cmd_rm},
+	{"ls", "[-e ENV] [-c CATEGORY] [--full]", N_("List entries"), oscctl_cmd_ls},
+	{"envs", "", N_("List the environments in use"), oscctl_cmd_envs},
+	{"categories", "", N_("List the categories in use"), oscctl_cmd_categories},
+	{"watch", "[--key KEY] [-e ENV] [-c CATEGORY]", N_("Print change events as they happen"),
 	 oscctl_cmd_watch},
-	{"backup", "--output FILE", "Save an encrypted backup", oscctl_cmd_backup},
-	{"restore", "FILE [--overwrite]", "Import a backup", oscctl_cmd_restore},
-	{"rekey", "", "Re-encrypt the entries with a new user key", oscctl_cmd_rekey},
-	{"stats", "", "Show entry counts", oscctl_cmd_stats},
-	{"cluster", "status", "Show the cluster's status", oscctl_cmd_cluster},
-	{"health", "", "Check that the server answers", oscctl_cmd_health},
-	{"login", "--url URL", "Store the server and keys in the keyring", oscctl_cmd_login},
-	{"logout", "[--url URL | --all]", "Remove stored credentials", oscctl_cmd_logout},
+	{"backup", "--output FILE", N_("Save an encrypted backup"), oscctl_cmd_backup},
+	{"restore", "FILE [--overwrite]", N_("Import a backup"), oscctl_cmd_restore},
+	{"rekey", "", N_("Re-encrypt the entries with a new user key"), oscctl_cmd_rekey},
+	{"stats", "", N_("Show entry counts"), oscctl_cmd_stats},
+	{"cluster", "status", N_("Show the cluster's status"), oscctl_cmd_cluster},
+	{"health", "", N_("Check that the server answers"), oscctl_cmd_health},
+	{"login", "--url URL", N_("Store the server and keys in the keyring"), oscctl_cmd_login},
+	{"logout", "[--url URL | --all]", N_("Remove stored credentials"), oscctl_cmd_logout},
 };
 
 static gchar *
 oscctl_commands_help(void)
 {
-	GString *s = g_string_new("Commands:\n");
+	GString *s = g_string_new(_("Commands:"));
+
+	g_string_append_c(s, '\n');
 
 	for (guint i = 0; i < G_N_ELEMENTS(oscctl_commands); i++) {
 		g_autofree gchar *usage =
 			g_strdup_printf("%s %s", oscctl_commands[i].name, oscctl_commands[i].args);
-		g_string_append_printf(s, "  %-40s %s\n", usage, oscctl_commands[i].summary);
+		g_string_append_printf(s, "  %-40s %s\n", usage, _(oscctl_commands[i].summary));
 	}
-	g_string_append(s, "\nRun 'oscctl COMMAND --help' for a command's options.\n"
-			   "Exit status: 0 success, 1 error, 2 usage, 3 not found, "
-			   "4 authentication.\nSee oscctl(1).");
+	g_string_append_c(s, '\n');
+	g_string_append(s, _("Run 'oscctl COMMAND --help' for a command's options.\n"
+			     "Exit status: 0 success, 1 error, 2 usage, 3 not found, "
+			     "4 authentication.\nSee oscctl(1)."));
 	return g_string_free(s, FALSE);
 }
 
@@ -1465,29 +1584,39 @@ main(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *description = oscctl_commands_help();
+	g_autofree gchar *description = NULL;
 	g_autofree gchar *prgname = NULL;
 	Oscctl self = {0};
 	gboolean version = FALSE;
 	const GOptionEntry entries[] = {
-		{"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+		{"version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"),
+		 NULL},
 		G_OPTION_ENTRY_NULL,
 	};
 	const OscctlCommand *command = NULL;
+	const gchar *localedir = g_getenv("OSC_LOCALEDIR");
 	gint ret;
 
+	/* OSC_LOCALEDIR points at uninstalled catalogs (the build tree's po/, see po/README.md) */
 	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE,
+		       localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+	description = oscctl_commands_help();
 	g_set_prgname("oscctl");
 
 	/* connection options may come before the command; stop at the command's name */
 	context = g_option_context_new("COMMAND [ARGS…]");
-	g_option_context_set_summary(context, "Manage OpenSecureConf configuration entries.");
+	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+	g_option_context_set_summary(context, N_("Manage OpenSecureConf configuration entries."));
+	/* already translated: dgettext() leaves a string that is not a msgid as it is */
 	g_option_context_set_description(context, description);
 	g_option_context_set_strict_posix(context, TRUE);
 	g_option_context_add_main_entries(context, entries, NULL);
 	g_option_context_add_group(context, oscctl_connection_group(&self));
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
-		g_printerr("oscctl: %s\nTry 'oscctl --help'.\n", error->message);
+		g_printerr(_("oscctl: %s\nTry 'oscctl --help'.\n"), error->message);
 		oscctl_clear(&self);
 		return OSCCTL_EXIT_USAGE;
 	}
@@ -1512,7 +1641,7 @@ main(int argc, char **argv)
 			command = &oscctl_commands[i];
 	}
 	if (command == NULL) {
-		g_printerr("oscctl: unknown command '%s'\nTry 'oscctl --help'.\n", argv[1]);
+		g_printerr(_("oscctl: unknown command '%s'\nTry 'oscctl --help'.\n"), argv[1]);
 		oscctl_clear(&self);
 		return OSCCTL_EXIT_USAGE;
 	}
@@ -1528,7 +1657,7 @@ main(int argc, char **argv)
 		ret = oscctl_exit_code(error);
 		g_printerr("oscctl %s: %s\n", command->name, error->message);
 		if (ret == OSCCTL_EXIT_USAGE)
-			g_printerr("Try 'oscctl %s --help'.\n", command->name);
+			g_printerr(_("Try 'oscctl %s --help'.\n"), command->name);
 	}
 	oscctl_clear(&self);
 	return ret;
