@@ -1198,6 +1198,10 @@ osc_http_method_allowed(OscRouteId id, const gchar *method)
 	const OscRoute *route = osc_http_route_lookup(id);
 	gsize len = strlen(method);
 
+	/* libsoup hands on an empty method (" /path HTTP/1.1"); strstr() would find "" at the
+	 * same place forever and hang the main loop (found by fuzz-route) */
+	if (len == 0)
+		return FALSE;
 	for (const gchar *p = route->allow; (p = strstr(p, method)) != NULL; p += len) {
 		gboolean starts = p == route->allow || p[-1] == ' ';
 		gboolean ends = p[len] == '\0' || p[len] == ',';
