@@ -133,6 +133,8 @@ typedef struct {
 
 gboolean
 osc_http_method_allowed(OscRouteId id, const gchar *method);
+const gchar *
+osc_http_method_label(const gchar *method);
 gboolean
 osc_http_validate(OscRequest *req, JsonArray *items);
 void

@@ -201,17 +201,37 @@ osc_http_apply_cors(OscHttpServer *self, SoupServerMessage *msg)
 	}
 }
 
+/*
+ * The method label of the request metrics. libsoup accepts any token as a method, so the
+ * label is one of a fixed set: each new method string would otherwise add series for good
+ * (memory growth and a /metrics page anyone can inflate; found by fuzz-route).
+ */
+const gchar *
+osc_http_method_label(const gchar *method)
+{
+	static const gchar *const known[] = {
+	    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT", NULL,
+	};
+
+	for (guint i = 0; known[i] != NULL; i++) {
+		if (g_strcmp0(method, known[i]) == 0)
+			return known[i];
+	}
+	return "other";
+}
+
 static void
 osc_http_record(OscHttpServer *self, OscRequest *req, guint status)
 {
 	OscServiceMetrics *m = osc_service_get_metric_families(self->service);
 	const gchar *endpoint = osc_request_endpoint(req);
+	const gchar *method = osc_http_method_label(req->method);
 	gchar status_text[8];
 	gdouble elapsed = (gdouble)(g_get_monotonic_time() - req->start) / G_USEC_PER_SEC;
 
 	g_snprintf(status_text, sizeof(status_text), "%u", status);
-	osc_metric_inc(m->http_requests, 1, req->method, endpoint, status_text, NULL);
-	osc_metric_observe(m->http_duration, elapsed, req->method, endpoint, NULL);
+	osc_metric_inc(m->http_requests, 1, method, endpoint, status_text, NULL);
+	osc_metric_observe(m->http_duration, elapsed, method, endpoint, NULL);
 	if (req->route != NULL && status >= 400) {
 		const gchar *type;
 		if (status == 404)
