@@ -80,7 +80,7 @@ osc_http_route_lookup(OscRouteId id)
  * once, afterwards: a key holding '/' is reachable as %2F (API.md §1.6 MAY; the original
  * can never read it, D41), and "cfg%2Fversions" is that key, not the history of "cfg".
  */
-static const OscRoute *
+const OscRoute *
 osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 {
 	const gchar *rest;
@@ -127,7 +127,7 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 
 /* ---- requests ---- */
 
-static void
+void
 osc_request_free(OscRequest *req)
 {
 	/* the message can outlive us (libsoup holds it until the connection is done) */
@@ -526,7 +526,7 @@ osc_content_type_is_json(SoupServerMessage *msg, gboolean *absent)
  * §1.4 step 3: the JSON body of POST/PUT /configs is parsed before any auth check; a
  * malformed one answers 422 json_invalid at once. Returns FALSE when it has answered.
  */
-static gboolean
+gboolean
 osc_request_read_json_body(OscRequest *req, JsonArray *items)
 {
 	SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
@@ -587,7 +587,7 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 
 /* ---- auth ---- */
 
-static gboolean
+gboolean
 osc_request_check_api_key(OscRequest *req)
 {
 	const OscConfig *config = osc_service_get_config(req->self->service);
@@ -634,7 +634,7 @@ osc_latin1_to_utf8(const gchar *text, gsize len, gsize *out_len)
 }
 
 /* §2.2. Returns FALSE when it has answered; an absent header only adds the 422 item. */
-static gboolean
+gboolean
 osc_request_check_user_key(OscRequest *req, JsonArray *dep_items)
 {
 	const OscConfig *config = osc_service_get_config(req->self->service);
