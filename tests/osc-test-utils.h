@@ -65,7 +65,8 @@ osc_test_json_detail(OscTestResponse *resp);
 void
 osc_test_wait_until(gboolean (*predicate)(gpointer), gpointer data, guint timeout_ms);
 
-/* TRUE in an AddressSanitizer build, where allocation-heavy loops are many times slower */
+/* TRUE in an AddressSanitizer build or under valgrind, where allocation-heavy loops are many
+ * times slower */
 gboolean
 osc_test_is_sanitized(void);
 

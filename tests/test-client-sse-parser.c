@@ -85,7 +85,8 @@ test_lf_and_cr(Fixture *f, gconstpointer data)
 	assert_seen(f, expected);
 }
 
-/* every split point of a frame gives the same result, CR|LF across chunks included */
+/* every split point of a frame gives the same result, CR|LF across chunks (and an empty
+ * chunk between them) included */
 static void
 test_any_chunking(Fixture *f, gconstpointer data)
 {
@@ -101,6 +102,8 @@ test_any_chunking(Fixture *f, gconstpointer data)
 		g_ptr_array_set_size(f->seen, 0);
 		p = osc_sse_parser_new(event_cb, comment_cb, f);
 		osc_sse_parser_feed(p, frame, cut);
+		/* an empty chunk between CR and LF must not turn them into two line ends */
+		osc_sse_parser_feed(p, frame + cut, 0);
 		osc_sse_parser_feed(p, frame + cut, len - cut);
 		assert_seen(f, expected);
 	}

@@ -525,6 +525,7 @@ test_value_normalize_special(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) result = NULL;
 	g_autoptr(JsonNode) nested_inf = NULL;
+	g_autoptr(JsonNode) inf = json_node_init_double(json_node_alloc(), INFINITY);
 	g_autoptr(JsonArray) array = json_array_new();
 
 	/* NULL */
@@ -534,7 +535,7 @@ test_value_normalize_special(void)
 	g_clear_error(&error);
 
 	/* a top-level infinity and a nested one (json-glib reads 1e400 nested as inf) */
-	result = osc_value_normalize(json_node_init_double(json_node_alloc(), INFINITY), &error);
+	result = osc_value_normalize(inf, &error);
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
 	g_assert_null(result);
 	g_clear_error(&error);

@@ -332,7 +332,10 @@ osc_backup_member_string(JsonObject *obj, const gchar *name, gboolean *bad)
 	*bad = FALSE;
 	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
 		return NULL;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+	/* a lone surrogate escape ("\ud83d") is valid JSON, but json-glib turns it into bytes
+	 * that are not UTF-8: such a string is as unusable as a number (found by fuzz-backup) */
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
+	    !g_utf8_validate(json_node_get_string(node), -1, NULL)) {
 		*bad = TRUE;
 		return NULL;
 	}

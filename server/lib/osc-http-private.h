@@ -135,8 +135,21 @@ typedef struct {
 	GPtrArray *changes; /* OscEntry, for an import's events */
 } OscRequest;
 
+/* the steps of routing and validation, also for tests/fuzz/osc-fuzz-http.c */
+const OscRoute *
+osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect);
+void
+osc_request_free(OscRequest *req);
+gboolean
+osc_request_read_json_body(OscRequest *req, JsonArray *items);
+gboolean
+osc_request_check_api_key(OscRequest *req);
+gboolean
+osc_request_check_user_key(OscRequest *req, JsonArray *dep_items);
 gboolean
 osc_http_method_allowed(OscRouteId id, const gchar *method);
+const gchar *
+osc_http_method_label(const gchar *method);
 gboolean
 osc_http_validate(OscRequest *req, JsonArray *items);
 void

@@ -87,7 +87,7 @@ osc_http_route_lookup(OscRouteId id)
  * once, afterwards: a key holding '/' is reachable as %2F (API.md §1.6 MAY; the original
  * can never read it, D41), and "cfg%2Fversions" is that key, not the history of "cfg".
  */
-static const OscRoute *
+const OscRoute *
 osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 {
 	const gchar *rest;
@@ -134,7 +134,7 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 
 /* ---- requests ---- */
 
-static void
+void
 osc_request_free(OscRequest *req)
 {
 	/* the message can outlive us (libsoup holds it until the connection is done) */
@@ -208,17 +208,37 @@ osc_http_apply_cors(OscHttpServer *self, SoupServerMessage *msg)
 	}
 }
 
+/*
+ * The method label of the request metrics. libsoup accepts any token as a method, so the
+ * label is one of a fixed set: each new method string would otherwise add series for good
+ * (memory growth and a /metrics page anyone can inflate; found by fuzz-route).
+ */
+const gchar *
+osc_http_method_label(const gchar *method)
+{
+	static const gchar *const known[] = {
+	    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT", NULL,
+	};
+
+	for (guint i = 0; known[i] != NULL; i++) {
+		if (g_strcmp0(method, known[i]) == 0)
+			return known[i];
+	}
+	return "other";
+}
+
 static void
 osc_http_record(OscHttpServer *self, OscRequest *req, guint status)
 {
 	OscServiceMetrics *m = osc_service_get_metric_families(self->service);
 	const gchar *endpoint = osc_request_endpoint(req);
+	const gchar *method = osc_http_method_label(req->method);
 	gchar status_text[8];
 	gdouble elapsed = (gdouble)(g_get_monotonic_time() - req->start) / G_USEC_PER_SEC;
 
 	g_snprintf(status_text, sizeof(status_text), "%u", status);
-	osc_metric_inc(m->http_requests, 1, req->method, endpoint, status_text, NULL);
-	osc_metric_observe(m->http_duration, elapsed, req->method, endpoint, NULL);
+	osc_metric_inc(m->http_requests, 1, method, endpoint, status_text, NULL);
+	osc_metric_observe(m->http_duration, elapsed, method, endpoint, NULL);
 	if (req->route != NULL && status >= 400) {
 		const gchar *type;
 		if (status == 404)
@@ -517,7 +537,7 @@ osc_content_type_is_json(SoupServerMessage *msg, gboolean *absent)
  * §1.4 step 3: the JSON body of POST/PUT /configs is parsed before any auth check; a
  * malformed one answers 422 json_invalid at once. Returns FALSE when it has answered.
  */
-static gboolean
+gboolean
 osc_request_read_json_body(OscRequest *req, JsonArray *items)
 {
 	SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
@@ -596,7 +616,7 @@ osc_http_check_rate_limit(OscRequest *req)
 	return FALSE;
 }
 
-static gboolean
+gboolean
 osc_request_check_api_key(OscRequest *req)
 {
 	const OscConfig *config = osc_service_get_config(req->self->service);
@@ -643,7 +663,7 @@ osc_latin1_to_utf8(const gchar *text, gsize len, gsize *out_len)
 }
 
 /* §2.2. Returns FALSE when it has answered; an absent header only adds the 422 item. */
-static gboolean
+gboolean
 osc_request_check_user_key(OscRequest *req, JsonArray *dep_items)
 {
 	const OscConfig *config = osc_service_get_config(req->self->service);
@@ -1262,6 +1282,10 @@ osc_http_method_allowed(OscRouteId id, const gchar *method)
 	const OscRoute *route = osc_http_route_lookup(id);
 	gsize len = strlen(method);
 
+	/* libsoup hands on an empty method (" /path HTTP/1.1"); strstr() would find "" at the
+	 * same place forever and hang the main loop (found by fuzz-route) */
+	if (len == 0)
+		return FALSE;
 	for (const gchar *p = route->allow; (p = strstr(p, method)) != NULL; p += len) {
 		gboolean starts = p == route->allow || p[-1] == ' ';
 		gboolean ends = p[len] == '\0' || p[len] == ',';

@@ -157,7 +157,10 @@ osc_sse_parser_feed(OscSseParser *self, const gchar *data, gsize len)
 
 	g_return_if_fail(self != NULL);
 
-	if (len > 0 && self->skip_lf && data[0] == '\n')
+	/* an empty chunk must not forget a CR that ended the one before */
+	if (len == 0)
+		return;
+	if (self->skip_lf && data[0] == '\n')
 		i = 1;
 	self->skip_lf = FALSE;
 	while (i < len) {
