@@ -1700,8 +1700,6 @@ osc_http_run_job(OscRequest *req)
 		return;
 	}
 	case OSC_ROUTE_CONFIG_ROLLBACK: {
-		g_autoptr(JsonNode) entry_node = NULL;
-
 		req->op = OSC_OP_ROLLBACK;
 		req->entry = osc_service_entry_rollback(service, req->dk, req->key, req->environment,
 							req->version, req->if_match, NULL,

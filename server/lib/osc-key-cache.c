@@ -695,7 +695,8 @@ osc_key_cache_derive_async(OscKeyCache *self,
 
 			job_free(job);
 			g_prefix_error(&error, "cannot derive key: ");
-			osc_key_cache_complete(self, job_entry, NULL, error);
+			/* @keep holds the entry while its waiters are completed */
+			osc_key_cache_complete(self, keep, NULL, error);
 		}
 	}
 

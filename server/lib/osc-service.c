@@ -1150,13 +1150,10 @@ osc_service_import_next_cb(OscStoreImportOp *op, gpointer user_data)
 }
 
 static void
-osc_service_import_done_cb(OscStoreImportOp *op, gpointer user_data)
+osc_service_import_done(ImportStream *st, OscStoreImportOp *op)
 {
-	ImportStream *st = user_data;
 	g_autoptr(OscEntryRow) row = g_steal_pointer(&op->row);
 	g_autoptr(JsonNode) value = g_steal_pointer(&st->value);
-	g_autoptr(OscBackupItem) item = g_steal_pointer(&st->item);
-	g_autofree gchar *token = g_steal_pointer(&st->token);
 	OscEntry *entry;
 
 	switch (op->result) {
@@ -1188,6 +1185,17 @@ osc_service_import_done_cb(OscStoreImportOp *op, gpointer user_data)
 	entry->kind = op->result == OSC_STORE_IMPORT_CREATED ? OSC_CHANGE_CREATED
 							     : OSC_CHANGE_UPDATED;
 	g_ptr_array_add(st->done, entry);
+}
+
+static void
+osc_service_import_done_cb(OscStoreImportOp *op, gpointer user_data)
+{
+	ImportStream *st = user_data;
+
+	osc_service_import_done(st, op);
+	/* the operation's strings were the item's */
+	g_clear_pointer(&st->item, osc_backup_item_free);
+	g_clear_pointer(&st->token, g_free);
 }
 
 /**

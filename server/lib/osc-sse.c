@@ -347,7 +347,7 @@ osc_sse_sub_flush(OscSseSub *sub)
 {
 	while (sub->out != NULL && !sub->dead && sub->pending.length > 0) {
 		GOutputVector vec[16];
-		gsize n = 0, total = 0, written = 0;
+		gsize n = 0, written = 0;
 		g_autoptr(GError) error = NULL;
 		GPollableReturn ret;
 
@@ -358,7 +358,6 @@ osc_sse_sub_flush(OscSseSub *sub)
 			gsize skip = n == 0 ? sub->offset : 0;
 			vec[n].buffer = data + skip;
 			vec[n].size = size - skip;
-			total += vec[n].size;
 			n++;
 		}
 		ret = g_pollable_output_stream_writev_nonblocking(sub->out, vec, n, &written, NULL,
