@@ -232,6 +232,8 @@ test_backup_document(void)
 		"{\"configurations\": [null]}",
 		"{\"configurations\": [{\"key\": \"a\", \"environment\": \"e\", \"value\": 1}, "
 		"[]]}",
+		"{\"configurations\": [{\"key\": \"a\", \"environment\": \"e\", \"value\": 1}, "
+		"{\"key\": \"b\", \"\\ude0e\": 1}]}",
 	};
 	static const gchar *const not_json[] = {"", "not json", "{\"configurations\": [",
 						"\xff\xfe{}"};
@@ -1163,6 +1165,12 @@ test_backup_bad_document(Fixture *f, gconstpointer data)
 		{"{\"configurations\": [{\"key\": \"first\", \"environment\": \"prod\", \"value\": "
 		 "1}, "
 		 "\"second\"]}",
+		 "Invalid backup format"},
+		/* valid JSON that json-glib cannot read (a lone surrogate escape in a member
+		 * name), after a good entry that the streamed import has already written inside
+		 * its transaction: found by fuzz-backup */
+		{"{\"configurations\": [{\"key\": \"first\", \"environment\": \"prod\", \"value\": "
+		 "1}, {\"key\": \"k\", \"environment\": \"e\", \"value\": 1, \"x\\ude0e\": 2}]}",
 		 "Invalid backup format"},
 	};
 	g_autofree gchar *before = NULL;

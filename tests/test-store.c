@@ -1381,15 +1381,19 @@ typedef struct {
 	guint n_ops;
 	guint next;
 	GPtrArray *results; /* OscEntryRow, in the order done saw them */
+	gboolean fail_at_end; /* the producer fails instead of ending */
 } StreamState;
 
 static gboolean
-stream_next_cb(OscStoreImportOp *op, gpointer user_data)
+stream_next_cb(OscStoreImportOp *op, gpointer user_data, GError **error)
 {
 	StreamState *st = user_data;
 
-	if (st->next >= st->n_ops)
+	if (st->next >= st->n_ops) {
+		if (st->fail_at_end)
+			g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "no more");
 		return FALSE;
+	}
 	*op = st->ops[st->next++];
 	return TRUE;
 }
@@ -1416,7 +1420,7 @@ test_store_import_stream(StoreFixture *fx, gconstpointer data)
 		/* NOT NULL constraint: the database refuses it inside the transaction */
 		{.key = "s3", .environment = "e", .token = NULL, .fingerprint = "f"},
 	};
-	StreamState st = {ops, 2, 0, results};
+	StreamState st = {ops, 2, 0, results, FALSE};
 
 	g_assert_true(osc_store_import_stream(fx->store, stream_next_cb, stream_done_cb, &st, NULL,
 					      NULL, &error));
@@ -1429,10 +1433,19 @@ test_store_import_stream(StoreFixture *fx, gconstpointer data)
 	/* s1' and s2' would be new, then s3 fails: none of them is there afterwards */
 	ops[0].key = "s1b";
 	ops[1].key = "s2b";
-	st = (StreamState){ops, 3, 0, results};
+	st = (StreamState){ops, 3, 0, results, FALSE};
 	g_assert_false(osc_store_import_stream(fx->store, stream_next_cb, stream_done_cb, &st, NULL,
 					       NULL, &error));
 	g_assert_nonnull(error);
+	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 2);
+	g_assert_null(osc_store_get(fx->store, "s1b", "e", NULL));
+	g_clear_error(&error);
+
+	/* the producer gives up after two good operations: neither is written either */
+	st = (StreamState){ops, 2, 0, results, TRUE};
+	g_assert_false(osc_store_import_stream(fx->store, stream_next_cb, stream_done_cb, &st, NULL,
+					       NULL, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
 	g_assert_cmpint(osc_store_count(fx->store, NULL, NULL, NULL), ==, 2);
 	g_assert_null(osc_store_get(fx->store, "s1b", "e", NULL));
 }

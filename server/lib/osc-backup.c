@@ -523,10 +523,15 @@ osc_backup_reader_get_total(OscBackupReader *reader)
 /**
  * osc_backup_reader_next:
  *
- * Returns: (transfer full) (nullable): the next configuration, %NULL after the last
+ * A configuration that osc_json_validate() accepts but json-glib cannot read (a lone
+ * surrogate escape in a member name, say) makes the whole document invalid, as it did
+ * when the document was read at once: the import fails and changes nothing.
+ *
+ * Returns: (transfer full) (nullable): the next configuration; %NULL after the last, or
+ *   with @error set
  */
 OscBackupItem *
-osc_backup_reader_next(OscBackupReader *r)
+osc_backup_reader_next(OscBackupReader *r, GError **error)
 {
 	const gchar *t = r->text;
 	g_autoptr(JsonNode) el = NULL;
@@ -539,8 +544,11 @@ osc_backup_reader_next(OscBackupReader *r)
 	r->pos = osc_json_skip_ws(t, r->len, end);
 	if (r->pos < r->end && t[r->pos] == ',')
 		r->pos = osc_json_skip_ws(t, r->len, r->pos + 1);
-	/* osc_backup_reader_new() saw valid JSON objects only */
-	g_assert(el != NULL && JSON_NODE_HOLDS_OBJECT(el));
+	if (el == NULL || !JSON_NODE_HOLDS_OBJECT(el)) {
+		r->pos = r->end;
+		osc_backup_invalid(error);
+		return NULL;
+	}
 	return osc_backup_item_new(json_node_get_object(el));
 }
 
@@ -552,6 +560,7 @@ osc_backup_reader_next(OscBackupReader *r)
 OscBackupDocument *
 osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 {
+	g_autoptr(GError) error_local = NULL;
 	g_autoptr(OscBackupReader) r = osc_backup_reader_new(plaintext, len, error);
 	OscBackupDocument *doc;
 	OscBackupItem *item;
@@ -562,7 +571,12 @@ osc_backup_parse_document(const gchar *plaintext, gsize len, GError **error)
 	doc->items = g_ptr_array_new_with_free_func((GDestroyNotify)osc_backup_item_free);
 	doc->backup_id = g_steal_pointer(&r->backup_id);
 	doc->backup_timestamp = g_steal_pointer(&r->backup_timestamp);
-	while ((item = osc_backup_reader_next(r)) != NULL)
+	while ((item = osc_backup_reader_next(r, &error_local)) != NULL)
 		g_ptr_array_add(doc->items, item);
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		osc_backup_document_free(doc);
+		return NULL;
+	}
 	return doc;
 }

@@ -89,7 +89,7 @@ osc_backup_reader_get_backup_timestamp(OscBackupReader *reader);
 guint
 osc_backup_reader_get_total(OscBackupReader *reader);
 OscBackupItem *
-osc_backup_reader_next(OscBackupReader *reader);
+osc_backup_reader_next(OscBackupReader *reader, GError **error);
 void
 osc_backup_reader_free(OscBackupReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscBackupReader, osc_backup_reader_free)

@@ -1108,12 +1108,12 @@ typedef struct {
 
 /* the next importable configuration: normalised and encrypted under the caller's key */
 static gboolean
-osc_service_import_next_cb(OscStoreImportOp *op, gpointer user_data)
+osc_service_import_next_cb(OscStoreImportOp *op, gpointer user_data, GError **error)
 {
 	ImportStream *st = user_data;
 	OscBackupItem *item;
 
-	while ((item = osc_backup_reader_next(st->reader)) != NULL) {
+	while ((item = osc_backup_reader_next(st->reader, error)) != NULL) {
 		g_autoptr(OscBackupItem) owned = item;
 		g_autoptr(GError) error_item = NULL;
 		g_autoptr(JsonNode) value = NULL;

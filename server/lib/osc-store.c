@@ -2811,8 +2811,16 @@ osc_store_import_stream(OscStore *self,
 	for (;;) {
 		OscStoreImportOp op = {0};
 
-		if (!next(&op, stream_data))
-			break;
+		g_autoptr(GError) error_next = NULL;
+
+		if (!next(&op, stream_data, &error_next)) {
+			if (error_next == NULL)
+				break;
+			osc_store_rollback(self, conn);
+			osc_store_release(self, conn);
+			g_propagate_error(error, g_steal_pointer(&error_next));
+			return FALSE;
+		}
 		if (!osc_store_conn_import_one(self, conn, &op, now, may_overwrite, user_data,
 					       error)) {
 			g_clear_pointer(&op.row, osc_entry_row_free);
@@ -2840,7 +2848,7 @@ typedef struct {
 } OscStoreImportArray;
 
 static gboolean
-osc_store_import_array_next_cb(OscStoreImportOp *op, gpointer user_data)
+osc_store_import_array_next_cb(OscStoreImportOp *op, gpointer user_data, GError **error)
 {
 	OscStoreImportArray *a = user_data;
 

@@ -253,8 +253,10 @@ osc_store_import(OscStore *self,
 		 OscStoreOverwriteFunc may_overwrite,
 		 gpointer user_data,
 		 GError **error);
-/* fills @op with the next operation; FALSE when there is none left */
-typedef gboolean (*OscStoreImportNextFunc)(OscStoreImportOp *op, gpointer user_data);
+/* fills @op with the next operation; FALSE when there is none left, or with @error set to
+ * abandon the whole import (nothing is written) */
+typedef gboolean (*OscStoreImportNextFunc)(OscStoreImportOp *op, gpointer user_data,
+					   GError **error);
 /* @op's result is known (final once the import returns TRUE); takes @op->row and @op->error */
 typedef void (*OscStoreImportDoneFunc)(OscStoreImportOp *op, gpointer user_data);
 gboolean
