@@ -1238,7 +1238,8 @@ test_backup_invalid_items(Fixture *f, gconstpointer data)
 		"{\"key\": \"%s\", \"environment\": \"prod\", \"value\": 4},"
 		"{\"key\": \"nullval\", \"environment\": \"prod\", \"value\": null},"
 		"{\"key\": \"floatval\", \"environment\": \"prod\", \"value\": 2.5},"
-		"{\"key\": \"intfloat\", \"environment\": \"prod\", \"value\": 5.0}"
+		"{\"key\": \"intfloat\", \"environment\": \"prod\", \"value\": 5.0},"
+		"{\"key\": \"lone\", \"environment\": \"prod\", \"value\": \"x\\ud83dy\"}"
 		"], \"comment\": \"no version, id or timestamps\"}",
 		long_key);
 	g_autofree gchar *backup_data = NULL;
@@ -1259,17 +1260,23 @@ test_backup_invalid_items(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string_member(obj(resp), "backup_id"), ==, "unknown");
 	g_assert_cmpstr(json_object_get_string_member(obj(resp), "backup_timestamp"), ==,
 			"unknown");
-	g_assert_cmpint(int_member(resp, "total_in_backup"), ==, 9);
+	g_assert_cmpint(int_member(resp, "total_in_backup"), ==, 10);
 	g_assert_cmpint(int_member(resp, "imported"), ==, 3);
 	g_assert_cmpint(int_member(resp, "skipped"), ==, 0);
-	g_assert_cmpint(int_member(resp, "failed"), ==, 6);
+	g_assert_cmpint(int_member(resp, "failed"), ==, 7);
 	failed = json_object_get_array_member(obj(resp), "failed_keys");
-	g_assert_cmpuint(json_array_get_length(failed), ==, 6);
+	g_assert_cmpuint(json_array_get_length(failed), ==, 7);
 	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(obj(resp), "errors")),
-			 ==, 6);
+			 ==, 7);
 	for (guint i = 0; expected_failed[i] != NULL; i++) {
 		g_autofree gchar *fk = failed_key(resp, i);
 		g_assert_cmpstr(fk, ==, expected_failed[i]);
+	}
+	/* json-glib would have stored "x" and dropped the "y": the entry fails instead */
+	{
+		g_autofree gchar *fk = failed_key(resp, 6);
+		g_assert_cmpstr(fk, ==, "lone: a string holds a lone UTF-16 surrogate escape, which "
+					"cannot be stored as text");
 	}
 	/* the long key, null and a fractional top-level value: reported under their keys */
 	{

@@ -634,6 +634,10 @@ test_json_strict(Fixture *f, gconstpointer data)
 		"{\"key\":\"k\",\"value\":\"tab\there\",\"environment\":\"e\"}",
 		"{\"key\":\"k\",\"value\":1,\"environment\":\"e\"}{\"key\":\"other\"}",
 		"{\"key\":\"k\",\"value\":1,\"environment\":\"e\"} 2",
+		/* lone UTF-16 surrogates: json-glib would store "x" and drop the "y" */
+		"{\"key\":\"k\",\"value\":\"x\\ud83dy\",\"environment\":\"e\"}",
+		"{\"key\":\"k\",\"value\":[\"\\ude00\"],\"environment\":\"e\"}",
+		"{\"key\":\"k\\ud83d\",\"value\":1,\"environment\":\"e\"}",
 	};
 	GString *deep = g_string_new("{\"key\":\"deep\",\"environment\":\"e\",\"value\":");
 	g_autoptr(OscTestResponse) deep_resp = NULL;

@@ -632,6 +632,37 @@ test_value_member_span(void)
 	g_assert_false(osc_json_object_member_span("[1]", 3, "a", &start, &end));
 }
 
+static void
+test_value_surrogates(void)
+{
+	static const struct {
+		const gchar *json;
+		gboolean ok;
+	} cases[] = {
+		{"\"plain\"", TRUE},
+		{"\"\\ud83d\\ude00\"", TRUE},		/* a pair: 😀 */
+		{"[\"a\\u00e9\", \"\\uffff\"]", TRUE}, /* not surrogates */
+		{"\"\\\\ud83d\"", TRUE},		/* an escaped backslash, then text */
+		{"\"x\\ud83dy\"", FALSE},		/* high alone */
+		{"\"\\ude00\"", FALSE},		/* low alone */
+		{"{\"k\\ud83d\": 1}", FALSE},		/* in a member name */
+		{"\"\\ud83d\\u0041\"", FALSE},	/* high, then not a low */
+		{"\"\\ud83d\"", FALSE},		/* high at the end */
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+
+		g_test_message("%s", cases[i].json);
+		g_assert_true(osc_json_validate(cases[i].json, -1, NULL));
+		g_assert_cmpint(osc_json_check_surrogates(cases[i].json, strlen(cases[i].json),
+							  &error),
+				==, cases[i].ok);
+		if (!cases[i].ok)
+			g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -650,6 +681,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/value/parse-len", test_value_parse_len);
 	g_test_add_func("/osc/value/validate", test_value_validate);
 	g_test_add_func("/osc/value/member-span", test_value_member_span);
+	g_test_add_func("/osc/value/surrogates", test_value_surrogates);
 	g_test_add_func("/osc/value/timestamps", test_value_timestamps);
 	g_test_add_func("/osc/value/timestamps-now-utc", test_value_timestamps_now_is_utc);
 	return g_test_run();

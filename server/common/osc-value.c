@@ -1007,3 +1007,46 @@ osc_json_object_member_span(const gchar *text, gsize len, const gchar *name, gsi
 	}
 	return found;
 }
+
+/**
+ * osc_json_check_surrogates:
+ * @text: strictly valid JSON (osc_json_validate())
+ *
+ * JSON may escape half of a UTF-16 surrogate pair on its own ("\ud83d"); json-glib then
+ * decodes it into bytes that are not UTF-8 and swallows the character after it. Input
+ * with one is refused (as integers beyond 64 bits are) rather than stored changed.
+ *
+ * Returns: %FALSE with %OSC_ERROR_INVALID_ARGUMENT when a string holds a lone surrogate
+ */
+gboolean
+osc_json_check_surrogates(const gchar *text, gsize len, GError **error)
+{
+	for (gsize i = 0; i + 5 < len; i++) {
+		gint cp, lo;
+
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] != 'u') {
+			i++; /* an escaped character, possibly a backslash */
+			continue;
+		}
+		cp = osc_json_hex4(text + i + 2);
+		if (cp >= 0xD800 && cp < 0xDC00 && i + 11 < len && text[i + 6] == '\\' &&
+		    text[i + 7] == 'u') {
+			lo = osc_json_hex4(text + i + 8);
+			if (lo >= 0xDC00 && lo < 0xE000) {
+				i += 11;
+				continue;
+			}
+		}
+		if (cp >= 0xD800 && cp < 0xE000) {
+			g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+				    "lone UTF-16 surrogate \\u%04x at byte %" G_GSIZE_FORMAT
+				    " cannot be stored as text",
+				    (guint)cp, i);
+			return FALSE;
+		}
+		i += 5;
+	}
+	return TRUE;
+}

@@ -28,6 +28,8 @@ void
 osc_json_append_quoted(GString *out, const gchar *str);
 gboolean
 osc_json_validate(const gchar *text, gssize len, GError **error);
+gboolean
+osc_json_check_surrogates(const gchar *text, gsize len, GError **error);
 /* spans of strictly valid JSON (osc_json_validate() ran first) */
 gsize
 osc_json_skip_ws(const gchar *text, gsize len, gsize i);

@@ -535,7 +535,8 @@ osc_backup_reader_next(OscBackupReader *r, GError **error)
 {
 	const gchar *t = r->text;
 	g_autoptr(JsonNode) el = NULL;
-	gsize end;
+	OscBackupItem *item;
+	gsize start = r->pos, end;
 
 	if (r->pos >= r->end)
 		return NULL;
@@ -549,7 +550,12 @@ osc_backup_reader_next(OscBackupReader *r, GError **error)
 		osc_backup_invalid(error);
 		return NULL;
 	}
-	return osc_backup_item_new(json_node_get_object(el));
+	item = osc_backup_item_new(json_node_get_object(el));
+	/* json-glib changed what a lone surrogate escape said: fail the entry, not the rest */
+	if (item->error == NULL && !osc_json_check_surrogates(t + start, end - start, NULL))
+		item->error = g_strdup("a string holds a lone UTF-16 surrogate escape, which cannot "
+				       "be stored as text");
+	return item;
 }
 
 /**

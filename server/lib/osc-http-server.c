@@ -577,6 +577,7 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 	 * wraps integers beyond 64 bits (…999 → -1) instead of refusing them */
 	if (!g_utf8_validate(data, (gssize)len, NULL) ||
 	    !osc_json_validate(data, (gssize)len, &error) ||
+	    !osc_json_check_surrogates(data, len, &error) ||
 	    !json_parser_load_from_data(parser, data, (gssize)len, &error)) {
 		JsonArray *loc = osc_loc_new("body", NULL);
 		JsonObject *ctx = json_object_new();
