@@ -168,9 +168,9 @@ osc_backup_page_written_cb(GObject *source, GAsyncResult *result, gpointer user_
 	}
 	name = g_file_get_parse_name(G_FILE(source));
 	text = g_strdup_printf(
-		g_dngettext(GETTEXT_PACKAGE, "Exported %" G_GINT64_FORMAT " entry to %s",
-			    "Exported %" G_GINT64_FORMAT " entries to %s", (gulong)self->exported),
-		self->exported, name);
+		g_dngettext(GETTEXT_PACKAGE, "Exported %lld entry to %s", "Exported %lld entries to %s",
+			    (gulong)self->exported),
+		(long long)self->exported, name);
 	osc_backup_page_end(self, self->export_progress, self->export_status, text, FALSE);
 }
 
@@ -277,10 +277,11 @@ osc_backup_page_imported_cb(GObject *source, GAsyncResult *result, gpointer user
 	obj = json_node_get_object(node);
 	/* TRANSLATORS: the result of an import */
 	text = g_strdup_printf(
-		_("Imported %" G_GINT64_FORMAT ", skipped %" G_GINT64_FORMAT
-		  ", overwritten %" G_GINT64_FORMAT ", failed %" G_GINT64_FORMAT),
-		osc_pages_json_int(obj, "imported"), osc_pages_json_int(obj, "skipped"),
-		osc_pages_json_int(obj, "overwritten"), osc_pages_json_int(obj, "failed"));
+		_("Imported %lld, skipped %lld, overwritten %lld, failed %lld"),
+		(long long)osc_pages_json_int(obj, "imported"),
+		(long long)osc_pages_json_int(obj, "skipped"),
+		(long long)osc_pages_json_int(obj, "overwritten"),
+		(long long)osc_pages_json_int(obj, "failed"));
 	osc_backup_page_end(self, self->import_progress, self->import_status, text,
 			    osc_pages_json_int(obj, "failed") > 0);
 	/* the filters may have new choices now */

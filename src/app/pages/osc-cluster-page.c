@@ -121,8 +121,8 @@ osc_cluster_page_distribution_cb(GObject *source, GAsyncResult *result, gpointer
 				json_object_get_boolean_member_with_default(n, "is_healthy", FALSE);
 			id = osc_pages_json_string(n, "node_id");
 			/* TRANSLATORS: the entries a node holds */
-			count = g_strdup_printf(_("%" G_GINT64_FORMAT " entries"),
-						osc_pages_json_int(n, "keys_count"));
+			count = g_strdup_printf(_("%lld entries"),
+						(long long)osc_pages_json_int(n, "keys_count"));
 			if (local)
 				subtitle = healthy ? _("This node, healthy")
 						   : _("This node, unhealthy");
@@ -173,9 +173,9 @@ osc_cluster_page_status_cb(GObject *source, GAsyncResult *result, gpointer user_
 							? osc_pages_json_string(obj, "node_id")
 							: _("Unknown"));
 	/* TRANSLATORS: healthy nodes of all nodes, e.g. "2 of 3" */
-	nodes = g_strdup_printf(_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-				osc_pages_json_int(obj, "healthy_nodes"),
-				osc_pages_json_int(obj, "total_nodes"));
+	nodes = g_strdup_printf(_("%lld of %lld"),
+				(long long)osc_pages_json_int(obj, "healthy_nodes"),
+				(long long)osc_pages_json_int(obj, "total_nodes"));
 	osc_pages_value_row_set(self->nodes_row, nodes);
 	/* the health and the distribution only mean something with clustering on */
 	self->load.pending += 2;

@@ -168,9 +168,9 @@ osc_dashboard_page_cluster_cb(GObject *source, GAsyncResult *result, gpointer us
 		if (json_object_get_boolean_member_with_default(obj, "enabled", FALSE)) {
 			/* TRANSLATORS: clustering on, e.g. "On: 2 of 3 nodes healthy" */
 			g_autofree gchar *text = g_strdup_printf(
-				_("On: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " nodes healthy"),
-				osc_pages_json_int(obj, "healthy_nodes"),
-				osc_pages_json_int(obj, "total_nodes"));
+				_("On: %lld of %lld nodes healthy"),
+				(long long)osc_pages_json_int(obj, "healthy_nodes"),
+				(long long)osc_pages_json_int(obj, "total_nodes"));
 			osc_pages_value_row_set(self->cluster_row, text);
 		} else {
 			osc_pages_value_row_set(self->cluster_row, _("Off"));

@@ -106,16 +106,16 @@ osc_history_dialog_show_diff(OscHistoryDialog *self)
 		return; /* still loading */
 	if (self->current == 0)
 		/* TRANSLATORS: the diff's title when the entry was deleted */
-		title = g_strdup_printf(_("Version %" G_GINT64_FORMAT " → deleted entry"),
-					self->selected);
+		title = g_strdup_printf(_("Version %lld → deleted entry"),
+					(long long)self->selected);
 	else if (self->selected == self->current)
-		title = g_strdup_printf(_("Version %" G_GINT64_FORMAT " is the current value"),
-					self->selected);
+		title = g_strdup_printf(_("Version %lld is the current value"),
+					(long long)self->selected);
 	else
 		/* TRANSLATORS: the diff's title, e.g. "Version 2 → current (version 4)" */
 		title = g_strdup_printf(
-			_("Version %" G_GINT64_FORMAT " → current (version %" G_GINT64_FORMAT ")"),
-			self->selected, self->current);
+			_("Version %lld → current (version %lld)"), (long long)self->selected,
+			(long long)self->current);
 	gtk_label_set_text(self->diff_title, title);
 	osc_history_dialog_render_diff(self, old_text, new_text);
 }
@@ -147,8 +147,8 @@ osc_history_dialog_version_cb(GObject *source, GAsyncResult *result, gpointer us
 			g_set_error_literal(&error, OSC_CLIENT_ERROR,
 					    OSC_CLIENT_ERROR_INVALID_RESPONSE,
 					    _("The version has no value"));
-		text = g_strdup_printf(_("Could not read version %" G_GINT64_FORMAT ": %s"),
-				       version, error->message);
+		text = g_strdup_printf(_("Could not read version %lld: %s"), (long long)version,
+				       error->message);
 		osc_history_dialog_toast(self, text);
 		return;
 	}
@@ -214,7 +214,7 @@ static GtkWidget *
 osc_history_dialog_version_row(JsonObject *v)
 {
 	gint64 number = osc_pages_json_int(v, "version");
-	g_autofree gchar *title = g_strdup_printf(_("Version %" G_GINT64_FORMAT), number);
+	g_autofree gchar *title = g_strdup_printf(_("Version %lld"), (long long)number);
 	const gchar *created = osc_pages_json_string(v, "created_at");
 	g_autoptr(GString) subtitle = g_string_new(created != NULL ? created : "");
 	GtkWidget *row = adw_action_row_new();
@@ -324,8 +324,7 @@ osc_history_dialog_rollback_cb(GObject *source, GAsyncResult *result, gpointer u
 		g_autofree gchar *why = osc_pages_error_text(error);
 		text = g_strdup_printf(_("Could not roll back: %s"), why);
 	} else {
-		text = g_strdup_printf(_("Rolled back to version %" G_GINT64_FORMAT),
-				       self->selected);
+		text = g_strdup_printf(_("Rolled back to version %lld"), (long long)self->selected);
 	}
 	osc_history_dialog_toast(self, text);
 	osc_history_dialog_update_actions(self);
@@ -357,7 +356,7 @@ osc_history_dialog_rollback_action(GtkWidget *widget, const gchar *action_name, 
 {
 	OscHistoryDialog *self = OSC_HISTORY_DIALOG(widget);
 	g_autofree gchar *heading =
-		g_strdup_printf(_("Roll Back to Version %" G_GINT64_FORMAT "?"), self->selected);
+		g_strdup_printf(_("Roll Back to Version %lld?"), (long long)self->selected);
 	GtkWidget *dialog = adw_message_dialog_new(
 		GTK_WINDOW(self), heading,
 		_("The entry gets this version’s value. The current value is kept as a new "

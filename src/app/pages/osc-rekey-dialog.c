@@ -106,11 +106,9 @@ osc_rekey_dialog_done_cb(GObject *source, GAsyncResult *result, gpointer user_da
 	/* the entries now open only with the new key: keep using the connection */
 	osc_client_set_user_key(self->client, self->new_key);
 	text = g_strdup_printf(
-		g_dngettext(GETTEXT_PACKAGE,
-			    "%" G_GINT64_FORMAT " entry re-encrypted with the new key",
-			    "%" G_GINT64_FORMAT " entries re-encrypted with the new key",
-			    (gulong)self->rekeyed),
-		self->rekeyed);
+		g_dngettext(GETTEXT_PACKAGE, "%lld entry re-encrypted with the new key",
+			    "%lld entries re-encrypted with the new key", (gulong)self->rekeyed),
+		(long long)self->rekeyed);
 	osc_rekey_dialog_set_status(self, text, FALSE);
 	gtk_editable_set_text(GTK_EDITABLE(self->key_row), "");
 	gtk_editable_set_text(GTK_EDITABLE(self->again_row), "");

@@ -204,10 +204,10 @@ osc_sse_stats_page_subscriptions_cb(GObject *source, GAsyncResult *result, gpoin
 		/* TRANSLATORS: an open event stream: its age and its queue, e.g.
 		 * "12.5 s, queue 0/100" */
 		g_autofree gchar *value =
-			g_strdup_printf(_("%.1f s, queue %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT),
+			g_strdup_printf(_("%.1f s, queue %lld/%lld"),
 					osc_pages_json_double(sub, "duration_seconds"),
-					osc_pages_json_int(sub, "queue_size"),
-					osc_pages_json_int(sub, "queue_max_size"));
+					(long long)osc_pages_json_int(sub, "queue_size"),
+					(long long)osc_pages_json_int(sub, "queue_max_size"));
 		const gchar *id = osc_pages_json_string(sub, "subscription_id");
 
 		gtk_list_box_append(self->open_box,
