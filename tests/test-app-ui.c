@@ -16,6 +16,7 @@
 #include "osc-preferences-window.h"
 #include "osc-test-utils.h"
 #include "osc-window-private.h"
+#include "pages/osc-rekey-dialog.h"
 
 /*
  * The app in this process, under a display (Xvfb), on its embedded server: driven through
@@ -285,6 +286,68 @@ test_live(void)
 			==, "db");
 }
 
+/* ---- re-key from the window ---- */
+
+static gboolean
+find_rekey_dialog(gpointer data)
+{
+	GtkWidget **out = data;
+	GListModel *toplevels = gtk_window_get_toplevels();
+
+	for (guint i = 0; i < g_list_model_get_n_items(toplevels); i++) {
+		g_autoptr(GObject) w = g_list_model_get_item(toplevels, i);
+
+		if (OSC_IS_REKEY_DIALOG(w))
+			*out = GTK_WIDGET(w);
+	}
+	return *out != NULL;
+}
+
+static gboolean
+rekey_done(gpointer data)
+{
+	return !osc_rekey_dialog_get_busy(data);
+}
+
+static void
+local_key_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	gchar **out = user_data;
+
+	*out = osc_application_get_local_user_key_finish(OSC_APPLICATION(source), result, NULL,
+							 NULL);
+}
+
+static gboolean
+have_string(gpointer data)
+{
+	return *(gchar **)data != NULL;
+}
+
+/* win.rekey: afterwards the window's stream and the app's local key are the new key, so a
+ * reconnect (or, with a keyring, the next start) still opens the entries */
+static void
+test_rekey(void)
+{
+	static const gchar new_key[] = "the-new-local-user-key-42";
+	GtkWidget *dialog = NULL;
+	g_autofree gchar *stream_key = NULL;
+	g_autofree gchar *app_key = NULL;
+
+	ensure_app();
+	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(window), "win.rekey", NULL));
+	osc_test_wait_until(find_rekey_dialog, &dialog, WAIT_MS);
+	osc_rekey_dialog_set_keys(OSC_REKEY_DIALOG(dialog), new_key, new_key);
+	osc_rekey_dialog_run(OSC_REKEY_DIALOG(dialog));
+	osc_test_wait_until(rekey_done, dialog, WAIT_MS);
+	g_object_get(window->events, "user-key", &stream_key, NULL);
+	g_assert_cmpstr(stream_key, ==, new_key);
+	osc_application_get_local_user_key_async(app, NULL, local_key_cb, &app_key);
+	osc_test_wait_until(have_string, &app_key, WAIT_MS);
+	g_assert_cmpstr(app_key, ==, new_key);
+	gtk_window_destroy(GTK_WINDOW(dialog));
+}
+
 /* ---- accessibility ---- */
 
 static gboolean
@@ -452,6 +515,7 @@ main(int argc, char *argv[])
 	g_setenv("GTK_A11Y", "test", TRUE);
 	g_test_add_func("/osc/app/ui/live", test_live);
 	g_test_add_func("/osc/app/ui/accessibility", test_accessibility);
+	g_test_add_func("/osc/app/ui/rekey", test_rekey);
 	ret = g_test_run();
 
 	if (app != NULL) {

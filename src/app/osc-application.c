@@ -304,6 +304,22 @@ osc_application_key_lookup_cb(GObject *source, GAsyncResult *result, gpointer us
 }
 
 /**
+ * osc_application_set_local_user_key:
+ *
+ * The local connection's user key changed (a re-key): later connections in this session use
+ * @user_key. The keyring is the caller's to update.
+ */
+void
+osc_application_set_local_user_key(OscApplication *self, const gchar *user_key)
+{
+	g_return_if_fail(OSC_IS_APPLICATION(self));
+	g_return_if_fail(user_key != NULL);
+
+	g_clear_pointer(&self->local_user_key, osc_keyring_free_secret);
+	self->local_user_key = g_strdup(user_key);
+}
+
+/**
  * osc_application_get_local_user_key_async:
  *
  * Gets the user key of the local connection: from the keyring, or made on first run and

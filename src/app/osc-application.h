@@ -24,6 +24,8 @@ osc_application_get_connections(OscApplication *self);
 OscLocalServer *
 osc_application_ensure_local_server(OscApplication *self, GError **error);
 void
+osc_application_set_local_user_key(OscApplication *self, const gchar *user_key);
+void
 osc_application_get_local_user_key_async(OscApplication *self,
 					 GCancellable *cancellable,
 					 GAsyncReadyCallback callback,

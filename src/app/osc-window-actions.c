@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "osc-application.h"
 #include "osc-connection-dialog.h"
 #include "osc-keyring.h"
 #include "osc-window-private.h"
@@ -372,13 +373,53 @@ osc_window_history_action(GtkWidget *widget, const gchar *action, GVariant *para
 }
 
 static void
+osc_window_rekey_stored_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(OscWindow) self = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!osc_keyring_store_finish(result, &error)) {
+		g_autofree gchar *text = g_strdup_printf(
+		    _("The new user key could not be saved in the keyring: %s"), error->message);
+
+		adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(text));
+	}
+}
+
+/* the entries moved to @new_key: the stream and the keyring follow, so that the next
+ * start still opens them (the dialog has already given the client the new key) */
+static void
+osc_window_rekeyed_cb(GtkWidget *dialog, const gchar *new_key, gint64 count, gpointer user_data)
+{
+	OscWindow *self = OSC_WINDOW(user_data);
+	const gchar *id;
+
+	if (self->connection == NULL)
+		return;
+	if (self->events != NULL)
+		g_object_set(self->events, "user-key", new_key, NULL);
+	id = osc_connection_get_id(self->connection);
+	if (osc_connection_is_local(self->connection)) {
+		GApplication *app = g_application_get_default();
+
+		if (OSC_IS_APPLICATION(app))
+			osc_application_set_local_user_key(OSC_APPLICATION(app), new_key);
+	}
+	osc_keyring_store_async(id, OSC_KEYRING_USER_KEY, osc_connection_get_name(self->connection),
+				new_key, NULL, osc_window_rekey_stored_cb, g_object_ref(self));
+}
+
+static void
 osc_window_rekey_action(GtkWidget *widget, const gchar *action, GVariant *param)
 {
 	OscWindow *self = OSC_WINDOW(widget);
+	GtkWidget *dialog;
 
 	if (self->client == NULL)
 		return;
-	gtk_window_present(GTK_WINDOW(osc_rekey_dialog_new(GTK_WINDOW(self), self->client)));
+	dialog = osc_rekey_dialog_new(GTK_WINDOW(self), self->client);
+	g_signal_connect_object(dialog, "rekeyed", G_CALLBACK(osc_window_rekeyed_cb), self, 0);
+	gtk_window_present(GTK_WINDOW(dialog));
 }
 #endif
 
