@@ -682,13 +682,7 @@ fernet_seal(const guint8 key[OSC_DERIVED_KEY_LEN],
 	guint64 ts = (guint64)timestamp;
 	int n1 = 0, n2 = 0;
 
-	if (plaintext_len > MAX_PLAINTEXT_LEN) {
-		g_set_error_literal(error,
-				    OSC_ERROR,
-				    OSC_ERROR_TOO_LARGE,
-				    "plaintext too large to encrypt");
-		return FALSE;
-	}
+	/* the callers checked plaintext_len against MAX_PLAINTEXT_LEN */
 	raw[0] = FERNET_VERSION;
 	for (guint i = 0; i < 8; i++)
 		raw[1 + i] = (guint8)(ts >> (56 - 8 * i));
@@ -789,6 +783,13 @@ osc_fernet_encrypt_in_place(const guint8 key[OSC_DERIVED_KEY_LEN],
 	g_return_val_if_fail(buf != NULL, FALSE);
 	g_return_val_if_fail(timestamp >= 0, FALSE);
 
+	if (plaintext_len > MAX_PLAINTEXT_LEN) {
+		g_set_error_literal(error,
+				    OSC_ERROR,
+				    OSC_ERROR_TOO_LARGE,
+				    "plaintext too large to encrypt");
+		return FALSE;
+	}
 	return fernet_seal(key, buf, buf + FERNET_HEADER_LEN, plaintext_len, timestamp, iv,
 			   error);
 }

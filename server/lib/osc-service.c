@@ -831,49 +831,6 @@ osc_service_entry_foreach(OscService *self,
 	return TRUE;
 }
 
-static gboolean
-osc_service_entry_list_cb(OscEntryRow *row,
-			  const gchar *plaintext,
-			  gsize len,
-			  gpointer user_data,
-			  GError **error)
-{
-	GPtrArray *entries = user_data;
-	gchar *text = osc_json_compact(plaintext, (gssize)len, NULL, error);
-	OscEntry *entry;
-
-	if (text == NULL)
-		return FALSE;
-	entry = g_new0(OscEntry, 1);
-	entry->row = osc_entry_row_copy(row);
-	entry->value_json = text;
-	g_ptr_array_add(entries, entry);
-	return TRUE;
-}
-
-/**
- * osc_service_entry_list:
- *
- * osc_service_entry_foreach() into an array.
- *
- * Returns: (transfer container) (element-type OscEntry): the entries, values as compact
- *   JSON text
- */
-GPtrArray *
-osc_service_entry_list(OscService *self,
-		       OscDerivedKey *dk,
-		       const gchar *category,
-		       const gchar *environment,
-		       GError **error)
-{
-	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func((GDestroyNotify)osc_entry_free);
-
-	if (!osc_service_entry_foreach(self, dk, category, environment, osc_service_entry_list_cb,
-				       entries, error))
-		return NULL;
-	return g_steal_pointer(&entries);
-}
-
 /* one configuration of the backup document, in Python's json.dumps form (§7.1) */
 static void
 osc_service_backup_append(GString *out, OscEntryRow *row, JsonNode *value)

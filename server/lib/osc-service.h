@@ -129,12 +129,6 @@ osc_service_entry_foreach(OscService *self,
 			  OscServiceEntryFunc func,
 			  gpointer user_data,
 			  GError **error);
-GPtrArray *
-osc_service_entry_list(OscService *self,
-		       OscDerivedKey *dk,
-		       const gchar *category,
-		       const gchar *environment,
-		       GError **error);
 
 /* backup and import (API.md §4.12, §4.13, §7): blocking, for worker threads */
 JsonNode *
