@@ -1248,6 +1248,90 @@ test_http_metrics(Fixture *f, gconstpointer data)
 	}
 }
 
+/*
+ * A GET whose row the store still holds and whose user key is derived is answered on the
+ * main loop, without a worker: it must be indistinguishable from one that goes to the
+ * database (same body, ETag, errors and counts), and never older than the last write.
+ */
+static void
+test_http_read_from_memory(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) resps =
+		g_ptr_array_new_with_free_func((GDestroyNotify)osc_test_response_free);
+	g_autoptr(OscTestResponse) created = NULL;
+	g_autoptr(OscTestResponse) wrong_first = NULL;
+	g_autoptr(OscTestResponse) first = NULL;
+	g_autoptr(OscTestResponse) second = NULL;
+	g_autoptr(OscTestResponse) full_first = NULL;
+	g_autoptr(OscTestResponse) full_second = NULL;
+	g_autoptr(OscTestResponse) head = NULL;
+	g_autoptr(OscTestResponse) wrong_second = NULL;
+	g_autoptr(OscTestResponse) updated = NULL;
+	g_autoptr(OscTestResponse) after_update = NULL;
+	g_autoptr(OscTestResponse) deleted = NULL;
+	g_autoptr(OscTestResponse) after_delete = NULL;
+	g_autoptr(OscTestResponse) ops = NULL;
+	g_autofree gchar *u = url(f, "/configs/k?environment=e");
+	const gchar *path = "/configs/k?environment=e";
+
+	created = create(f, KEY_A, "{\"key\":\"k\",\"value\":{\"v\":1},\"environment\":\"e\"}");
+	g_assert_cmpuint(created->status, ==, 201);
+	/* the first reads go to the database (through a worker), the next ones need not */
+	wrong_first = get(f, KEY_B, path);
+	first = get(f, KEY_A, path);
+	second = get(f, KEY_A, path);
+	g_assert_cmpuint(first->status, ==, 200);
+	g_assert_cmpuint(second->status, ==, 200);
+	g_assert_cmpstr(second->body, ==, first->body);
+	g_assert_cmpstr(soup_message_headers_get_one(second->headers, "ETag"), ==,
+			soup_message_headers_get_one(first->headers, "ETag"));
+	g_assert_cmpstr(soup_message_headers_get_one(second->headers, "ETag"), ==,
+			soup_message_headers_get_one(created->headers, "ETag"));
+	full_first = get(f, KEY_A, "/configs/k?environment=e&mode=full");
+	full_second = get(f, KEY_A, "/configs/k?environment=e&mode=full");
+	g_assert_cmpuint(full_second->status, ==, 200);
+	g_assert_true(json_object_has_member(obj(full_second), "created_at"));
+	g_assert_cmpstr(full_second->body, ==, full_first->body);
+	head = osc_test_http(f->session, "HEAD", u, NULL, "X-User-Key", KEY_A, NULL);
+	g_assert_cmpuint(head->status, ==, 200);
+	g_assert_cmpuint(head->len, ==, 0);
+	g_assert_cmpstr(soup_message_headers_get_one(head->headers, "ETag"), ==,
+			soup_message_headers_get_one(first->headers, "ETag"));
+
+	/* D-3 holds for a row in memory: the wrong key gets the same 401, never the value */
+	wrong_second = get(f, KEY_B, path);
+	g_assert_cmpuint(wrong_first->status, ==, 401);
+	g_assert_cmpuint(wrong_second->status, ==, 401);
+	g_assert_cmpstr(osc_test_json_detail(wrong_second), ==, osc_test_json_detail(wrong_first));
+	g_assert_null(strstr(wrong_second->body, "\"v\""));
+
+	/* a write is seen by the very next read */
+	updated = osc_test_http(f->session, "PUT", u, "{\"value\":{\"v\":2}}", "X-User-Key", KEY_A,
+				NULL);
+	g_assert_cmpuint(updated->status, ==, 200);
+	after_update = get(f, KEY_A, path);
+	g_assert_cmpuint(after_update->status, ==, 200);
+	assert_json(json_object_get_member(obj(after_update), "value"), "{\"v\":2}");
+	g_assert_cmpstr(soup_message_headers_get_one(after_update->headers, "ETag"), ==,
+			soup_message_headers_get_one(updated->headers, "ETag"));
+	for (guint i = 0; i < 3; i++) {
+		OscTestResponse *r = get(f, KEY_A, path);
+		g_ptr_array_add(resps, r);
+		g_assert_cmpstr(r->body, ==, after_update->body);
+	}
+	deleted = osc_test_http(f->session, "DELETE", u, NULL, "X-User-Key", KEY_A, NULL);
+	g_assert_cmpuint(deleted->status, ==, 200);
+	after_delete = get(f, KEY_A, path);
+	g_assert_cmpuint(after_delete->status, ==, 404);
+
+	/* counted as every read is: 1 + 1 + 2 + 1 (HEAD) + 1 + 3 successes, 2 wrong keys */
+	ops = get(f, NULL, "/stats/operations");
+	assert_json(json_object_get_member(obj(ops), "read_operations"),
+		    "{\"success\":9,\"error\":2,\"not_found\":1}");
+	assert_json(json_object_get_member(obj(ops), "encryption_operations"),
+		    "{\"encrypt\":2,\"decrypt\":9}");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1272,6 +1356,7 @@ main(int argc, char **argv)
 	    fixture_setup);
 	ADD("/osc/http/original-db", test_http_original_db, fixture_setup_original);
 	ADD("/osc/http/metrics", test_http_metrics, fixture_setup);
+	ADD("/osc/http/read-from-memory", test_http_read_from_memory, fixture_setup);
 #undef ADD
 	return g_test_run();
 }

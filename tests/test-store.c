@@ -2395,6 +2395,122 @@ test_store_versions_threads(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpint(versions_count(fx->path), ==, 150);
 }
 
+/* reads answered from memory (the main loop's GET) are never older than the last write */
+static void
+test_store_cached(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = insert_ok(fx->store, "k", "e", "c");
+	g_autoptr(OscEntryRow) other = insert_ok(fx->store, "k", "e2", "c");
+	g_autoptr(OscEntryRow) got = NULL;
+	g_autoptr(OscEntryRow) cached = NULL;
+	g_autoptr(OscEntryRow) upd = NULL;
+	g_autoptr(OscStore) second = NULL;
+	g_autoptr(OscEntryRow) shared = NULL;
+	g_autofree gchar *big = NULL;
+
+	/* nothing read yet: nothing in memory */
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+
+	/* a read leaves the row, and only that row, in memory */
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	cached = osc_store_get_cached(fx->store, "k", "e");
+	g_assert_nonnull(cached);
+	g_assert_true(cached != got);
+	assert_rows_equal(cached, got);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e2"));
+	g_assert_null(osc_store_get_cached(fx->store, "e", "k"));
+	g_clear_pointer(&cached, osc_entry_row_free);
+	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* any write, even of another entry, makes it stale */
+	upd = osc_store_update(fx->store, "k", "e2", FALSE, NULL, "tok-e2", "fp1", -1, &error);
+	g_assert_no_error(error);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+
+	/* an update: the next read brings the new row, never the old one */
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, osc_entry_row_free);
+	g_clear_pointer(&upd, osc_entry_row_free);
+	upd = osc_store_update(fx->store, "k", "e", FALSE, NULL, "tok-new", "fp1", -1, &error);
+	g_assert_no_error(error);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	cached = osc_store_get_cached(fx->store, "k", "e");
+	g_assert_nonnull(cached);
+	g_assert_cmpstr(cached->token, ==, "tok-new");
+	g_assert_cmpint(cached->revision, ==, upd->revision);
+	g_clear_pointer(&cached, osc_entry_row_free);
+	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* a write that fails (and rolls back) also counts: the cache never guesses */
+	g_assert_null(osc_store_update(fx->store, "k", "e", FALSE, NULL, "t", "fp1", 999999, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED);
+	g_clear_error(&error);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+
+	/* recording a fingerprint is a write too */
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	cached = osc_store_get_cached(fx->store, "k", "e");
+	g_assert_nonnull(cached);
+	g_clear_pointer(&cached, osc_entry_row_free);
+	g_assert_true(osc_store_set_fingerprint(fx->store, got->id, "fp2", &error));
+	g_assert_no_error(error);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* a delete */
+	got = osc_store_get(fx->store, "k", "e", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, osc_entry_row_free);
+	g_assert_true(osc_store_delete(fx->store, "k", "e", -1, &error));
+	g_assert_no_error(error);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+
+	/* a large value is read from the database each time */
+	big = g_strnfill(20000, 'x');
+	g_clear_pointer(&upd, osc_entry_row_free);
+	upd = osc_store_update(fx->store, "k", "e2", FALSE, NULL, big, "fp1", -1, &error);
+	g_assert_no_error(error);
+	got = osc_store_get(fx->store, "k", "e2", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got->token, ==, big);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e2"));
+	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* another process (here: a second store on the same file) may write too: its
+	 * write shows within a second */
+	shared = insert_ok(fx->store, "shared", "e", NULL);
+	got = osc_store_get(fx->store, "shared", "e", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, osc_entry_row_free);
+	second = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&upd, osc_entry_row_free);
+	upd = osc_store_update(second, "shared", "e", FALSE, NULL, "tok-other", "fp1", -1, &error);
+	g_assert_no_error(error);
+	g_usleep(G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
+	g_assert_null(osc_store_get_cached(fx->store, "shared", "e"));
+	got = osc_store_get(fx->store, "shared", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got->token, ==, "tok-other");
+	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* a closed store serves nothing from memory */
+	got = osc_store_get(fx->store, "shared", "e", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, osc_entry_row_free);
+	cached = osc_store_get_cached(fx->store, "shared", "e");
+	g_assert_nonnull(cached);
+	g_assert_cmpstr(cached->token, ==, "tok-other");
+	osc_store_close(fx->store);
+	g_assert_null(osc_store_get_cached(fx->store, "shared", "e"));
+}
+
 static void
 store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboolean open)
 {
@@ -2434,6 +2550,7 @@ main(int argc, char **argv)
 	store_add("/osc/store/foreach", test_store_foreach, TRUE);
 	store_add("/osc/store/rekey-versions", test_store_rekey_versions, TRUE);
 	store_add("/osc/store/close", test_store_close, TRUE);
+	store_add("/osc/store/cached", test_store_cached, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);
 	store_add("/osc/store/versions-delete", test_store_versions_delete, TRUE);

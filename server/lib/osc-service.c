@@ -618,20 +618,15 @@ osc_service_entry_create(OscService *self,
 	return entry;
 }
 
-OscEntry *
-osc_service_entry_read(OscService *self,
-		       OscDerivedKey *dk,
-		       const gchar *key,
-		       const gchar *environment,
-		       GError **error)
+/* checks @dk against @row (D-3), which it takes, and decrypts the value */
+static OscEntry *
+osc_service_entry_open(OscService *self, OscDerivedKey *dk, OscEntryRow *row_in, GError **error)
 {
-	g_autoptr(OscEntryRow) row = osc_store_get(self->store, key, environment, error);
+	g_autoptr(OscEntryRow) row = row_in;
 	g_autoptr(GBytes) plain = NULL;
 	gchar *text;
 	OscEntry *entry;
 
-	if (row == NULL)
-		return NULL;
 	if (!osc_service_check_key(self, dk, row, &plain, error))
 		return NULL;
 	text = osc_service_decode_text(plain, error);
@@ -641,6 +636,56 @@ osc_service_entry_read(OscService *self,
 	entry->row = g_steal_pointer(&row);
 	entry->value_json = text;
 	return entry;
+}
+
+OscEntry *
+osc_service_entry_read(OscService *self,
+		       OscDerivedKey *dk,
+		       const gchar *key,
+		       const gchar *environment,
+		       GError **error)
+{
+	OscEntryRow *row = osc_store_get(self->store, key, environment, error);
+
+	if (row == NULL)
+		return NULL;
+	return osc_service_entry_open(self, dk, row, error);
+}
+
+/**
+ * osc_service_entry_read_cached:
+ * @entry: (out) (transfer full) (nullable): the entry, or %NULL with @error set
+ *
+ * osc_service_entry_read() for the main loop: answers only from a row the store holds in
+ * memory (osc_store_get_cached()), so it neither touches the database nor writes. The
+ * Fernet check and decryption are all it costs.
+ *
+ * Returns: %FALSE when it cannot answer without the database; then call
+ *   osc_service_entry_read() on a worker
+ */
+gboolean
+osc_service_entry_read_cached(OscService *self,
+			      OscDerivedKey *dk,
+			      const gchar *key,
+			      const gchar *environment,
+			      OscEntry **entry,
+			      GError **error)
+{
+	OscEntryRow *row;
+
+	g_return_val_if_fail(OSC_IS_SERVICE(self), FALSE);
+	g_return_val_if_fail(entry != NULL, FALSE);
+
+	row = osc_store_get_cached(self->store, key, environment);
+	if (row == NULL)
+		return FALSE;
+	/* a row of the original's has its fingerprint written at the first decrypt: a write */
+	if (row->fingerprint == NULL) {
+		osc_entry_row_free(row);
+		return FALSE;
+	}
+	*entry = osc_service_entry_open(self, dk, row, error);
+	return TRUE;
 }
 
 typedef struct {

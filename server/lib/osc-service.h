@@ -99,6 +99,13 @@ osc_service_entry_read(OscService *self,
 		       const gchar *key,
 		       const gchar *environment,
 		       GError **error);
+gboolean
+osc_service_entry_read_cached(OscService *self,
+			      OscDerivedKey *dk,
+			      const gchar *key,
+			      const gchar *environment,
+			      OscEntry **entry,
+			      GError **error);
 OscEntry *
 osc_service_entry_update(OscService *self,
 			 OscDerivedKey *dk,

@@ -274,9 +274,128 @@ struct _OscStore {
 	gint64 hlc_ms;
 	guint32 hlc_count;
 	gint64 (*hlc_clock)(void);
+	/* recently read rows, for reads that must not wait for a connection (the main loop);
+	 * see osc_store_get_cached() */
+	GMutex cache_mutex;
+	GHashTable *cache;	   /* OscRowCacheItem → itself, owned */
+	guint64 cache_generation; /* bumped by every write; older items are stale */
 };
 
 G_DEFINE_FINAL_TYPE(OscStore, osc_store, G_TYPE_OBJECT)
+
+/* ---- the row cache ---- */
+
+/* rows kept at most, and the largest token kept: at most 2048 × 8 KiB of tokens */
+#define OSC_STORE_CACHE_MAX_ITEMS 2048
+#define OSC_STORE_CACHE_MAX_TOKEN 8192
+/* another process may write the same file: what it wrote shows within this long */
+#define OSC_STORE_CACHE_TTL_US (1 * G_USEC_PER_SEC)
+
+typedef struct {
+	const gchar *key;	  /* the row's */
+	const gchar *environment; /* the row's */
+	OscEntryRow *row;
+	guint64 generation;
+	gint64 filled_us;
+} OscRowCacheItem;
+
+static void
+osc_row_cache_item_free(OscRowCacheItem *item)
+{
+	osc_entry_row_free(item->row);
+	g_free(item);
+}
+
+static guint
+osc_row_cache_item_hash(gconstpointer p)
+{
+	const OscRowCacheItem *item = p;
+
+	return g_str_hash(item->key) * 31 + g_str_hash(item->environment);
+}
+
+static gboolean
+osc_row_cache_item_equal(gconstpointer a, gconstpointer b)
+{
+	const OscRowCacheItem *x = a, *y = b;
+
+	return strcmp(x->key, y->key) == 0 && strcmp(x->environment, y->environment) == 0;
+}
+
+/* every write ends here, committed or not: what was read before may be out of date */
+static void
+osc_store_cache_invalidate(OscStore *self)
+{
+	g_mutex_lock(&self->cache_mutex);
+	self->cache_generation++;
+	g_mutex_unlock(&self->cache_mutex);
+}
+
+static guint64
+osc_store_cache_generation(OscStore *self)
+{
+	guint64 generation;
+
+	g_mutex_lock(&self->cache_mutex);
+	generation = self->cache_generation;
+	g_mutex_unlock(&self->cache_mutex);
+	return generation;
+}
+
+/* keeps a copy of @row, read when the cache was at @generation, unless a write came since */
+static void
+osc_store_cache_fill(OscStore *self, const OscEntryRow *row, guint64 generation)
+{
+	OscRowCacheItem *item;
+
+	if (strlen(row->token) > OSC_STORE_CACHE_MAX_TOKEN)
+		return;
+	item = g_new0(OscRowCacheItem, 1);
+	item->row = osc_entry_row_copy(row);
+	item->key = item->row->key;
+	item->environment = item->row->environment;
+	item->generation = generation;
+	item->filled_us = g_get_monotonic_time();
+	g_mutex_lock(&self->cache_mutex);
+	if (generation != self->cache_generation) {
+		g_mutex_unlock(&self->cache_mutex);
+		osc_row_cache_item_free(item);
+		return;
+	}
+	if (g_hash_table_size(self->cache) >= OSC_STORE_CACHE_MAX_ITEMS)
+		g_hash_table_remove_all(self->cache);
+	g_hash_table_add(self->cache, item);
+	g_mutex_unlock(&self->cache_mutex);
+}
+
+/**
+ * osc_store_get_cached:
+ *
+ * The row for (@key, @environment) if a recent read left it in memory and no write has
+ * happened since, without touching the database: safe on a thread that must not block.
+ * Every write of this store, committed or rolled back, makes what is cached stale; a write
+ * by another process shows within a second.
+ *
+ * Returns: (transfer full) (nullable): a copy of the row, or %NULL (then use osc_store_get())
+ */
+OscEntryRow *
+osc_store_get_cached(OscStore *self, const gchar *key, const gchar *environment)
+{
+	OscRowCacheItem probe = {key, environment, NULL, 0, 0};
+	OscRowCacheItem *item;
+	OscEntryRow *row = NULL;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
+	g_return_val_if_fail(key != NULL && environment != NULL, NULL);
+
+	g_mutex_lock(&self->cache_mutex);
+	item = g_hash_table_lookup(self->cache, &probe);
+	if (item != NULL && item->generation == self->cache_generation &&
+	    g_get_monotonic_time() - item->filled_us < OSC_STORE_CACHE_TTL_US)
+		row = osc_entry_row_copy(item->row);
+	g_mutex_unlock(&self->cache_mutex);
+	return row;
+}
 
 /* a cached statement, reset and unbound (not finalized) when it goes out of scope */
 typedef sqlite3_stmt OscStoreStmt;
@@ -579,6 +698,7 @@ osc_store_write_lock(OscStore *self, GError **error)
 static void
 osc_store_write_unlock(OscStore *self)
 {
+	osc_store_cache_invalidate(self);
 	g_atomic_pointer_set(&self->writer, NULL);
 	g_mutex_unlock(&self->write_mutex);
 }
@@ -1098,16 +1218,21 @@ osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError
 {
 	OscStoreConn *conn;
 	OscEntryRow *row;
+	guint64 generation;
 
 	g_return_val_if_fail(OSC_IS_STORE(self), NULL);
 	g_return_val_if_fail(key != NULL, NULL);
 	g_return_val_if_fail(environment != NULL, NULL);
 
+	/* before the read: a write that ends after this makes the row not worth keeping */
+	generation = osc_store_cache_generation(self);
 	conn = osc_store_acquire(self, error);
 	if (conn == NULL)
 		return NULL;
 	row = osc_store_conn_get(conn, key, environment, error);
 	osc_store_release(self, conn);
+	if (row != NULL)
+		osc_store_cache_fill(self, row, generation);
 	return row;
 }
 
@@ -2669,6 +2794,12 @@ osc_store_close(OscStore *self)
 	while (self->n_busy > 0)
 		g_cond_wait(&self->pool_cond, &self->pool_mutex);
 	g_mutex_unlock(&self->pool_mutex);
+	/* a read still finishing keeps nothing (its generation is older), and nothing is
+	 * served from memory once the store is closed */
+	g_mutex_lock(&self->cache_mutex);
+	self->cache_generation++;
+	g_hash_table_remove_all(self->cache);
+	g_mutex_unlock(&self->cache_mutex);
 }
 
 static void
@@ -2685,6 +2816,8 @@ osc_store_finalize(GObject *object)
 	g_mutex_clear(&self->write_mutex);
 	g_mutex_clear(&self->settings_mutex);
 	g_mutex_clear(&self->hlc_mutex);
+	g_clear_pointer(&self->cache, g_hash_table_unref);
+	g_mutex_clear(&self->cache_mutex);
 
 	G_OBJECT_CLASS(osc_store_parent_class)->finalize(object);
 }
@@ -2709,6 +2842,9 @@ osc_store_init(OscStore *self)
 	g_mutex_init(&self->settings_mutex);
 	g_mutex_init(&self->hlc_mutex);
 	self->hlc_clock = osc_store_default_clock;
+	g_mutex_init(&self->cache_mutex);
+	self->cache = g_hash_table_new_full(osc_row_cache_item_hash, osc_row_cache_item_equal,
+					    (GDestroyNotify)osc_row_cache_item_free, NULL);
 }
 
 /* one row of an import, inside the caller's transaction */

@@ -143,6 +143,8 @@ osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError
 OscEntryRow *
 osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError **error);
 OscEntryRow *
+osc_store_get_cached(OscStore *self, const gchar *key, const gchar *environment);
+OscEntryRow *
 osc_store_insert(OscStore *self,
 		 const gchar *key,
 		 const gchar *environment,
