@@ -201,13 +201,27 @@ osc_http_limits_client_key(GSocketAddress *address)
 
 /* ---- OscHttpLimits ---- */
 
+/*
+ * Per request the limits only write a deadline into the connection's record: arming and
+ * removing a GSource per request cost more than the rest of a cached GET's own work. One
+ * sweep every OSC_HTTP_LIMITS_SWEEP_MS enforces the deadlines and notices clients that hung
+ * up between requests, so a timeout fires up to that much late.
+ */
+#define OSC_HTTP_LIMITS_SWEEP_MS 500
+
+typedef enum {
+	OSC_HTTP_CONN_READING, /* a request is being read: request_timeout */
+	OSC_HTTP_CONN_HANDLED, /* read; the handler has it, for as long as it takes */
+	OSC_HTTP_CONN_IDLE,    /* answered; kept alive until the next request: idle_timeout */
+} OscHttpConnState;
+
 typedef struct {
 	OscHttpLimits *owner;
 	GSocket *socket;
-	guint deadline_id; /* the current request must be read, or the next one begun, by then */
-	GSource *watch;	   /* between requests: notices the client hanging up */
-	gboolean refused;  /* over OSC_MAX_CONNECTIONS: answered 503, not counted */
-	gint64 closed_at;  /* monotonic µs when first seen closed, 0 while open */
+	OscHttpConnState state;
+	gint64 deadline;  /* monotonic µs by which the state must change; 0: none */
+	gboolean refused; /* over OSC_MAX_CONNECTIONS: answered 503, not counted */
+	gint64 closed_at; /* monotonic µs when first seen closed, 0 while open */
 } OscHttpConn;
 
 struct _OscHttpLimits {
@@ -215,7 +229,7 @@ struct _OscHttpLimits {
 	gulong started_id;
 	gulong read_id;
 	gulong finished_id;
-	guint prune_id;
+	guint sweep_id;
 	guint64 reaped;
 	guint n_open;
 	gboolean release_leaked_sockets;
@@ -236,17 +250,9 @@ struct _OscHttpLimits {
 static void
 osc_http_conn_free(OscHttpConn *conn)
 {
-	g_clear_handle_id(&conn->deadline_id, g_source_remove);
-	if (conn->watch != NULL) {
-		g_source_destroy(conn->watch);
-		g_clear_pointer(&conn->watch, g_source_unref);
-	}
 	g_clear_object(&conn->socket);
 	g_free(conn);
 }
-
-static void
-osc_http_conn_unwatch(OscHttpConn *conn);
 
 /*
  * libsoup 3.2's listener keeps one reference of every GSocket it accepts (valgrind: 344 B
@@ -264,44 +270,6 @@ osc_http_limits_release(OscHttpLimits *self, OscHttpConn *conn)
 }
 
 static void
-osc_http_limits_prune(OscHttpLimits *self)
-{
-	GHashTableIter iter;
-	OscHttpConn *conn;
-	gint64 now = g_get_monotonic_time();
-	guint n_open = 0;
-
-	g_hash_table_iter_init(&iter, self->conns);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&conn)) {
-		if (!g_socket_is_closed(conn->socket)) {
-			if (!conn->refused)
-				n_open++;
-			continue;
-		}
-		if (conn->closed_at == 0) {
-			/* let whatever still runs for it finish before looking at its references */
-			conn->closed_at = now;
-			g_clear_handle_id(&conn->deadline_id, g_source_remove);
-			osc_http_conn_unwatch(conn);
-			continue;
-		}
-		if (now - conn->closed_at < G_USEC_PER_SEC)
-			continue;
-		osc_http_limits_release(self, conn);
-		g_hash_table_iter_remove(&iter);
-	}
-	self->n_open = n_open;
-	osc_metric_set(self->m_conn_active, n_open, NULL);
-}
-
-static gboolean
-osc_http_limits_prune_cb(gpointer user_data)
-{
-	osc_http_limits_prune(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
 osc_http_conn_close(OscHttpConn *conn, const gchar *reason, guint seconds)
 {
 	if (g_socket_is_closed(conn->socket))
@@ -313,15 +281,6 @@ osc_http_conn_close(OscHttpConn *conn, const gchar *reason, guint seconds)
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "connection_timeout",
 			 "OSC_REASON", reason, "MESSAGE",
 			 "closed a connection after %u s (%s timeout)", seconds, reason);
-}
-
-static void
-osc_http_conn_unwatch(OscHttpConn *conn)
-{
-	if (conn->watch != NULL) {
-		g_source_destroy(conn->watch);
-		g_clear_pointer(&conn->watch, g_source_unref);
-	}
 }
 
 /*
@@ -340,61 +299,78 @@ osc_http_conn_reap(OscHttpConn *conn)
 	conn->owner->reaped++;
 }
 
+/* between requests: has the client hung up? (a byte waiting is the next request) */
 static gboolean
-osc_http_conn_watch_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+osc_http_conn_hung_up(OscHttpConn *conn)
 {
-	OscHttpConn *conn = user_data;
 	gchar byte;
-	gssize n;
+	gssize n = recv(g_socket_get_fd(conn->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	if (g_socket_is_closed(socket)) {
-		g_clear_pointer(&conn->watch, g_source_unref);
-		return G_SOURCE_REMOVE;
-	}
-	n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	g_clear_pointer(&conn->watch, g_source_unref);
-	if (n > 0)
-		return G_SOURCE_REMOVE; /* the next request: libsoup's */
-	osc_http_conn_reap(conn);
-	return G_SOURCE_REMOVE;
+		return FALSE;
+	return n <= 0;
 }
 
+/* an open connection: its deadline, and whether its client hung up between requests */
 static void
-osc_http_conn_watch(OscHttpConn *conn)
+osc_http_conn_check(OscHttpConn *conn, gint64 now)
 {
-	osc_http_conn_unwatch(conn);
-	if (g_socket_is_closed(conn->socket))
+	OscHttpLimits *self = conn->owner;
+
+	if (conn->state == OSC_HTTP_CONN_IDLE && osc_http_conn_hung_up(conn)) {
+		osc_http_conn_reap(conn);
 		return;
-	conn->watch = g_socket_create_source(conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-	/* after libsoup's own sources: a request that arrives is read by libsoup first */
-	g_source_set_priority(conn->watch, G_PRIORITY_LOW);
-	g_source_set_callback(conn->watch, G_SOURCE_FUNC(osc_http_conn_watch_cb), conn, NULL);
-	g_source_attach(conn->watch, NULL);
+	}
+	if (conn->deadline == 0 || now < conn->deadline)
+		return;
+	conn->deadline = 0;
+	if (conn->state == OSC_HTTP_CONN_READING) {
+		osc_http_conn_close(conn, "request", self->request_timeout);
+	} else if (conn->state == OSC_HTTP_CONN_IDLE) {
+		osc_http_conn_close(conn, "idle", self->idle_timeout);
+		/* between requests libsoup does not close what it reads the end of (see above) */
+		osc_http_conn_reap(conn);
+	}
+}
+
+/* counts the open connections, enforces deadlines, forgets connections long closed */
+static void
+osc_http_limits_sweep(OscHttpLimits *self, gboolean enforce)
+{
+	GHashTableIter iter;
+	OscHttpConn *conn;
+	gint64 now = g_get_monotonic_time();
+	guint n_open = 0;
+
+	g_hash_table_iter_init(&iter, self->conns);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&conn)) {
+		if (enforce && !conn->refused && !g_socket_is_closed(conn->socket))
+			osc_http_conn_check(conn, now);
+		if (!g_socket_is_closed(conn->socket)) {
+			if (!conn->refused)
+				n_open++;
+			continue;
+		}
+		if (conn->closed_at == 0) {
+			/* let whatever still runs for it finish before looking at its references */
+			conn->closed_at = now;
+			conn->deadline = 0;
+			continue;
+		}
+		if (now - conn->closed_at < G_USEC_PER_SEC)
+			continue;
+		osc_http_limits_release(self, conn);
+		g_hash_table_iter_remove(&iter);
+	}
+	self->n_open = n_open;
+	osc_metric_set(self->m_conn_active, n_open, NULL);
 }
 
 static gboolean
-osc_http_conn_request_deadline_cb(gpointer user_data)
+osc_http_limits_sweep_cb(gpointer user_data)
 {
-	OscHttpConn *conn = user_data;
-
-	conn->deadline_id = 0;
-	osc_http_conn_close(conn, "request", conn->owner->request_timeout);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-osc_http_conn_idle_deadline_cb(gpointer user_data)
-{
-	OscHttpConn *conn = user_data;
-
-	conn->deadline_id = 0;
-	osc_http_conn_close(conn, "idle", conn->owner->idle_timeout);
-	/* between requests libsoup does not close what it reads the end of (see above) */
-	osc_http_conn_unwatch(conn);
-	osc_http_conn_reap(conn);
-	return G_SOURCE_REMOVE;
+	osc_http_limits_sweep(user_data, TRUE);
+	return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -426,11 +402,10 @@ osc_http_limits_refuse(OscHttpLimits *self, GSocket *socket)
 }
 
 static void
-osc_http_limits_arm(OscHttpConn *conn, guint seconds, GSourceFunc func)
+osc_http_conn_set_state(OscHttpConn *conn, OscHttpConnState state, guint seconds)
 {
-	g_clear_handle_id(&conn->deadline_id, g_source_remove);
-	if (seconds > 0)
-		conn->deadline_id = g_timeout_add(seconds * 1000, func, conn);
+	conn->state = state;
+	conn->deadline = seconds > 0 ? g_get_monotonic_time() + seconds * G_USEC_PER_SEC : 0;
 }
 
 /* a new connection, or the next request on a kept-alive one */
@@ -445,7 +420,9 @@ osc_http_limits_request_started_cb(SoupServer *server, SoupServerMessage *msg, g
 		return;
 	conn = g_hash_table_lookup(self->conns, socket);
 	if (conn == NULL) {
-		osc_http_limits_prune(self);
+		/* at the limit, first forget the connections that closed since the last sweep */
+		if (self->max_connections > 0 && self->n_open >= self->max_connections)
+			osc_http_limits_sweep(self, FALSE);
 		conn = g_new0(OscHttpConn, 1);
 		conn->owner = self;
 		conn->socket = g_object_ref(socket);
@@ -461,8 +438,7 @@ osc_http_limits_request_started_cb(SoupServer *server, SoupServerMessage *msg, g
 	}
 	if (conn->refused)
 		return;
-	osc_http_conn_unwatch(conn);
-	osc_http_limits_arm(conn, self->request_timeout, osc_http_conn_request_deadline_cb);
+	osc_http_conn_set_state(conn, OSC_HTTP_CONN_READING, self->request_timeout);
 }
 
 static void
@@ -474,7 +450,7 @@ osc_http_limits_request_read_cb(SoupServer *server, SoupServerMessage *msg, gpoi
 
 	/* the handler has it now, for as long as it takes (an event stream: for ever) */
 	if (conn != NULL)
-		g_clear_handle_id(&conn->deadline_id, g_source_remove);
+		osc_http_conn_set_state(conn, OSC_HTTP_CONN_HANDLED, 0);
 }
 
 /* answered: a kept-alive connection now waits for its next request */
@@ -485,10 +461,9 @@ osc_http_limits_request_finished_cb(SoupServer *server, SoupServerMessage *msg, 
 	GSocket *socket = soup_server_message_get_socket(msg);
 	OscHttpConn *conn = socket != NULL ? g_hash_table_lookup(self->conns, socket) : NULL;
 
-	if (conn == NULL)
+	if (conn == NULL || conn->refused)
 		return;
-	osc_http_limits_arm(conn, self->idle_timeout, osc_http_conn_idle_deadline_cb);
-	osc_http_conn_watch(conn);
+	osc_http_conn_set_state(conn, OSC_HTTP_CONN_IDLE, self->idle_timeout);
 }
 
 OscHttpLimits *
@@ -533,7 +508,7 @@ osc_http_limits_new(SoupServer *soup, const OscConfig *config, OscMetrics *metri
 	/* the versions the leak was measured in (Debian 12 ships 3.2.3) */
 	self->release_leaked_sockets = soup_get_major_version() == 3 &&
 				       soup_get_minor_version() == 2 && soup_get_micro_version() <= 3;
-	self->prune_id = g_timeout_add_seconds(1, osc_http_limits_prune_cb, self);
+	self->sweep_id = g_timeout_add(OSC_HTTP_LIMITS_SWEEP_MS, osc_http_limits_sweep_cb, self);
 	return self;
 }
 
@@ -545,7 +520,7 @@ osc_http_limits_free(OscHttpLimits *self)
 	g_clear_signal_handler(&self->started_id, self->soup);
 	g_clear_signal_handler(&self->read_id, self->soup);
 	g_clear_signal_handler(&self->finished_id, self->soup);
-	g_clear_handle_id(&self->prune_id, g_source_remove);
+	g_clear_handle_id(&self->sweep_id, g_source_remove);
 	g_hash_table_destroy(self->conns);
 	osc_rate_limiter_free(self->auth);
 	g_clear_object(&self->soup);
@@ -555,7 +530,7 @@ osc_http_limits_free(OscHttpLimits *self)
 guint
 osc_http_limits_get_connections(OscHttpLimits *self)
 {
-	osc_http_limits_prune(self);
+	osc_http_limits_sweep(self, FALSE);
 	return self->n_open;
 }
 
@@ -570,9 +545,12 @@ osc_http_limits_get_connections(OscHttpLimits *self)
 gboolean
 osc_http_limits_auth_allowed(OscHttpLimits *self, SoupServerMessage *msg, guint *retry_after)
 {
-	g_autofree gchar *client =
-	    osc_http_limits_client_key(soup_server_message_get_remote_address(msg));
+	g_autofree gchar *client = NULL;
 
+	/* nobody failed lately: no need to name the client */
+	if (osc_rate_limiter_get_size(self->auth) == 0)
+		return TRUE;
+	client = osc_http_limits_client_key(soup_server_message_get_remote_address(msg));
 	if (osc_rate_limiter_check(self->auth, client, g_get_monotonic_time(), retry_after))
 		return TRUE;
 	osc_metric_inc(self->m_rate_limited, 1, NULL);
