@@ -16,6 +16,7 @@
 #include "osc-preferences-window.h"
 #include "osc-test-utils.h"
 #include "osc-window-private.h"
+#include "pages/osc-cluster-page.h"
 #include "pages/osc-rekey-dialog.h"
 
 /*
@@ -419,6 +420,44 @@ test_rekey(void)
 	g_assert_cmpstr(sse_value, ==, "{\"v\":2}");
 }
 
+/* ---- preferences ---- */
+
+/* the auto-refresh interval preference is the Cluster page's: its value, and its timer
+ * while the page is shown (0 stops it) */
+static void
+test_auto_refresh(void)
+{
+	g_autofree gchar *shown = NULL;
+	OscClusterPage *cluster;
+
+	ensure_app();
+	cluster = OSC_CLUSTER_PAGE(adw_view_stack_get_child_by_name(window->view_stack, "cluster"));
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==,
+			 g_settings_get_uint(window->settings, "auto-refresh-interval"));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 42);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 42);
+
+	shown = g_strdup(adw_view_stack_get_visible_child_name(window->view_stack));
+	adw_view_stack_set_visible_child_name(window->view_stack, "cluster");
+	g_assert_true(gtk_widget_get_mapped(GTK_WIDGET(cluster)));
+	g_assert_true(osc_cluster_page_get_auto_refreshing(cluster));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 0);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 0);
+	g_assert_false(osc_cluster_page_get_auto_refreshing(cluster));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 3);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 3);
+	g_assert_true(osc_cluster_page_get_auto_refreshing(cluster));
+
+	/* the binding only reads the preference: the page does not write it back */
+	osc_cluster_page_set_refresh_interval(cluster, 7);
+	g_assert_cmpuint(g_settings_get_uint(window->settings, "auto-refresh-interval"), ==, 3);
+
+	g_settings_reset(window->settings, "auto-refresh-interval");
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 10);
+	adw_view_stack_set_visible_child_name(window->view_stack, shown);
+	g_assert_false(osc_cluster_page_get_auto_refreshing(cluster));
+}
+
 /* ---- accessibility ---- */
 
 static gboolean
@@ -587,6 +626,7 @@ main(int argc, char *argv[])
 	g_test_add_func("/osc/app/ui/live", test_live);
 	g_test_add_func("/osc/app/ui/accessibility", test_accessibility);
 	g_test_add_func("/osc/app/ui/rekey", test_rekey);
+	g_test_add_func("/osc/app/ui/auto-refresh", test_auto_refresh);
 	ret = g_test_run();
 
 	if (app != NULL) {
