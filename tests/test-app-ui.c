@@ -16,6 +16,7 @@
 #include "osc-preferences-window.h"
 #include "osc-test-utils.h"
 #include "osc-window-private.h"
+#include "pages/osc-cluster-page.h"
 #include "pages/osc-rekey-dialog.h"
 
 /*
@@ -324,28 +325,137 @@ have_string(gpointer data)
 	return *(gchar **)data != NULL;
 }
 
+static void
+create_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CallResult *res = user_data;
+
+	res->entry = osc_client_create_finish(OSC_CLIENT(source), result, &res->error);
+	res->done = TRUE;
+}
+
+typedef struct {
+	const gchar *subscription_id; /* the one before */
+} Resubscribed;
+
+/* the window's stream is on a new subscription and the reload that follows it is done */
+static gboolean
+resubscribed(gpointer data)
+{
+	Resubscribed *r = data;
+
+	return osc_event_stream_get_connected(window->events) &&
+	       g_strcmp0(osc_event_stream_get_subscription_id(window->events),
+			 r->subscription_id) != 0 &&
+	       window_ready(NULL);
+}
+
+static void
+probe_updated_cb(OscEventStream *events, OscEvent *event, gpointer user_data)
+{
+	gchar **value = user_data;
+
+	if (g_strcmp0(osc_event_get_key(event), "rekey-probe") != 0)
+		return;
+	g_free(*value);
+	*value = osc_event_get_value_string(event);
+}
+
 /* win.rekey: afterwards the window's stream and the app's local key are the new key, so a
- * reconnect (or, with a keyring, the next start) still opens the entries */
+ * reconnect (or, with a keyring, the next start) still opens the entries, and the live
+ * updates keep their values: the stream subscribed again with the new key */
 static void
 test_rekey(void)
 {
 	static const gchar new_key[] = "the-new-local-user-key-42";
 	GtkWidget *dialog = NULL;
+	g_autoptr(OscClient) before = NULL;
+	g_autoptr(OscClient) after = NULL;
+	g_autoptr(JsonNode) value = json_from_string("{\"v\": 1}", NULL);
 	g_autofree gchar *stream_key = NULL;
 	g_autofree gchar *app_key = NULL;
+	g_autofree gchar *old_subscription = NULL;
+	g_autofree gchar *sse_value = NULL;
+	CallResult res = {0};
+	Resubscribed r;
+	gulong handler;
 
 	ensure_app();
+	/* an entry of the old key, which the re-key moves to the new one */
+	before = other_client();
+	osc_client_create_async(before, "rekey-probe", "staging", value, NULL, NULL, create_cb,
+				&res);
+	osc_test_wait_until(is_true, &res.done, WAIT_MS);
+	g_assert_no_error(res.error);
+	g_clear_pointer(&res.entry, osc_config_entry_unref);
+	wait_entry("rekey-probe", "staging", "{\"v\":1}");
+	osc_test_wait_until(window_ready, NULL, WAIT_MS);
+	g_assert_true(osc_event_stream_get_connected(window->events));
+	old_subscription = g_strdup(osc_event_stream_get_subscription_id(window->events));
+	g_assert_nonnull(old_subscription);
+
 	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(window), "win.rekey", NULL));
 	osc_test_wait_until(find_rekey_dialog, &dialog, WAIT_MS);
 	osc_rekey_dialog_set_keys(OSC_REKEY_DIALOG(dialog), new_key, new_key);
 	osc_rekey_dialog_run(OSC_REKEY_DIALOG(dialog));
 	osc_test_wait_until(rekey_done, dialog, WAIT_MS);
+	g_assert_cmpint(osc_rekey_dialog_get_rekeyed(OSC_REKEY_DIALOG(dialog)), >=, 1);
 	g_object_get(window->events, "user-key", &stream_key, NULL);
 	g_assert_cmpstr(stream_key, ==, new_key);
 	osc_application_get_local_user_key_async(app, NULL, local_key_cb, &app_key);
 	osc_test_wait_until(have_string, &app_key, WAIT_MS);
 	g_assert_cmpstr(app_key, ==, new_key);
 	gtk_window_destroy(GTK_WINDOW(dialog));
+
+	/* another client with the new key changes the entry: the event arrives over the new
+	 * subscription with its value, and the window's model shows it */
+	r.subscription_id = old_subscription;
+	osc_test_wait_until(resubscribed, &r, WAIT_MS);
+	handler = g_signal_connect(window->events, "event::updated", G_CALLBACK(probe_updated_cb),
+				   &sse_value);
+	after = other_client();
+	update_elsewhere(after, "rekey-probe", "staging", "{\"v\":2}");
+	wait_entry("rekey-probe", "staging", "{\"v\":2}");
+	g_signal_handler_disconnect(window->events, handler);
+	g_assert_cmpstr(sse_value, ==, "{\"v\":2}");
+}
+
+/* ---- preferences ---- */
+
+/* the auto-refresh interval preference is the Cluster page's: its value, and its timer
+ * while the page is shown (0 stops it) */
+static void
+test_auto_refresh(void)
+{
+	g_autofree gchar *shown = NULL;
+	OscClusterPage *cluster;
+
+	ensure_app();
+	cluster = OSC_CLUSTER_PAGE(adw_view_stack_get_child_by_name(window->view_stack, "cluster"));
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==,
+			 g_settings_get_uint(window->settings, "auto-refresh-interval"));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 42);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 42);
+
+	shown = g_strdup(adw_view_stack_get_visible_child_name(window->view_stack));
+	adw_view_stack_set_visible_child_name(window->view_stack, "cluster");
+	g_assert_true(gtk_widget_get_mapped(GTK_WIDGET(cluster)));
+	g_assert_true(osc_cluster_page_get_auto_refreshing(cluster));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 0);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 0);
+	g_assert_false(osc_cluster_page_get_auto_refreshing(cluster));
+	g_settings_set_uint(window->settings, "auto-refresh-interval", 3);
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 3);
+	g_assert_true(osc_cluster_page_get_auto_refreshing(cluster));
+
+	/* the binding only reads the preference: the page does not write it back */
+	osc_cluster_page_set_refresh_interval(cluster, 7);
+	g_assert_cmpuint(g_settings_get_uint(window->settings, "auto-refresh-interval"), ==, 3);
+
+	g_settings_reset(window->settings, "auto-refresh-interval");
+	g_assert_cmpuint(osc_cluster_page_get_refresh_interval(cluster), ==, 10);
+	adw_view_stack_set_visible_child_name(window->view_stack, shown);
+	g_assert_false(osc_cluster_page_get_auto_refreshing(cluster));
 }
 
 /* ---- accessibility ---- */
@@ -516,6 +626,7 @@ main(int argc, char *argv[])
 	g_test_add_func("/osc/app/ui/live", test_live);
 	g_test_add_func("/osc/app/ui/accessibility", test_accessibility);
 	g_test_add_func("/osc/app/ui/rekey", test_rekey);
+	g_test_add_func("/osc/app/ui/auto-refresh", test_auto_refresh);
 	ret = g_test_run();
 
 	if (app != NULL) {

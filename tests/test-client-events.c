@@ -556,6 +556,79 @@ test_idle_watchdog(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->resets->len, ==, 0);
 }
 
+static void
+rekey_in_handler_cb(OscEventStream *stream, OscEvent *event, gpointer user_data)
+{
+	g_object_set(stream, "user-key", (const gchar *)user_data, NULL);
+}
+
+/*
+ * Another user key (after a re-key) or filter while running: the stream subscribes again
+ * with it at once, without counting a reconnection and without missing anything, so the
+ * values follow the new key. Also when a handler of the stream makes the change.
+ */
+static void
+test_resubscribe(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *first_sub = NULL;
+	gulong handler;
+
+	fixture_start(f);
+	f->stream = stream_new(f, "user-key", KEY, NULL);
+	osc_event_stream_start(f->stream);
+	wait_events(f, "connected", 1);
+	first_sub = g_strdup(osc_event_stream_get_subscription_id(f->stream));
+	do_create(f, "db", "prod", "1", NULL);
+	wait_events(f, "created", 1);
+	assert_value(event_at(f, 1), "1");
+
+	/* the same key again changes nothing */
+	g_object_set(f->stream, "user-key", KEY, NULL);
+	/* a key that does not open the entry: a new subscription, the events without value */
+	g_object_set(f->stream, "user-key", "user-key-other-456", NULL);
+	g_assert_true(osc_event_stream_get_running(f->stream));
+	wait_events(f, "connected", 2);
+	g_assert_cmpstr(osc_event_stream_get_subscription_id(f->stream), !=, first_sub);
+	do_update(f, "db", "prod", "2");
+	wait_events(f, "updated", 1);
+	g_assert_cmpstr(osc_event_get_event_type(event_at(f, 3)), ==, "updated");
+	g_assert_null(osc_event_get_value_string(event_at(f, 3)));
+
+	/* back to the key, from inside an event handler: the values come again */
+	handler = g_signal_connect(f->stream, "event::updated", G_CALLBACK(rekey_in_handler_cb),
+				   (gpointer)KEY);
+	do_update(f, "db", "prod", "3");
+	wait_events(f, "connected", 3);
+	g_signal_handler_disconnect(f->stream, handler);
+	do_update(f, "db", "prod", "4");
+	wait_events(f, "updated", 3);
+	g_assert_cmpstr(osc_event_get_event_type(event_at(f, 6)), ==, "updated");
+	assert_value(event_at(f, 6), "4");
+
+	/* a filter too: only prod from now on */
+	g_object_set(f->stream, "environment", "prod", NULL);
+	wait_events(f, "connected", 4);
+	do_create(f, "db", "staging", "5", NULL);
+	do_update(f, "db", "prod", "6");
+	wait_events(f, "updated", 4);
+	g_assert_cmpuint(count_type(f, "created"), ==, 1);
+	assert_value(event_at(f, f->events->len - 1), "6");
+
+	/* nothing missed, nothing replayed twice, and none of it was a failure */
+	g_assert_cmpuint(f->events->len, ==, 9);
+	g_assert_cmpuint(f->resets->len, ==, 0);
+	g_assert_cmpuint(f->errors->len, ==, 0);
+	g_assert_cmpuint(osc_event_stream_get_reconnections(f->stream), ==, 0);
+
+	/* stopped, a new key only waits for the next start */
+	osc_event_stream_stop(f->stream);
+	g_object_set(f->stream, "user-key", "user-key-other-456", NULL);
+	for (guint i = 0; i < 20; i++)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_false(osc_event_stream_get_running(f->stream));
+	g_assert_cmpuint(count_type(f, "connected"), ==, 4);
+}
+
 /* a stream started with a remembered id gets what happened since */
 static void
 test_resume_from_id(Fixture *f, gconstpointer data)
@@ -597,6 +670,7 @@ main(int argc, char **argv)
 	ADD("/osc/client/events/keepalives", test_keepalives);
 	ADD("/osc/client/events/idle-watchdog", test_idle_watchdog);
 	ADD("/osc/client/events/resume-from-id", test_resume_from_id);
+	ADD("/osc/client/events/resubscribe", test_resubscribe);
 #undef ADD
 	return g_test_run();
 }

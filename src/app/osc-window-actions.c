@@ -386,27 +386,32 @@ osc_window_rekey_stored_cb(GObject *source, GAsyncResult *result, gpointer user_
 	}
 }
 
-/* the entries moved to @new_key: the stream and the keyring follow, so that the next
- * start still opens them (the dialog has already given the client the new key) */
+/* the entries moved to @new_key: the keyring and, for the local connection, the
+ * application follow, so that the next start and the next connection still open them. The
+ * dialog has given its client the new key; the window's event stream, when it still belongs
+ * to that client, subscribes again with it, so that the events carry values again. */
 static void
-osc_window_rekeyed_cb(GtkWidget *dialog, const gchar *new_key, gint64 count, gpointer user_data)
+osc_window_rekeyed_cb(OscRekeyDialog *dialog, const gchar *new_key, gint64 count,
+		      gpointer user_data)
 {
 	OscWindow *self = OSC_WINDOW(user_data);
-	const gchar *id;
+	/* the one the dialog was opened for: the window may show another one by now */
+	OscConnection *connection = g_object_get_data(G_OBJECT(dialog), "osc-connection");
 
-	if (self->connection == NULL)
+	if (connection == NULL)
 		return;
-	if (self->events != NULL)
+	if (self->client != NULL && self->client == osc_rekey_dialog_get_client(dialog) &&
+	    self->events != NULL)
 		g_object_set(self->events, "user-key", new_key, NULL);
-	id = osc_connection_get_id(self->connection);
-	if (osc_connection_is_local(self->connection)) {
+	if (osc_connection_is_local(connection)) {
 		GApplication *app = g_application_get_default();
 
 		if (OSC_IS_APPLICATION(app))
 			osc_application_set_local_user_key(OSC_APPLICATION(app), new_key);
 	}
-	osc_keyring_store_async(id, OSC_KEYRING_USER_KEY, osc_connection_get_name(self->connection),
-				new_key, NULL, osc_window_rekey_stored_cb, g_object_ref(self));
+	osc_keyring_store_async(osc_connection_get_id(connection), OSC_KEYRING_USER_KEY,
+				osc_connection_get_name(connection), new_key, NULL,
+				osc_window_rekey_stored_cb, g_object_ref(self));
 }
 
 static void
@@ -415,9 +420,11 @@ osc_window_rekey_action(GtkWidget *widget, const gchar *action, GVariant *param)
 	OscWindow *self = OSC_WINDOW(widget);
 	GtkWidget *dialog;
 
-	if (self->client == NULL)
+	if (self->client == NULL || self->connection == NULL)
 		return;
 	dialog = osc_rekey_dialog_new(GTK_WINDOW(self), self->client);
+	g_object_set_data_full(G_OBJECT(dialog), "osc-connection", g_object_ref(self->connection),
+			       g_object_unref);
 	g_signal_connect_object(dialog, "rekeyed", G_CALLBACK(osc_window_rekeyed_cb), self, 0);
 	gtk_window_present(GTK_WINDOW(dialog));
 }

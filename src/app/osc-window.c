@@ -694,6 +694,14 @@ osc_window_setup(OscWindow *self)
 			G_SETTINGS_BIND_DEFAULT);
 	g_settings_bind(self->settings, "window-height", self, "default-height",
 			G_SETTINGS_BIND_DEFAULT);
+	/* the preference drives every page that refreshes by itself (the Cluster page) */
+	for (guint i = 0; i < self->pages->len; i++) {
+		GObject *page = g_ptr_array_index(self->pages, i);
+
+		if (g_object_class_find_property(G_OBJECT_GET_CLASS(page), "refresh-interval"))
+			g_settings_bind(self->settings, "auto-refresh-interval", page,
+					"refresh-interval", G_SETTINGS_BIND_GET);
+	}
 	self->mask_values = g_settings_get_boolean(self->settings, "mask-values");
 	g_signal_connect(self->settings, "changed::mask-values",
 			 G_CALLBACK(osc_window_mask_changed_cb), self);

@@ -28,6 +28,9 @@
  * application to reload.
  *
  * Values are in the events only when #OscEventStream:user-key is set and opens the entry.
+ *
+ * Changing the keys or the filters while the stream runs subscribes again with them
+ * (#OscEventStream:connected turns %FALSE, then %TRUE), resuming after the last event.
  */
 
 #define OSC_EVENT_STREAM_READ_SIZE 8192
@@ -530,6 +533,38 @@ osc_event_stream_connect(OscEventStream *self)
 				osc_event_stream_sent_cb, osc_stream_op_new(self));
 }
 
+static gboolean
+osc_event_stream_resubscribe_cb(gpointer user_data)
+{
+	OscEventStream *self = OSC_EVENT_STREAM(user_data);
+
+	g_clear_pointer(&self->reconnect_source, g_source_unref);
+	osc_event_stream_connect(self);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * A setting the subscription request carries (a key, a filter) changed: the running
+ * subscription still has the old one, so replace it. The connection is dropped now and the
+ * new one opened from the main context, since the caller may be one of our own handlers,
+ * inside the parser. Last-Event-ID goes along, so nothing is missed in between. While
+ * waiting to reconnect there is nothing to replace: that attempt uses the new setting.
+ */
+static void
+osc_event_stream_resubscribe(OscEventStream *self)
+{
+	if (!self->running || self->reconnect_source != NULL)
+		return;
+	g_debug("event stream: subscribing again with the new settings");
+	osc_event_stream_drop(self);
+	self->attempts = 0;
+	self->reconnect_source = g_idle_source_new();
+	g_source_set_priority(self->reconnect_source, G_PRIORITY_DEFAULT);
+	g_source_set_name(self->reconnect_source, "[osc-client] event stream resubscribe");
+	g_source_set_callback(self->reconnect_source, osc_event_stream_resubscribe_cb, self, NULL);
+	g_source_attach(self->reconnect_source, self->context);
+}
+
 /**
  * osc_event_stream_start:
  *
@@ -668,14 +703,30 @@ osc_event_stream_get_property(GObject *object, guint prop_id, GValue *value, GPa
 	}
 }
 
-static void
+/* returns whether the value changed */
+static gboolean
 osc_event_stream_set_string(OscEventStream *self, gchar **field, const gchar *value, guint prop)
 {
 	if (g_strcmp0(*field, value) == 0)
-		return;
+		return FALSE;
 	g_free(*field);
 	*field = g_strdup(value);
 	g_object_notify_by_pspec(G_OBJECT(self), properties[prop]);
+	return TRUE;
+}
+
+/* the user key is a secret: the old one is wiped */
+static gboolean
+osc_event_stream_set_user_key(OscEventStream *self, const gchar *user_key)
+{
+	if (g_strcmp0(self->user_key, user_key) == 0)
+		return FALSE;
+	if (self->user_key != NULL)
+		memset(self->user_key, 0, strlen(self->user_key));
+	g_free(self->user_key);
+	self->user_key = g_strdup(user_key);
+	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_USER_KEY]);
+	return TRUE;
 }
 
 #define OSC_SET_SCALAR(field, v, prop)                                                             \
@@ -700,24 +751,30 @@ osc_event_stream_set_property(GObject *object, guint prop_id, const GValue *valu
 		osc_event_stream_set_string(self, &self->base_url, url, prop_id);
 		break;
 	}
+	/* what the subscription request carries: a change applies to the running one */
 	case PROP_API_KEY:
-		osc_event_stream_set_string(self, &self->api_key, g_value_get_string(value),
-					    prop_id);
+		if (osc_event_stream_set_string(self, &self->api_key, g_value_get_string(value),
+						prop_id))
+			osc_event_stream_resubscribe(self);
 		break;
 	case PROP_USER_KEY:
-		osc_event_stream_set_string(self, &self->user_key, g_value_get_string(value),
-					    prop_id);
+		if (osc_event_stream_set_user_key(self, g_value_get_string(value)))
+			osc_event_stream_resubscribe(self);
 		break;
 	case PROP_KEY:
-		osc_event_stream_set_string(self, &self->key, g_value_get_string(value), prop_id);
+		if (osc_event_stream_set_string(self, &self->key, g_value_get_string(value),
+						prop_id))
+			osc_event_stream_resubscribe(self);
 		break;
 	case PROP_ENVIRONMENT:
-		osc_event_stream_set_string(self, &self->environment, g_value_get_string(value),
-					    prop_id);
+		if (osc_event_stream_set_string(self, &self->environment, g_value_get_string(value),
+						prop_id))
+			osc_event_stream_resubscribe(self);
 		break;
 	case PROP_CATEGORY:
-		osc_event_stream_set_string(self, &self->category, g_value_get_string(value),
-					    prop_id);
+		if (osc_event_stream_set_string(self, &self->category, g_value_get_string(value),
+						prop_id))
+			osc_event_stream_resubscribe(self);
 		break;
 	case PROP_AUTO_RECONNECT:
 		OSC_SET_SCALAR(auto_reconnect, g_value_get_boolean(value), prop_id);
@@ -777,6 +834,7 @@ osc_event_stream_class_init(OscEventStreamClass *klass)
 	 * OscEventStream:user-key:
 	 *
 	 * Sent as `X-User-Key` when set: events about entries it opens carry their value.
+	 * Setting another one while running subscribes again with it (after a re-key).
 	 */
 	properties[PROP_USER_KEY] = g_param_spec_string("user-key", NULL, NULL, NULL, rw);
 	/**

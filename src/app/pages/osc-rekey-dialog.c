@@ -206,6 +206,18 @@ osc_rekey_dialog_new(GtkWindow *parent, OscClient *client)
 	return GTK_WIDGET(self);
 }
 
+/**
+ * osc_rekey_dialog_get_client:
+ *
+ * Returns: (transfer none): the client whose user key the dialog replaces
+ */
+OscClient *
+osc_rekey_dialog_get_client(OscRekeyDialog *self)
+{
+	g_return_val_if_fail(OSC_IS_REKEY_DIALOG(self), NULL);
+	return self->client;
+}
+
 static void
 osc_rekey_dialog_dispose(GObject *object)
 {

@@ -16,6 +16,8 @@ G_DECLARE_FINAL_TYPE(OscRekeyDialog, osc_rekey_dialog, OSC, REKEY_DIALOG, AdwWin
 
 GtkWidget *
 osc_rekey_dialog_new(GtkWindow *parent, OscClient *client);
+OscClient *
+osc_rekey_dialog_get_client(OscRekeyDialog *self);
 /* what the Re-key button does */
 void
 osc_rekey_dialog_run(OscRekeyDialog *self);
