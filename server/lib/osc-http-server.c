@@ -17,6 +17,7 @@
 #include "osc-http-limits.h"
 #include "osc-http-private.h"
 #include "osc-http-server.h"
+#include "osc-log.h"
 #include "osc-service-private.h"
 #include "osc-value.h"
 
@@ -137,8 +138,9 @@ osc_http_match(const gchar *path, gchar **key_out, gboolean *redirect)
 void
 osc_request_free(OscRequest *req)
 {
-	/* the message can outlive us (libsoup holds it until the connection is done) */
-	if (req->msg != NULL)
+	/* the message can outlive us (libsoup holds it until the connection is done); only a
+	 * request that went async connected to it */
+	if (req->msg != NULL && req->paused)
 		g_signal_handlers_disconnect_by_data(req->msg, req);
 	g_clear_object(&req->msg);
 	g_clear_pointer(&req->key, g_free);
@@ -254,6 +256,8 @@ osc_http_record(OscHttpServer *self, OscRequest *req, guint status)
 		osc_metric_inc(m->api_errors, 1, endpoint, type, NULL);
 	}
 	/* the access log: method, route, status, duration; never a key, value or header */
+	if (osc_log_would_drop(G_LOG_LEVEL_INFO, G_LOG_DOMAIN))
+		return;
 	/* MESSAGE goes last: its format consumes the arguments after it */
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "request", "OSC_METHOD",
 			 req->method, "OSC_ROUTE", endpoint, "OSC_STATUS", status_text,

@@ -22,6 +22,9 @@
 
 static GMutex log_lock;
 static GLogLevelFlags log_threshold = G_LOG_LEVEL_INFO;
+/* (atomic) what osc_log_would_drop() reads without the lock: the threshold's rank, and
+ * whether our writer is installed */
+static gint log_threshold_rank = -1;
 static OscLogFormat log_format = OSC_LOG_FORMAT_JSON;
 static gchar *log_path = NULL;
 static FILE *log_file = NULL;
@@ -208,6 +211,22 @@ osc_log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
 }
 
 /**
+ * osc_log_would_drop:
+ *
+ * Whether a record of @level in @domain would be thrown away, so that a caller on a hot
+ * path can skip building it (g_log_structured() formats its message first). Thread-safe.
+ */
+gboolean
+osc_log_would_drop(GLogLevelFlags level, const gchar *domain)
+{
+	gint rank = g_atomic_int_get(&log_threshold_rank);
+
+	if (rank < 0)
+		return g_log_writer_default_would_drop(level, domain);
+	return osc_log_rank(level) > (guint)rank;
+}
+
+/**
  * osc_log_set_level:
  * @level: the least severe level written from now on
  *
@@ -218,6 +237,8 @@ osc_log_set_level(GLogLevelFlags level)
 {
 	g_mutex_lock(&log_lock);
 	log_threshold = level;
+	if (g_atomic_int_get(&log_threshold_rank) >= 0)
+		g_atomic_int_set(&log_threshold_rank, osc_log_rank(level));
 	g_mutex_unlock(&log_lock);
 }
 
@@ -234,6 +255,7 @@ osc_log_setup(GLogLevelFlags level, OscLogFormat format, const gchar *path, GErr
 {
 	g_mutex_lock(&log_lock);
 	log_threshold = level;
+	g_atomic_int_set(&log_threshold_rank, osc_log_rank(level));
 	log_format = format;
 	if (path != NULL && path[0] != '\0') {
 		int fd = g_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -15,6 +15,8 @@ void
 osc_log_set_level(GLogLevelFlags level);
 void
 osc_log_flush(void);
+gboolean
+osc_log_would_drop(GLogLevelFlags level, const gchar *domain);
 gchar *
 osc_log_format_fields(GLogLevelFlags level,
 		      const GLogField *fields,
