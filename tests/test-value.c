@@ -309,6 +309,64 @@ test_value_compact(void)
 	}
 }
 
+/* the text-level compaction of stored plaintexts (the read and list paths) */
+static void
+test_value_compact_text(void)
+{
+	static const struct {
+		const gchar *in;
+		const gchar *out;
+	} cases[] = {
+		{"{\"a\": 1, \"b\": [true, null]}", "{\"a\":1,\"b\":[true,null]}"},
+		{" [1] ", "[1]"},
+		{"[\"x y\", {\"k\" : \"v\\n\"}]", "[\"x y\",{\"k\":\"v\\n\"}]"},
+		{"\"caf\\u00e9\"", "\"caf\xc3\xa9\""},
+		{"\"\\ud83d\\ude00 \"", "\"\xf0\x9f\x98\x80 \""},
+		{"\"\\u0041\\u001f\"", "\"\\u0041\\u001f\""},
+		{"\"\\ud83d x\"", "\"\\ud83d x\""},
+		/* already compact: copied as it is */
+		{"{\"a\":\"b \\\" \\\\ c\",\"n\":-1.5e3}", "{\"a\":\"b \\\" \\\\ c\",\"n\":-1.5e3}"},
+		{"\"\xc3\xa9\"", "\"\xc3\xa9\""},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GString) out = g_string_new("prefix:");
+		g_autoptr(GError) error = NULL;
+
+		g_test_message("case %u: %s", i, cases[i].in);
+		g_assert_true(osc_json_compact_append(out, cases[i].in, -1, &error));
+		g_assert_no_error(error);
+		g_assert_true(g_str_has_prefix(out->str, "prefix:"));
+		g_assert_cmpstr(out->str + 7, ==, cases[i].out);
+		g_assert_cmpuint(strlen(out->str), ==, out->len);
+	}
+	/* the original's plaintexts (Python's json.dumps) come out as the API writes values */
+	for (guint i = 0; i < G_N_ELEMENTS(json_cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *from_python = osc_json_compact(json_cases[i].python, -1, NULL, &error);
+		g_autofree gchar *again = NULL;
+
+		g_assert_no_error(error);
+		again = osc_json_compact(from_python, -1, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(again, ==, from_python);
+		g_assert_null(strchr(from_python, '\n'));
+	}
+	/* invalid text: an error, and nothing written */
+	{
+		g_autoptr(GString) out = g_string_new("x");
+		g_autoptr(GError) error = NULL;
+
+		g_assert_false(osc_json_compact_append(out, "[1, 2", -1, &error));
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
+		g_assert_cmpstr(out->str, ==, "x");
+		g_clear_error(&error);
+		g_assert_false(osc_json_compact_append(out, "\"\xff\"", -1, &error));
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_CORRUPT);
+		g_assert_cmpstr(out->str, ==, "x");
+	}
+}
+
 static void
 test_value_parse_round_trip(void)
 {
@@ -676,6 +734,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/value/python-json-random-doubles",
 			test_value_python_json_random_doubles);
 	g_test_add_func("/osc/value/compact", test_value_compact);
+	g_test_add_func("/osc/value/compact-text", test_value_compact_text);
 	g_test_add_func("/osc/value/parse-round-trip", test_value_parse_round_trip);
 	g_test_add_func("/osc/value/parse-invalid", test_value_parse_invalid);
 	g_test_add_func("/osc/value/parse-len", test_value_parse_len);

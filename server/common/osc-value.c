@@ -384,6 +384,9 @@ typedef struct {
 	const gchar *p;
 	const gchar *end;
 	GError **error;
+	/* whether the text holds anything osc_json_compact_append() rewrites: whitespace
+	 * between tokens or a \uXXXX escape */
+	gboolean not_compact;
 } OscJsonScanner;
 
 static gboolean
@@ -398,9 +401,13 @@ osc_json_scanner_fail(OscJsonScanner *sc, const gchar *what)
 static void
 osc_json_scanner_skip_ws(OscJsonScanner *sc)
 {
+	const gchar *from = sc->p;
+
 	while (sc->p < sc->end &&
 	       (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
 		sc->p++;
+	if (sc->p != from)
+		sc->not_compact = TRUE;
 }
 
 static gboolean
@@ -453,6 +460,7 @@ osc_json_scanner_string(OscJsonScanner *sc)
 			/* json-glib would cut the string short at a NUL */
 			if (memcmp(sc->p + 1, "0000", 4) == 0)
 				return osc_json_scanner_fail(sc, "\\u0000 is not supported");
+			sc->not_compact = TRUE;
 			sc->p += 5;
 			break;
 		default:
@@ -605,23 +613,27 @@ osc_json_scanner_value(OscJsonScanner *sc, guint depth)
  *
  * Returns: %TRUE if @text is acceptable, else %FALSE with %OSC_ERROR_INVALID_ARGUMENT
  */
-gboolean
-osc_json_validate(const gchar *text, gssize len, GError **error)
+static gboolean
+osc_json_validate_full(const gchar *text, gsize len, gboolean *compact, GError **error)
 {
-	OscJsonScanner sc;
+	OscJsonScanner sc = {text, text, text + len, error, FALSE};
 
-	g_return_val_if_fail(text != NULL, FALSE);
-
-	sc.start = text;
-	sc.p = text;
-	sc.end = text + (len < 0 ? strlen(text) : (gsize)len);
-	sc.error = error;
 	if (!osc_json_scanner_value(&sc, 0))
 		return FALSE;
 	osc_json_scanner_skip_ws(&sc);
 	if (sc.p != sc.end)
 		return osc_json_scanner_fail(&sc, "trailing data after the value");
+	if (compact != NULL)
+		*compact = !sc.not_compact;
 	return TRUE;
+}
+
+gboolean
+osc_json_validate(const gchar *text, gssize len, GError **error)
+{
+	g_return_val_if_fail(text != NULL, FALSE);
+
+	return osc_json_validate_full(text, len < 0 ? strlen(text) : (gsize)len, NULL, error);
 }
 
 /**
@@ -732,15 +744,27 @@ osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **er
 {
 	g_autoptr(GError) error_local = NULL;
 	gboolean in_string = FALSE;
+	gboolean compact = FALSE;
 	gsize n = len < 0 ? strlen(text) : (gsize)len;
+	gsize start = out->len;
+	gchar *w;
 
 	if (!g_utf8_validate(text, (gssize)n, NULL) ||
-	    !osc_json_validate(text, (gssize)n, &error_local)) {
+	    !osc_json_validate_full(text, n, &compact, &error_local)) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON%s%s",
 			    error_local != NULL ? ": " : "",
 			    error_local != NULL ? error_local->message : "");
 		return FALSE;
 	}
+	/* what we store ourselves is compact already */
+	if (compact) {
+		g_string_append_len(out, text, (gssize)n);
+		return TRUE;
+	}
+	/* the result is never longer: whitespace goes, and an escape (6 or 12 bytes) becomes
+	 * at most 4 bytes of UTF-8 */
+	g_string_set_size(out, start + n);
+	w = out->str + start;
 	for (gsize i = 0; i < n; i++) {
 		gchar c = text[i];
 
@@ -749,12 +773,12 @@ osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **er
 				continue;
 			if (c == '"')
 				in_string = TRUE;
-			g_string_append_c(out, c);
+			*w++ = c;
 			continue;
 		}
 		if (c == '"') {
 			in_string = FALSE;
-			g_string_append_c(out, c);
+			*w++ = c;
 		} else if (c == '\\' && text[i + 1] == 'u') {
 			gint cp = osc_json_hex4(text + i + 2);
 			gsize used = 6;
@@ -767,20 +791,22 @@ osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **er
 				}
 			}
 			if (cp >= 0x80 && (cp < 0xD800 || cp >= 0xE000)) {
-				gchar buf[8];
-				g_string_append_len(out, buf, g_unichar_to_utf8((gunichar)cp, buf));
+				w += g_unichar_to_utf8((gunichar)cp, w);
 			} else {
 				used = 6;
-				g_string_append_len(out, text + i, 6);
+				memcpy(w, text + i, 6);
+				w += 6;
 			}
 			i += used - 1;
 		} else if (c == '\\') {
-			g_string_append_len(out, text + i, 2);
+			*w++ = c;
+			*w++ = text[i + 1];
 			i++;
 		} else {
-			g_string_append_c(out, c);
+			*w++ = c;
 		}
 	}
+	g_string_truncate(out, (gsize)(w - out->str));
 	return TRUE;
 }
 
