@@ -31,7 +31,7 @@ test_config_defaults(void)
 	g_assert_cmpuint(config->key_cache_size, ==, 256);
 	g_assert_cmpuint(config->auth_fail_limit, ==, 10);
 	g_assert_cmpuint(config->auth_fail_window, ==, 60);
-	g_assert_cmpuint(config->max_connections, ==, 1000);
+	g_assert_cmpuint(config->max_connections, ==, 10000);
 	g_assert_cmpuint(config->request_timeout, ==, 30);
 	g_assert_cmpuint(config->idle_timeout, ==, 60);
 	g_assert_true(g_str_has_prefix(config->database_path, data_dir));

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -772,6 +773,52 @@ test_wrong_key_sweep(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(after->body, "\"plaintext-canary-2\""));
 }
 
+/* limits of @max_connections under a soft descriptor limit of @soft */
+static guint
+effective_max_connections(guint max_connections, rlim_t soft)
+{
+	g_autoptr(SoupServer) soup = soup_server_new(NULL, NULL);
+	g_autoptr(OscMetrics) metrics = osc_metrics_new();
+	OscConfig *config = osc_config_new();
+	struct rlimit saved, rl;
+	OscHttpLimits *limits;
+	guint max;
+
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	rl = saved;
+	rl.rlim_cur = MIN(soft, saved.rlim_max);
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	config->max_connections = max_connections;
+	limits = osc_http_limits_new(soup, config, metrics);
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	max = osc_http_limits_get_max_connections(limits);
+	osc_http_limits_free(limits);
+	osc_config_free(config);
+	return max;
+}
+
+/* past the descriptor limit accept() fails and libsoup retries at once, for ever: the
+ * connection limit never goes beyond what the descriptors allow */
+static void
+test_fd_budget(void)
+{
+	struct rlimit rl;
+
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 1024) {
+		g_test_skip("the hard descriptor limit is below 1024");
+		return;
+	}
+	/* 64 descriptors are kept for the rest of the server */
+	g_assert_cmpuint(effective_max_connections(1000, 200), ==, 136);
+	g_assert_cmpuint(effective_max_connections(0, 200), ==, 136);
+	g_assert_cmpuint(effective_max_connections(50, 200), ==, 50);
+	g_assert_cmpuint(effective_max_connections(1000, 1024), ==, 960);
+	g_assert_cmpuint(effective_max_connections(900, 1024), ==, 900);
+	/* a tiny limit still leaves half for connections */
+	g_assert_cmpuint(effective_max_connections(1000, 100), ==, 50);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -780,6 +827,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/limits/rate-limiter/bounded", test_rate_limiter_bounded);
 	g_test_add_func("/osc/limits/rate-limiter/disabled", test_rate_limiter_disabled);
 	g_test_add_func("/osc/limits/rate-limiter/client-key", test_client_key);
+	g_test_add_func("/osc/limits/connections/fd-budget", test_fd_budget);
 #define ADD(path, fn, setup) g_test_add(path, Fixture, NULL, setup, fn, fixture_teardown)
 	ADD("/osc/limits/auth/api-key", test_auth_api_key, fixture_setup_api_key);
 	ADD("/osc/limits/auth/user-key", test_auth_user_key, fixture_setup);

@@ -18,7 +18,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "osc-test-utils.h"
@@ -763,6 +765,56 @@ test_startup(Fixture *fx, gconstpointer data)
 
 	daemon_stop(fx);
 	assert_wal_checkpointed(fx);
+}
+
+/* "Max open files   SOFT   HARD   files" of /proc/PID/limits */
+static void
+proc_fd_limits(const gchar *pid, guint64 *soft, guint64 *hard)
+{
+	g_autofree gchar *path = g_strdup_printf("/proc/%s/limits", pid);
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	*soft = *hard = 0;
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (g_str_has_prefix(lines[i], "Max open files")) {
+			g_assert_cmpint(sscanf(lines[i] + strlen("Max open files"),
+					       "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, soft, hard),
+					==, 2);
+			return;
+		}
+	}
+	g_assert_not_reached();
+}
+
+/* every connection holds a descriptor: oscd takes what the hard limit allows */
+static void
+test_fd_limit(Fixture *fx, gconstpointer data)
+{
+	struct rlimit saved, low;
+	guint64 soft = 0, hard = 0;
+
+	if (fx->tmpdir == NULL)
+		return;
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	if (saved.rlim_max == RLIM_INFINITY || saved.rlim_max <= 256) {
+		g_test_skip("the hard descriptor limit is unlimited or too low to tell");
+		return;
+	}
+	/* started with a soft limit of 256, as from a shell with a low one */
+	low = saved;
+	low.rlim_cur = 256;
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &low), ==, 0);
+	daemon_start(fx);
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+
+	proc_fd_limits(g_subprocess_get_identifier(fx->proc), &soft, &hard);
+	g_assert_cmpuint(hard, ==, saved.rlim_max);
+	g_assert_cmpuint(soft, ==, MIN(hard, 1048576));
+	g_assert_cmpuint(http_sync(fx, "GET", "/health", NULL, NULL, NULL), ==, 200);
+	daemon_stop(fx);
 }
 
 /* ---- logs ---- */
@@ -1598,6 +1650,7 @@ main(int argc, char **argv)
 	ADD("/osc/oscd/help", test_help);
 	ADD("/osc/oscd/unknown-option", test_unknown_option);
 	ADD("/osc/oscd/startup", test_startup);
+	ADD("/osc/oscd/fd-limit", test_fd_limit);
 	ADD("/osc/oscd/logs/json", test_json_logs);
 	ADD("/osc/oscd/logs/file", test_log_file);
 	ADD("/osc/oscd/logs/console", test_console_logs);

@@ -124,7 +124,7 @@ osc_config_new(void)
 	/* 10 failed authentications per address, then one more every 6 s */
 	self->auth_fail_limit = 10;
 	self->auth_fail_window = 60;
-	self->max_connections = 1000;
+	self->max_connections = 10000;
 	self->request_timeout = 30;
 	self->idle_timeout = 60;
 	self->cluster_tombstone_ttl = 7 * 24 * 3600;

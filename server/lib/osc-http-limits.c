@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "osc-http-limits.h"
@@ -466,6 +467,28 @@ osc_http_limits_request_finished_cb(SoupServer *server, SoupServerMessage *msg, 
 	osc_http_conn_set_state(conn, OSC_HTTP_CONN_IDLE, self->idle_timeout);
 }
 
+/* descriptors kept for everything but client connections: the store's connections, the
+ * log, the listeners, cluster peers, D-Bus, and the pipes GLib and the worker pool use */
+#define OSC_HTTP_LIMITS_FD_RESERVE 64
+
+/*
+ * How many connections the descriptor limit leaves room for. Past it accept() fails with
+ * EMFILE, and libsoup 3.2's listener then retries at once for as long as the connection
+ * waits in the backlog: a busy loop instead of a 503.
+ */
+guint
+osc_http_limits_fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > G_MAXUINT)
+		return G_MAXUINT;
+	if (rl.rlim_cur <= 2 * OSC_HTTP_LIMITS_FD_RESERVE)
+		return (guint)rl.rlim_cur / 2;
+	return (guint)rl.rlim_cur - OSC_HTTP_LIMITS_FD_RESERVE;
+}
+
 OscHttpLimits *
 osc_http_limits_new(SoupServer *soup, const OscConfig *config, OscMetrics *metrics)
 {
@@ -473,8 +496,20 @@ osc_http_limits_new(SoupServer *soup, const OscConfig *config, OscMetrics *metri
 	static const gchar *const reason_labels[] = {"reason", NULL};
 	OscHttpLimits *self = g_new0(OscHttpLimits, 1);
 
+	guint budget = osc_http_limits_fd_budget();
+
 	self->soup = g_object_ref(soup);
 	self->max_connections = config->max_connections;
+	if (self->max_connections == 0 || self->max_connections > budget) {
+		if (budget != G_MAXUINT)
+			g_log_structured(
+			    G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "OSC_EVENT", "connection_limit",
+			    "MESSAGE",
+			    "the descriptor limit (RLIMIT_NOFILE) leaves room for %u connections: "
+			    "using that instead of OSC_MAX_CONNECTIONS=%u",
+			    budget, config->max_connections);
+		self->max_connections = budget == G_MAXUINT ? 0 : budget;
+	}
 	self->request_timeout = config->request_timeout;
 	self->idle_timeout = config->idle_timeout;
 	self->https = config->https_enabled;
@@ -525,6 +560,13 @@ osc_http_limits_free(OscHttpLimits *self)
 	osc_rate_limiter_free(self->auth);
 	g_clear_object(&self->soup);
 	g_free(self);
+}
+
+/* the connection limit in force: OSC_MAX_CONNECTIONS within the descriptor limit; 0: none */
+guint
+osc_http_limits_get_max_connections(OscHttpLimits *self)
+{
+	return self->max_connections;
 }
 
 guint

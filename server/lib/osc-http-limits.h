@@ -62,6 +62,10 @@ osc_http_limits_auth_failed(OscHttpLimits *self,
 			    const gchar *route);
 guint
 osc_http_limits_get_connections(OscHttpLimits *self);
+guint
+osc_http_limits_get_max_connections(OscHttpLimits *self);
+guint
+osc_http_limits_fd_budget(void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscHttpLimits, osc_http_limits_free)
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "osc-config.h"
@@ -269,6 +270,22 @@ oscd_print_banner(OscService *service)
 	g_print("Stop with Ctrl+C (SIGINT) or SIGTERM.\n");
 }
 
+/*
+ * Every connection, event streams included, holds a descriptor, and the usual soft limit
+ * (1024, systemd's default for services too) would cap oscd far below OSC_MAX_CONNECTIONS:
+ * take what the hard limit allows, as systemd recommends for such services.
+ */
+static void
+oscd_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : MIN(rl.rlim_max, 1048576);
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -303,6 +320,7 @@ main(int argc, char **argv)
 	/* a core dump would hold derived keys and plaintext values */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
+	oscd_raise_fd_limit();
 
 	context = g_option_context_new("— OpenSecureConf server");
 	g_option_context_set_summary(
