@@ -95,8 +95,15 @@ reply_free(Reply *r)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Reply, reply_free)
 
+/* @new_user_key: (nullable): sent as X-New-User-Key */
 static Reply *
-call(SoupSession *session, Node *node, const gchar *method, const gchar *path, const gchar *body)
+call_as(SoupSession *session,
+	Node *node,
+	const gchar *method,
+	const gchar *path,
+	const gchar *body,
+	const gchar *user_key,
+	const gchar *new_user_key)
 {
 	g_autofree gchar *url = g_strconcat(node->url, path, NULL);
 	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
@@ -104,7 +111,9 @@ call(SoupSession *session, Node *node, const gchar *method, const gchar *path, c
 	Reply *r = g_new0(Reply, 1);
 	SoupMessageHeaders *h = soup_message_get_request_headers(msg);
 
-	soup_message_headers_replace(h, "X-User-Key", USER_KEY);
+	soup_message_headers_replace(h, "X-User-Key", user_key);
+	if (new_user_key != NULL)
+		soup_message_headers_replace(h, "X-New-User-Key", new_user_key);
 	soup_message_headers_replace(h, "X-API-Key", API_KEY);
 	if (node->tls)
 		soup_message_set_tls_client_certificate(msg, client_cert);
@@ -123,6 +132,12 @@ call(SoupSession *session, Node *node, const gchar *method, const gchar *path, c
 			r->json = json_node_ref(json_parser_get_root(parser));
 	}
 	return r;
+}
+
+static Reply *
+call(SoupSession *session, Node *node, const gchar *method, const gchar *path, const gchar *body)
+{
+	return call_as(session, node, method, path, body, USER_KEY, NULL);
 }
 
 static SoupSession *
@@ -581,6 +596,73 @@ test_concurrent_writes(void)
 	assert_value_everywhere(s, three, 3, "same", "concurrent", winner);
 }
 
+/* the status of GET /configs/@key?environment=@env with @user_key on @node */
+static guint
+read_status_as(SoupSession *s, Node *node, const gchar *key, const gchar *env, const gchar *user_key)
+{
+	g_autofree gchar *path = g_strdup_printf("/configs/%s?environment=%s", key, env);
+	g_autoptr(Reply) r = call_as(s, node, "GET", path, NULL, user_key, NULL);
+
+	return r->status;
+}
+
+/* a re-key on one node reaches the others: the new key opens the entries everywhere, the
+ * old one nowhere */
+static void
+test_rekey(void)
+{
+	static const gchar *old_key = "cluster-rekey-old-key";
+	static const gchar *new_key = "cluster-rekey-new-key";
+	g_autoptr(SoupSession) s = session_new();
+	g_autoptr(Reply) rekeyed = NULL;
+	gint64 deadline;
+	gboolean everywhere = FALSE;
+
+	for (guint i = 0; i < 5; i++) {
+		g_autofree gchar *key = g_strdup_printf("rk%u", i);
+		g_autofree gchar *body = body_for(key, "rekey", "secret");
+		g_autoptr(Reply) r = call_as(s, &nodes[i % 3], "POST", "/configs", body, old_key, NULL);
+
+		g_assert_cmpuint(r->status, ==, 201);
+	}
+	/* replicated before the re-key, so that node 0 holds all five */
+	deadline = g_get_monotonic_time() + CONVERGE_MS * 1000;
+	for (guint i = 0; i < 5; i++) {
+		g_autofree gchar *key = g_strdup_printf("rk%u", i);
+
+		while (read_status_as(s, &nodes[0], key, "rekey", old_key) != 200) {
+			g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+			g_usleep(50 * 1000);
+		}
+	}
+	rekeyed = call_as(s, &nodes[0], "POST", "/rekey", NULL, old_key, new_key);
+	g_assert_cmpuint(rekeyed->status, ==, 200);
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(rekeyed->json), "rekeyed"),
+			==, 5);
+
+	deadline = g_get_monotonic_time() + CONVERGE_MS * 1000;
+	while (!everywhere) {
+		everywhere = TRUE;
+		for (guint n = 0; n < 3 && everywhere; n++) {
+			for (guint i = 0; i < 5 && everywhere; i++) {
+				g_autofree gchar *key = g_strdup_printf("rk%u", i);
+				everywhere = read_status_as(s, &nodes[n], key, "rekey", new_key) == 200;
+			}
+		}
+		if (!everywhere) {
+			g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+			g_usleep(50 * 1000);
+		}
+	}
+	/* the old key opens none of them anywhere any more */
+	for (guint n = 0; n < 3; n++) {
+		for (guint i = 0; i < 5; i++) {
+			g_autofree gchar *key = g_strdup_printf("rk%u", i);
+			g_assert_cmpuint(read_status_as(s, &nodes[n], key, "rekey", old_key), ==, 401);
+		}
+	}
+}
+
 /* a node killed with SIGKILL while writes continue, restarted on the same data */
 static void
 test_kill_restart(void)
@@ -956,6 +1038,7 @@ main(int argc, char **argv)
 	g_test_add_func("/osc/cluster/salt-bootstrap", test_salt_bootstrap);
 	g_test_add_func("/osc/cluster/status", test_status_shapes);
 	g_test_add_func("/osc/cluster/concurrent-writes", test_concurrent_writes);
+	g_test_add_func("/osc/cluster/rekey", test_rekey);
 	g_test_add_func("/osc/cluster/kill-restart", test_kill_restart);
 	g_test_add_func("/osc/cluster/stop-cont", test_stop_cont);
 	g_test_add_func("/osc/cluster/partition", test_partition);

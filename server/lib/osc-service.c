@@ -1616,6 +1616,10 @@ osc_service_rekey(OscService *self,
 					      osc_service_rekey_version_cb, &keys, &versions, error))
 			return NULL;
 	}
+	/* too many rows to push one by one: peers fetch them now rather than at the next
+	 * anti-entropy round (they keep opening the old tokens with the old key till then) */
+	if (done->len > 0 && self->cluster != NULL)
+		osc_cluster_request_sync(self->cluster);
 	message = g_strdup_printf("Re-keyed %u configurations", done->len);
 	obj = json_object_new();
 	json_object_set_string_member(obj, "message", message);
