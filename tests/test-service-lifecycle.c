@@ -11,6 +11,7 @@
 
 #include "osc-client.h"
 #include "osc-event-stream.h"
+#include "osc-key-cache.h"
 #include "osc-test-utils.h"
 
 /*
@@ -23,6 +24,8 @@
 
 #define KEY_A "user-key-alpha-123"
 #define KEY_B "user-key-bravo-456"
+#define KEY_C "user-key-charlie-789"
+#define KEY_D "user-key-delta-000"
 
 /* how long the main loop keeps running after the unref */
 #define AFTER_UNREF_MS 2000
@@ -322,11 +325,20 @@ run_life(const gchar *tmpdir, LcTraffic traffic)
 			spin(clients, 1);
 	}
 	if (traffic & (LC_IN_FLIGHT | LC_ABANDONED)) {
-		g_autofree gchar *request = post_request("in-flight", KEY_A);
+		/* keys of their own: derived in this life, whatever else it did */
+		g_autofree gchar *request = post_request("in-flight", KEY_D);
+		OscKeyCache *cache = osc_service_get_key_cache(service);
+		guint64 derivations = osc_key_cache_get_derivations(cache);
+		gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
 
 		slow = raw_connect(port);
 		g_ptr_array_add(clients, slow);
 		raw_send(slow, request);
+		/* read by libsoup and in flight: its derivation has started */
+		while (osc_key_cache_get_derivations(cache) == derivations) {
+			g_assert_cmpint(g_get_monotonic_time(), <, end);
+			spin(clients, 1);
+		}
 		/* an event stream waiting for another key's derivation */
 		{
 			RawClient *c = raw_connect(port);
@@ -337,14 +349,12 @@ run_life(const gchar *tmpdir, LcTraffic traffic)
 		}
 		/* and a client that hangs up while its key is being derived */
 		{
-			g_autofree gchar *gone = post_request("gone", "user-key-charlie-789");
+			g_autofree gchar *gone = post_request("gone", KEY_C);
 			g_autoptr(RawClient) c = raw_connect(port);
 
 			raw_send(c, gone);
 			spin(clients, 5);
 		}
-		/* read by libsoup, handed to the key derivation */
-		spin(clients, 10);
 	}
 
 	if (!(traffic & LC_UNSTOPPED)) {
