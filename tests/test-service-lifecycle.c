@@ -289,6 +289,8 @@ run_life(const gchar *tmpdir, LcTraffic traffic)
 		{
 			g_autoptr(RawClient) c = raw_connect(port);
 			spin(NULL, 5);
+			raw_pump(c);
+			g_assert_cmpuint(c->in->len, ==, 0);
 		}
 		/* an event stream */
 		{
