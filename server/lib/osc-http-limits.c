@@ -218,7 +218,7 @@ typedef enum {
 
 typedef struct {
 	OscHttpLimits *owner;
-	GSocket *socket;
+	GSocket *socket; /* a reference: the one libsoup leaks (see below), or our own */
 	OscHttpConnState state;
 	gint64 deadline;  /* monotonic µs by which the state must change; 0: none */
 	gboolean refused; /* over OSC_MAX_CONNECTIONS: answered 503, not counted */
@@ -256,18 +256,21 @@ osc_http_conn_free(OscHttpConn *conn)
 }
 
 /*
- * libsoup 3.2's listener keeps one reference of every GSocket it accepts (valgrind: 344 B
- * definitely lost per connection, in g_socket_accept under the listener's accept source).
- * Once a connection is over and has stayed closed for a second, our reference and that
- * leaked one are all that is left, so we drop the leaked one too. Only for libsoup up to
- * 3.2.3 and only when the count says exactly that: a connection libsoup still holds (one
- * whose client hung up while kept alive, see osc_http_conn_reap()) has more.
+ * libsoup 3.2's listener never drops the reference g_socket_accept() gave it (valgrind:
+ * 344 B definitely lost per connection, in g_socket_accept under the listener's accept
+ * source). Up to 3.2.3 the record of a connection takes that reference over instead of
+ * a new one, and drops it when the record goes: when the connection has been closed for a
+ * while, or when the limits go with the server. libsoup's own references (its connection
+ * object, the stream) are its own to drop, whenever it is done, before or after us.
+ *
+ * (An earlier version kept its own reference and dropped the leaked one too once the
+ * count was 2; at the server's end, records still open were freed without it, leaking
+ * every kept-alive connection, and a count of 2 does not say whose the other one is.)
  */
-static void
-osc_http_limits_release(OscHttpLimits *self, OscHttpConn *conn)
+static GSocket *
+osc_http_limits_adopt(OscHttpLimits *self, GSocket *socket)
 {
-	if (self->release_leaked_sockets && G_OBJECT(conn->socket)->ref_count == 2)
-		g_object_unref(conn->socket);
+	return self->release_leaked_sockets ? socket : g_object_ref(socket);
 }
 
 static void
@@ -360,7 +363,6 @@ osc_http_limits_sweep(OscHttpLimits *self, gboolean enforce)
 		}
 		if (now - conn->closed_at < G_USEC_PER_SEC)
 			continue;
-		osc_http_limits_release(self, conn);
 		g_hash_table_iter_remove(&iter);
 	}
 	self->n_open = n_open;
@@ -426,7 +428,7 @@ osc_http_limits_request_started_cb(SoupServer *server, SoupServerMessage *msg, g
 			osc_http_limits_sweep(self, FALSE);
 		conn = g_new0(OscHttpConn, 1);
 		conn->owner = self;
-		conn->socket = g_object_ref(socket);
+		conn->socket = osc_http_limits_adopt(self, socket);
 		g_hash_table_insert(self->conns, socket, conn);
 		if (self->max_connections > 0 && self->n_open >= self->max_connections) {
 			/* kept in the table only for its socket to be released once closed */
@@ -556,6 +558,8 @@ osc_http_limits_free(OscHttpLimits *self)
 	g_clear_signal_handler(&self->read_id, self->soup);
 	g_clear_signal_handler(&self->finished_id, self->soup);
 	g_clear_handle_id(&self->sweep_id, g_source_remove);
+	/* drops the sockets' leaked references (osc_http_limits_adopt()): libsoup holds its
+	 * own for as long as it still uses one */
 	g_hash_table_destroy(self->conns);
 	osc_rate_limiter_free(self->auth);
 	g_clear_object(&self->soup);

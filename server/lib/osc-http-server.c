@@ -24,11 +24,16 @@
 struct _OscHttpServer {
 	GObject parent_instance;
 
-	OscService *service; /* owns us */
+	/* owns us; once closed, only jobs already in the workers may use it (the service
+	 * waits for them before it goes) */
+	OscService *service;
 	SoupServer *soup;
 	GMainContext *context;
 	guint in_flight;
 	gboolean draining;
+	/* disconnected for good (drained, or the service is going away): requests still in
+	 * flight, which hold a reference on us, are dropped when they come back */
+	gboolean closed;
 	GTask *drain_task;
 	guint drain_timeout_id;
 	OscHttpLimits *limits;
@@ -731,7 +736,9 @@ osc_request_complete_cb(gpointer data)
 	g_autoptr(OscRequest) req = data;
 	OscHttpServer *self = req->self;
 
-	osc_http_complete(req);
+	/* closed: the connection is gone, and with it maybe the service */
+	if (!self->closed)
+		osc_http_complete(req);
 	/* balances osc_request_go_async(); in-flight ends at "finished" */
 	g_object_unref(self);
 	return G_SOURCE_REMOVE;
@@ -780,9 +787,10 @@ osc_request_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	req->dk = osc_key_cache_derive_finish(OSC_KEY_CACHE(source), result, &error);
-	if (req->dk == NULL) {
+	if (req->dk == NULL || req->self->closed) {
 		req->error = g_steal_pointer(&error);
-		/* completes on this (main) thread through the same path as a job */
+		/* completes on this (main) thread through the same path as a job (closed:
+		 * the workers may be gone, so it is dropped there) */
 		osc_request_complete_cb(req);
 		return;
 	}
@@ -840,7 +848,9 @@ osc_http_sse_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data
 	g_autoptr(GError) error = NULL;
 
 	req->dk = osc_key_cache_derive_finish(OSC_KEY_CACHE(source), result, &error);
-	if (req->dk == NULL)
+	if (self->closed)
+		; /* the connection is gone, and with it maybe the service and the hub */
+	else if (req->dk == NULL)
 		osc_request_respond_error(req, error);
 	else if (self->draining)
 		/* a stream started now would hold the drain until its timeout */
@@ -1187,12 +1197,20 @@ osc_http_handler_cb(SoupServer *server,
 	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
 	SoupMessageHeaders *req_h = soup_server_message_get_request_headers(msg);
 	const gchar *method = soup_server_message_get_method(msg);
-	g_autoptr(OscRequest) req = g_new0(OscRequest, 1);
-	g_autoptr(JsonArray) dep_items = json_array_new();
-	g_autoptr(JsonArray) items = json_array_new();
+	g_autoptr(OscRequest) req = NULL;
+	g_autoptr(JsonArray) dep_items = NULL;
+	g_autoptr(JsonArray) items = NULL;
 	gboolean redirect = FALSE;
 	gboolean is_configs;
 
+	/* closed: a request libsoup had read already; nothing is left to answer it */
+	if (self->closed) {
+		soup_server_message_set_status(msg, 503, NULL);
+		return;
+	}
+	req = g_new0(OscRequest, 1);
+	dep_items = json_array_new();
+	items = json_array_new();
 	req->self = self;
 	req->msg = g_object_ref(msg);
 	req->start = g_get_monotonic_time();
@@ -1971,13 +1989,19 @@ osc_http_server_early_cb(SoupServer *server,
 			 gpointer user_data)
 {
 	OscHttpServer *self = OSC_HTTP_SERVER(user_data);
-	const OscConfig *config = osc_service_get_config(self->service);
+	const OscConfig *config;
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
 	goffset length = soup_message_headers_get_content_length(h);
-	gsize limit = osc_http_body_limit(config, path);
-
+	gsize limit;
 	g_autofree gchar *detail = NULL;
 	guint status = 0;
+
+	if (self->closed) {
+		soup_server_message_set_status(msg, 503, NULL);
+		return;
+	}
+	config = osc_service_get_config(self->service);
+	limit = osc_http_body_limit(config, path);
 
 	/* Bodies are checked before libsoup reads them. A chunked body has no length to
 	 * check and libsoup would buffer all of it, so it is refused outright (411); both
@@ -2017,15 +2041,34 @@ osc_http_server_early_cb(SoupServer *server,
 	}
 }
 
+/**
+ * osc_http_server_close:
+ *
+ * Disconnects every listener and connection for good; the service may be finalized
+ * next. The server itself can outlive this: a request in flight (in the key derivation
+ * or the workers) holds a reference on it, and is dropped when it comes back.
+ */
+void
+osc_http_server_close(OscHttpServer *self)
+{
+	g_return_if_fail(OSC_IS_HTTP_SERVER(self));
+
+	if (self->closed)
+		return;
+	self->closed = TRUE;
+	/* the limits first: their handlers and sweep look at the connections being closed */
+	g_clear_pointer(&self->limits, osc_http_limits_free);
+	soup_server_disconnect(self->soup);
+}
+
 static void
 osc_http_server_finalize(GObject *object)
 {
 	OscHttpServer *self = OSC_HTTP_SERVER(object);
 
 	g_clear_handle_id(&self->drain_timeout_id, g_source_remove);
-	g_clear_pointer(&self->limits, osc_http_limits_free);
 	if (self->soup != NULL)
-		soup_server_disconnect(self->soup);
+		osc_http_server_close(self);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->drain_task);
 	g_clear_pointer(&self->context, g_main_context_unref);
@@ -2133,7 +2176,7 @@ osc_http_server_drain_done(OscHttpServer *self, gboolean timed_out)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&self->drain_task);
 
-	soup_server_disconnect(self->soup);
+	osc_http_server_close(self);
 	if (task == NULL)
 		return;
 	if (timed_out)

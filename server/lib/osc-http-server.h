@@ -28,5 +28,7 @@ osc_http_server_drain_async(OscHttpServer *self,
 			    gpointer user_data);
 gboolean
 osc_http_server_drain_finish(OscHttpServer *self, GAsyncResult *result, GError **error);
+void
+osc_http_server_close(OscHttpServer *self);
 
 G_END_DECLS

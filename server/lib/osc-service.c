@@ -159,6 +159,9 @@ osc_service_finalize(GObject *object)
 	if (self->cluster != NULL)
 		osc_cluster_stop(self->cluster);
 	g_clear_object(&self->cluster);
+	/* a request in flight keeps the HTTP server alive past us: it must not find us */
+	if (self->http != NULL)
+		osc_http_server_close(self->http);
 	g_clear_object(&self->http);
 	g_clear_object(&self->sse);
 	if (self->workers != NULL)
