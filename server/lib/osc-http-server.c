@@ -797,25 +797,39 @@ osc_request_derive_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	osc_request_dispatch(req);
 }
 
-/* Runs the request's job in a worker, after deriving (or finding) the user's key. */
-static void
-osc_request_run_async(OscRequest *req, gboolean needs_key)
+/* the user's key if it is derived already, without waiting; else NULL */
+static OscDerivedKey *
+osc_request_lookup_key(OscRequest *req)
 {
-	OscKeyCache *cache = osc_service_get_key_cache(req->self->service);
+	return osc_key_cache_lookup(osc_service_get_key_cache(req->self->service),
+				    req->user_key, req->user_key_len);
+}
 
+/* Runs the request's job in a worker, with req->dk when it was found, else after deriving
+ * the user's key. */
+static void
+osc_request_run_keyed(OscRequest *req)
+{
 	osc_request_go_async(req);
-	if (!needs_key) {
-		osc_request_dispatch(req);
-		return;
-	}
-	if (req->dk == NULL)
-		req->dk = osc_key_cache_lookup(cache, req->user_key, req->user_key_len);
 	if (req->dk != NULL) {
 		osc_request_dispatch(req);
 		return;
 	}
-	osc_key_cache_derive_async(cache, req->user_key, req->user_key_len, NULL,
-				   osc_request_derive_cb, req);
+	osc_key_cache_derive_async(osc_service_get_key_cache(req->self->service), req->user_key,
+				   req->user_key_len, NULL, osc_request_derive_cb, req);
+}
+
+/* Runs the request's job in a worker, after deriving (or finding) the user's key. */
+static void
+osc_request_run_async(OscRequest *req, gboolean needs_key)
+{
+	if (!needs_key) {
+		osc_request_go_async(req);
+		osc_request_dispatch(req);
+		return;
+	}
+	req->dk = osc_request_lookup_key(req);
+	osc_request_run_keyed(req);
 }
 
 /* ---- GET /sse/subscribe ---- */
@@ -1858,9 +1872,10 @@ osc_http_complete(OscRequest *req)
 }
 
 /*
- * Main thread: a GET of an entry whose user key is derived and whose row the store holds in
- * memory is answered here, as the worker would (the same body, ETag, errors and counts),
- * without the round trip through a worker. Returns %FALSE when the request needs one.
+ * Main thread: a GET of an entry whose user key is derived (req->dk) and whose row the
+ * store holds in memory is answered here, as the worker would (the same body, ETag, errors
+ * and counts), without the round trip through a worker. Returns %FALSE when the request
+ * needs one.
  */
 static gboolean
 osc_request_read_cached(OscRequest *req)
@@ -1868,11 +1883,7 @@ osc_request_read_cached(OscRequest *req)
 	OscService *service = req->self->service;
 
 	if ((!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) ||
-	    req->version > 0)
-		return FALSE;
-	req->dk = osc_key_cache_lookup(osc_service_get_key_cache(service), req->user_key,
-				       req->user_key_len);
-	if (req->dk == NULL)
+	    req->version > 0 || req->dk == NULL)
 		return FALSE;
 	if (!osc_service_entry_read_cached(service, req->dk, req->key, req->environment,
 					   &req->entry, &req->error))
@@ -1914,9 +1925,11 @@ osc_http_handle(OscRequest *req_in)
 			osc_request_respond_detail(req, 404, "environment is required");
 			return;
 		}
+		/* looked up once, for both ways */
+		req->dk = osc_request_lookup_key(req);
 		if (osc_request_read_cached(req))
 			return;
-		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		osc_request_run_keyed(g_steal_pointer(&req));
 		return;
 	case OSC_ROUTE_CONFIGS:
 		osc_request_run_async(g_steal_pointer(&req), TRUE);
