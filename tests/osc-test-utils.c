@@ -591,3 +591,16 @@ osc_test_init_keep_going(int *argc, char ***argv)
 	*argv = args;
 	g_test_init(argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 }
+
+/* the descriptors this process has open now */
+guint
+osc_test_count_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}

@@ -69,6 +69,8 @@ osc_test_wait_until(gboolean (*predicate)(gpointer), gpointer data, guint timeou
  * times slower */
 gboolean
 osc_test_is_sanitized(void);
+guint
+osc_test_count_fds(void);
 
 G_END_DECLS
 

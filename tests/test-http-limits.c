@@ -227,18 +227,6 @@ raw_read_until_close(int fd, guint timeout_ms)
 	}
 }
 
-static guint
-count_fds(void)
-{
-	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
-	guint n = 0;
-
-	g_assert_nonnull(dir);
-	while (g_dir_read_name(dir) != NULL)
-		n++;
-	return n;
-}
-
 static void
 spin(guint ms)
 {
@@ -673,12 +661,12 @@ test_hangup_no_fd_leak(Fixture *f, gconstpointer data)
 		g_autoptr(OscTestResponse) r = get(f, f->session, "/health", NULL, NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 	}
-	before = count_fds();
+	before = osc_test_count_fds();
 	run_client(hangup_client, &c);
 	/* libsoup 3.2.3 alone keeps all 40 (it never closes what it read the end of) */
 	for (guint i = 0; i < 100; i++) {
 		spin(20);
-		after = count_fds();
+		after = osc_test_count_fds();
 		if (after <= before)
 			break;
 	}

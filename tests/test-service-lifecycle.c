@@ -142,18 +142,6 @@ raw_wait(RawClient *c, const gchar *needle)
 	}
 }
 
-static guint
-count_fds(void)
-{
-	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
-	guint n = 0;
-
-	g_assert_nonnull(dir);
-	while (g_dir_read_name(dir) != NULL)
-		n++;
-	return n;
-}
-
 /* ---- one life of a service ---- */
 
 typedef struct {
@@ -419,12 +407,12 @@ run_lives(LcTraffic traffic, guint lives)
 		run_life(tmpdir, LC_PLAIN);
 		warmed = TRUE;
 	}
-	before = count_fds();
+	before = osc_test_count_fds();
 	for (guint i = 0; i < lives; i++)
 		run_life(tmpdir, traffic);
 	/* SQLite, libsoup and the sockets are all closed by now */
 	for (guint i = 0; i < 50; i++) {
-		after = count_fds();
+		after = osc_test_count_fds();
 		if (after <= before)
 			break;
 		spin(NULL, 20);
