@@ -231,7 +231,6 @@ struct _OscHttpLimits {
 	gulong read_id;
 	gulong finished_id;
 	guint sweep_id;
-	guint64 reaped;
 	guint n_open;
 	gboolean release_leaked_sockets;
 	guint max_connections;
@@ -300,7 +299,6 @@ osc_http_conn_reap(OscHttpConn *conn)
 	if (g_socket_is_closed(conn->socket))
 		return;
 	g_socket_close(conn->socket, NULL);
-	conn->owner->reaped++;
 }
 
 /* between requests: has the client hung up? (a byte waiting is the next request) */
