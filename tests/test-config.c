@@ -29,6 +29,7 @@ test_config_defaults(void)
 	g_assert_cmpuint(config->pbkdf2_iterations, ==, 480000);
 	g_assert_cmpuint(config->max_body_size, ==, 1024 * 1024);
 	g_assert_cmpuint(config->key_cache_size, ==, 256);
+	g_assert_cmpuint(config->list_cache_size, ==, 16 * 1024 * 1024);
 	g_assert_cmpuint(config->auth_fail_limit, ==, 10);
 	g_assert_cmpuint(config->auth_fail_window, ==, 60);
 	g_assert_cmpuint(config->max_connections, ==, 10000);
@@ -64,6 +65,7 @@ test_config_environ(void)
 	    "OSC_AUTH_FAIL_LIMIT=0",
 	    "OSC_AUTH_FAIL_WINDOW=300",
 	    "OSC_MAX_CONNECTIONS=20",
+	    "OSC_LIST_CACHE_SIZE=0",
 	    "OSC_REQUEST_TIMEOUT=5",
 	    "OSC_IDLE_TIMEOUT=0",
 	    NULL,
@@ -85,6 +87,7 @@ test_config_environ(void)
 	g_assert_cmpuint(config->auth_fail_limit, ==, 0);
 	g_assert_cmpuint(config->auth_fail_window, ==, 300);
 	g_assert_cmpuint(config->max_connections, ==, 20);
+	g_assert_cmpuint(config->list_cache_size, ==, 0);
 	g_assert_cmpuint(config->request_timeout, ==, 5);
 	g_assert_cmpuint(config->idle_timeout, ==, 0);
 	g_assert_false(osc_config_origins_wildcard(config));

@@ -1332,6 +1332,207 @@ test_http_read_from_memory(Fixture *f, gconstpointer data)
 		    "{\"encrypt\":2,\"decrypt\":9}");
 }
 
+/* lists answered from memory (osc_list_cache_lookups_total) */
+static gdouble
+list_cache_count(Fixture *f, const gchar *result)
+{
+	g_autoptr(OscTestResponse) metrics = get(f, NULL, "/metrics");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) samples = osc_metrics_parse(metrics->body, NULL, &error);
+	gdouble v;
+
+	g_assert_no_error(error);
+	v = sample(samples, "osc_list_cache_lookups_total", "result", result, NULL);
+	return v < 0 ? 0 : v;
+}
+
+/* a request that must answer @status */
+static void
+must(Fixture *f,
+     guint status,
+     const gchar *method,
+     const gchar *path,
+     const gchar *body,
+     const gchar *user_key)
+{
+	g_autoptr(OscTestResponse) resp = req(f, method, path, body, "X-User-Key", user_key, NULL);
+
+	g_assert_cmpuint(resp->status, ==, status);
+}
+
+static guint
+list_len(OscTestResponse *resp)
+{
+	g_autoptr(JsonNode) node = json_from_string(resp->body, NULL);
+
+	g_assert_nonnull(node);
+	g_assert_true(JSON_NODE_HOLDS_ARRAY(node));
+	return json_array_get_length(json_node_get_array(node));
+}
+
+/*
+ * A list that the same user key asked for a moment ago, with no write since, is answered
+ * from memory: it must be indistinguishable from one read from the database (same body,
+ * D-3, filters, mode, counts), and never older than the last write.
+ */
+static void
+test_http_list_from_memory(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) r =
+		g_ptr_array_new_with_free_func((GDestroyNotify)osc_test_response_free);
+	const gchar *path = "/configs?environment=e";
+	OscTestResponse *first, *again, *resp;
+	g_autoptr(OscStore) other = NULL;
+	g_autoptr(GError) error = NULL;
+	gdouble hits = 0, misses = 0, failed = 0;
+
+	must(f, 201, "POST", "/configs",
+	     "{\"key\":\"k1\",\"value\":{\"v\":1},\"environment\":\"e\",\"category\":\"c1\"}",
+	     KEY_A);
+	must(f, 201, "POST", "/configs",
+	     "{\"key\":\"k2\",\"value\":[2],\"environment\":\"e\",\"category\":\"c2\"}", KEY_A);
+	must(f, 201, "POST", "/configs", "{\"key\":\"k3\",\"value\":3,\"environment\":\"e\"}",
+	     KEY_B);
+
+	/* read once, then from memory: the same answer */
+#define KEEP(x) (resp = (x), g_ptr_array_add(r, resp), resp)
+	first = KEEP(get(f, KEY_A, path));
+	misses++;
+	g_assert_cmpuint(first->status, ==, 200);
+	g_assert_cmpuint(list_len(first), ==, 2);
+	again = KEEP(get(f, KEY_A, path));
+	hits++;
+	g_assert_cmpuint(again->status, ==, 200);
+	g_assert_cmpstr(again->body, ==, first->body);
+	g_assert_cmpfloat(list_cache_count(f, "hit"), ==, hits);
+	g_assert_cmpfloat(list_cache_count(f, "miss"), ==, misses);
+	resp = KEEP(req(f, "HEAD", path, NULL, "X-User-Key", KEY_A, NULL));
+	hits++;
+	g_assert_cmpuint(resp->status, ==, 200);
+	g_assert_cmpuint(resp->len, ==, 0);
+
+	/* another form and other filters are other answers */
+	resp = KEEP(get(f, KEY_A, "/configs?environment=e&mode=full"));
+	misses++;
+	g_assert_nonnull(strstr(resp->body, "\"created_at\""));
+	again = KEEP(get(f, KEY_A, "/configs?environment=e&mode=full"));
+	hits++;
+	g_assert_cmpstr(again->body, ==, resp->body);
+	resp = KEEP(get(f, KEY_A, "/configs?category=c1"));
+	misses++;
+	g_assert_cmpuint(list_len(resp), ==, 1);
+	g_assert_nonnull(strstr(resp->body, "\"k1\""));
+	again = KEEP(get(f, KEY_A, "/configs?category=c1"));
+	hits++;
+	g_assert_cmpstr(again->body, ==, resp->body);
+	g_assert_cmpuint(list_len(KEEP(get(f, KEY_A, "/configs"))), ==, 2);
+	misses++;
+
+	/* D-3: another key's list is its own, even right after the first key's */
+	resp = KEEP(get(f, KEY_B, path));
+	misses++;
+	g_assert_cmpuint(list_len(resp), ==, 1);
+	g_assert_nonnull(strstr(resp->body, "\"k3\""));
+	g_assert_null(strstr(resp->body, "\"k1\""));
+	again = KEEP(get(f, KEY_B, path));
+	hits++;
+	g_assert_cmpstr(again->body, ==, resp->body);
+	/* a key that opens none of them: 401 every time, never a value */
+	for (guint i = 0; i < 2; i++) {
+		resp = KEEP(get(f, "user-key-charlie-789", path));
+		misses++;
+		failed++;
+		g_assert_cmpuint(resp->status, ==, 401);
+		g_assert_null(strstr(resp->body, "\"v\""));
+	}
+	g_assert_cmpfloat(list_cache_count(f, "hit"), ==, hits);
+	g_assert_cmpfloat(list_cache_count(f, "miss"), ==, misses);
+
+	/* every write is seen by the very next list: an update, a create, a delete */
+	must(f, 200, "PUT", "/configs/k1?environment=e", "{\"value\":{\"v\":9}}", KEY_A);
+	resp = KEEP(get(f, KEY_A, path));
+	misses++;
+	g_assert_nonnull(strstr(resp->body, "{\"v\":9}"));
+	g_assert_null(strstr(resp->body, "{\"v\":1}"));
+	must(f, 201, "POST", "/configs", "{\"key\":\"k4\",\"value\":4,\"environment\":\"e\"}",
+	     KEY_A);
+	g_assert_cmpuint(list_len(KEEP(get(f, KEY_A, path))), ==, 3);
+	misses++;
+	g_assert_cmpuint(list_len(KEEP(get(f, KEY_A, path))), ==, 3);
+	hits++;
+	/* another key's write counts too: it may change nothing this key sees, but it is a
+	 * write */
+	must(f, 201, "POST", "/configs", "{\"key\":\"k5\",\"value\":5,\"environment\":\"e\"}",
+	     KEY_B);
+	g_assert_cmpuint(list_len(KEEP(get(f, KEY_A, path))), ==, 3);
+	misses++;
+	must(f, 200, "DELETE", "/configs/k2?environment=e", NULL, KEY_A);
+	resp = KEEP(get(f, KEY_A, path));
+	misses++;
+	g_assert_cmpuint(list_len(resp), ==, 2);
+	g_assert_null(strstr(resp->body, "\"k2\""));
+	g_assert_cmpfloat(list_cache_count(f, "hit"), ==, hits);
+	g_assert_cmpfloat(list_cache_count(f, "miss"), ==, misses);
+
+	/* a write by another process on the same file shows within OSC_STORE_CACHE_TTL_US */
+	g_assert_cmpuint(list_len(KEEP(get(f, KEY_A, path))), ==, 2);
+	hits++;
+	other = osc_store_new(f->config->database_path, &error);
+	g_assert_no_error(error);
+	g_assert_true(osc_store_delete(other, "k4", "e", -1, &error));
+	g_assert_no_error(error);
+	g_usleep(OSC_STORE_CACHE_TTL_US + G_USEC_PER_SEC / 10);
+	resp = KEEP(get(f, KEY_A, path));
+	misses++;
+	g_assert_cmpuint(list_len(resp), ==, 1);
+	g_assert_null(strstr(resp->body, "\"k4\""));
+#undef KEEP
+
+	/* counted as every list is */
+	{
+		g_autoptr(OscTestResponse) metrics = get(f, NULL, "/metrics");
+		g_autoptr(GPtrArray) samples = osc_metrics_parse(metrics->body, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpfloat(sample(samples, "osc_config_operations_total", "operation",
+					 "list", "status", "success", NULL),
+				  ==, hits + misses - failed);
+		g_assert_cmpfloat(sample(samples, "osc_config_operations_total", "operation",
+					 "list", "status", "error", NULL),
+				  ==, failed);
+		g_assert_cmpfloat(sample(samples, "osc_list_cache_lookups_total", "result", "hit",
+					 NULL),
+				  ==, hits);
+		g_assert_cmpfloat(sample(samples, "osc_list_cache_bytes", NULL), >, 0);
+	}
+}
+
+/* OSC_LIST_CACHE_SIZE=0: every list is read from the database */
+static void
+test_http_list_cache_off(Fixture *f, gconstpointer data)
+{
+	g_autoptr(OscTestResponse) created = NULL;
+	g_autoptr(OscTestResponse) first = NULL;
+	g_autoptr(OscTestResponse) second = NULL;
+
+	created = create(f, KEY_A, "{\"key\":\"k\",\"value\":1,\"environment\":\"e\"}");
+	g_assert_cmpuint(created->status, ==, 201);
+	first = get(f, KEY_A, "/configs");
+	second = get(f, KEY_A, "/configs");
+	g_assert_cmpuint(second->status, ==, 200);
+	g_assert_cmpstr(second->body, ==, first->body);
+	g_assert_cmpfloat(list_cache_count(f, "hit"), ==, 0);
+	g_assert_cmpfloat(list_cache_count(f, "miss"), ==, 0);
+}
+
+static void
+fixture_setup_no_list_cache(Fixture *f, gconstpointer data)
+{
+	f->tmpdir = osc_test_make_tmpdir();
+	f->config = osc_test_config_new(f->tmpdir);
+	f->config->list_cache_size = 0;
+	fixture_start(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1357,6 +1558,8 @@ main(int argc, char **argv)
 	ADD("/osc/http/original-db", test_http_original_db, fixture_setup_original);
 	ADD("/osc/http/metrics", test_http_metrics, fixture_setup);
 	ADD("/osc/http/read-from-memory", test_http_read_from_memory, fixture_setup);
+	ADD("/osc/http/list-from-memory", test_http_list_from_memory, fixture_setup);
+	ADD("/osc/http/list-cache-off", test_http_list_cache_off, fixture_setup_no_list_cache);
 #undef ADD
 	return g_test_run();
 }

@@ -587,6 +587,89 @@ test_finalize_pending(void)
 	async_result_clear(&r);
 }
 
+/* answers kept with a derived key: found only for the same tag, generation and age */
+static void
+test_memo(void)
+{
+	guint8 raw[OSC_DERIVED_KEY_LEN];
+	g_autoptr(OscDerivedKey) dk = NULL;
+	g_autoptr(OscDerivedKey) other = NULL;
+	const gsize budget = 8 * 1024;
+	gsize before = osc_derived_key_memo_total();
+	GBytes *got;
+
+	memset(raw, 0x5a, sizeof(raw));
+	dk = osc_derived_key_new(raw);
+	raw[0] = 0x01;
+	other = osc_derived_key_new(raw);
+
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC));
+	osc_derived_key_memo_store(dk, "a", 1, "[1]", 3, budget);
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 3);
+	got = osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC);
+	g_assert_nonnull(got);
+	g_assert_cmpmem(g_bytes_get_data(got, NULL), g_bytes_get_size(got), "[1]", 3);
+	g_bytes_unref(got);
+	/* another key, another tag: nothing */
+	g_assert_null(osc_derived_key_memo_lookup(other, "a", 1, G_USEC_PER_SEC));
+	g_assert_null(osc_derived_key_memo_lookup(dk, "b", 1, G_USEC_PER_SEC));
+	/* too old: not found, and dropped */
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, 0));
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC));
+
+	/* a later generation (a write since): not found, and dropped */
+	osc_derived_key_memo_store(dk, "a", 1, "[1]", 3, budget);
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 2, G_USEC_PER_SEC));
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
+
+	/* the same tag again replaces the answer */
+	osc_derived_key_memo_store(dk, "a", 2, "[1]", 3, budget);
+	osc_derived_key_memo_store(dk, "a", 3, "[1,2]", 5, budget);
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 5);
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 2, G_USEC_PER_SEC));
+	osc_derived_key_memo_store(dk, "a", 3, "[1,2]", 5, budget);
+
+	/* a few tags per key: a fifth replaces the oldest */
+	for (guint i = 0; i < 4; i++) {
+		g_autofree gchar *tag = g_strdup_printf("t%u", i);
+		g_usleep(1000);
+		osc_derived_key_memo_store(dk, tag, 3, "[]", 2, budget);
+	}
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 3, G_USEC_PER_SEC));
+	for (guint i = 0; i < 4; i++) {
+		g_autofree gchar *tag = g_strdup_printf("t%u", i);
+		g_autoptr(GBytes) b = osc_derived_key_memo_lookup(dk, tag, 3, G_USEC_PER_SEC);
+		g_assert_nonnull(b);
+	}
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 8);
+
+	/* the budget: no answer over an eighth of it, and no more than it in all */
+	{
+		g_autofree gchar *big = g_malloc0(budget);
+		osc_derived_key_memo_store(other, "big", 1, big, budget / 8 + 1, budget);
+		g_assert_null(osc_derived_key_memo_lookup(other, "big", 1, G_USEC_PER_SEC));
+		osc_derived_key_memo_store(other, "big", 1, big, budget / 8, budget);
+		g_assert_nonnull(
+			got = osc_derived_key_memo_lookup(other, "big", 1, G_USEC_PER_SEC));
+		g_bytes_unref(got);
+		osc_derived_key_memo_store(dk, "none", 1, "x", 1, 0);
+		g_assert_null(osc_derived_key_memo_lookup(dk, "none", 1, G_USEC_PER_SEC));
+		osc_derived_key_memo_store(dk, "tight", 1, big, 8, before + 8 + budget / 8 + 7);
+		g_assert_null(osc_derived_key_memo_lookup(dk, "tight", 1, G_USEC_PER_SEC));
+	}
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 8 + budget / 8);
+
+	/* a bytes reference outlives the slot; everything goes with the keys */
+	got = osc_derived_key_memo_lookup(dk, "t0", 3, G_USEC_PER_SEC);
+	g_clear_pointer(&dk, osc_derived_key_unref);
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 2 + budget / 8);
+	g_bytes_unref(got);
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + budget / 8);
+	g_clear_pointer(&other, osc_derived_key_unref);
+	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
+}
+
 static void
 test_default_iterations(void)
 {
@@ -648,6 +731,7 @@ main(int argc, char **argv)
 	ADD("/osc/key-cache/cancel-sync-waiter", slow_iterations(), test_cancel_sync_waiter);
 	g_test_add_func("/osc/key-cache/finalize-pending", test_finalize_pending);
 	g_test_add_func("/osc/key-cache/default-iterations", test_default_iterations);
+	g_test_add_func("/osc/key-cache/memo", test_memo);
 #undef ADD
 
 	return g_test_run();

@@ -64,6 +64,7 @@ static const Var vars[] = {
     {"OSC_MAX_VALUE_SIZE", VAR_SIZE, F(max_value_size), 16, G_MAXUINT32},
     {"OSC_MAX_IMPORT_SIZE", VAR_SIZE, F(max_import_size), 1024, G_MAXUINT32},
     {"OSC_KEY_CACHE_SIZE", VAR_UINT, F(key_cache_size), 1, 1000000},
+    {"OSC_LIST_CACHE_SIZE", VAR_SIZE, F(list_cache_size), 0, G_MAXUINT32},
     {"OSC_PBKDF2_ITERATIONS", VAR_UINT, F(pbkdf2_iterations), 1, 100000000},
     {"OSC_SSE_QUEUE_SIZE", VAR_UINT, F(sse_queue_size), 1, 1000000},
     {"OSC_SSE_KEEPALIVE_INTERVAL", VAR_UINT, F(sse_keepalive_interval), 1, 3600},
@@ -116,6 +117,7 @@ osc_config_new(void)
 	/* a backup of 100,000 entries is ~30 MB of base64 */
 	self->max_import_size = 256 * 1024 * 1024;
 	self->key_cache_size = 256;
+	self->list_cache_size = 16 * 1024 * 1024;
 	self->pbkdf2_iterations = OSC_PBKDF2_ITERATIONS;
 	self->sse_queue_size = 100;
 	self->sse_keepalive_interval = 15;

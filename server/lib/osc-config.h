@@ -50,6 +50,7 @@ typedef struct {
 	gsize max_value_size;
 	gsize max_import_size;
 	guint key_cache_size;
+	gsize list_cache_size; /* bytes of list answers kept with derived keys; 0: none */
 	guint pbkdf2_iterations;
 	guint sse_queue_size;
 	guint sse_keepalive_interval;

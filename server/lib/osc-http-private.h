@@ -121,6 +121,7 @@ typedef struct {
 	gint64 version; /* ?version=N, 0 when absent */
 	gchar *new_user_key; /* X-New-User-Key, UTF-8, wiped on free */
 	gsize new_user_key_len;
+	gsize list_cache_size; /* OSC_LIST_CACHE_SIZE, read on the main thread */
 
 	/* outcome */
 	OscOp op;

@@ -1598,6 +1598,17 @@ osc_request_set_backup_body(OscRequest *req, OscService *service)
 	req->resp_body = g_steal_pointer(&data);
 }
 
+/* what a list's answer depends on besides the user key: its filters and its form */
+static gchar *
+osc_request_list_tag(OscRequest *req)
+{
+	const gchar *c = req->filter_category, *e = req->filter_environment;
+
+	return g_strdup_printf("list %d %d:%s %d:%s", req->full, c != NULL ? (gint)strlen(c) : -1,
+			       c != NULL ? c : "", e != NULL ? (gint)strlen(e) : -1,
+			       e != NULL ? e : "");
+}
+
 /* Worker thread: the blocking part of a request. Builds the body so the main loop only
  * copies it out. */
 void
@@ -1621,6 +1632,8 @@ osc_http_run_job(OscRequest *req)
 			req->resp_etag = osc_etag_for(req->entry->row);
 		} else {
 			ListWriter w = {g_string_sized_new(4096), req->full, 0};
+			/* before the read: a write from now on makes this answer stale */
+			guint64 generation = osc_store_get_generation(store);
 
 			req->op = OSC_OP_LIST;
 			g_string_append_c(w.out, '[');
@@ -1632,6 +1645,11 @@ osc_http_run_job(OscRequest *req)
 				return;
 			}
 			g_string_append_c(w.out, ']');
+			if (req->list_cache_size > 0) {
+				g_autofree gchar *tag = osc_request_list_tag(req);
+				osc_derived_key_memo_store(req->dk, tag, generation, w.out->str,
+							   w.out->len, req->list_cache_size);
+			}
 			req->resp_status = 200;
 			req->resp_len = w.out->len;
 			req->resp_body = g_string_free(w.out, FALSE);
@@ -1897,6 +1915,42 @@ osc_request_read_cached(OscRequest *req)
 	return TRUE;
 }
 
+/*
+ * Main thread: a list whose answer this user key computed a moment ago, with no write to
+ * the store since (osc_store_get_generation()), is answered again from memory, with the
+ * same counts. The answer is kept with the derived key (osc_derived_key_memo_store()) and
+ * goes when the key leaves the cache. Returns %FALSE when a worker must read the list.
+ */
+static gboolean
+osc_request_list_cached(OscRequest *req)
+{
+	OscService *service = req->self->service;
+	OscServiceMetrics *m = osc_service_get_metric_families(service);
+	g_autoptr(GBytes) body = NULL;
+	gsize len = 0;
+	const gchar *data;
+
+	req->list_cache_size = osc_service_get_config(service)->list_cache_size;
+	if (req->list_cache_size == 0)
+		return FALSE;
+	if (req->dk != NULL) {
+		g_autofree gchar *tag = osc_request_list_tag(req);
+		body = osc_derived_key_memo_lookup(
+		    req->dk, tag, osc_store_get_generation(osc_service_get_store(service)),
+		    OSC_STORE_CACHE_TTL_US);
+	}
+	osc_metric_inc(m->list_cache_lookups, 1, body != NULL ? "hit" : "miss", NULL);
+	if (body == NULL)
+		return FALSE;
+	data = g_bytes_get_data(body, &len);
+	req->op = OSC_OP_LIST;
+	req->resp_status = 200;
+	req->resp_len = len;
+	req->resp_body = g_memdup2(data, len);
+	osc_http_complete(req);
+	return TRUE;
+}
+
 /* Main thread, step 7: answer what needs no worker, queue the rest. Takes @req. */
 void
 osc_http_handle(OscRequest *req_in)
@@ -1932,7 +1986,14 @@ osc_http_handle(OscRequest *req_in)
 		osc_request_run_keyed(g_steal_pointer(&req));
 		return;
 	case OSC_ROUTE_CONFIGS:
-		osc_request_run_async(g_steal_pointer(&req), TRUE);
+		if (g_str_equal(req->method, "POST")) {
+			osc_request_run_async(g_steal_pointer(&req), TRUE);
+			return;
+		}
+		req->dk = osc_request_lookup_key(req);
+		if (osc_request_list_cached(req))
+			return;
+		osc_request_run_keyed(g_steal_pointer(&req));
 		return;
 	case OSC_ROUTE_REKEY: {
 		const OscConfig *config = osc_service_get_config(self->service);

@@ -37,11 +37,26 @@
 #define DEFAULT_CAPACITY	 256
 #define DEFAULT_MAX_THREADS	 4
 
+/* answers kept per derived key (osc_derived_key_memo_store()) */
+#define MEMO_SLOTS 4
+
+typedef struct {
+	gchar *tag;
+	guint64 generation;
+	gint64 filled_us;
+	GBytes *body; /* wiped when its last reference goes */
+} Memo;
+
 struct _OscDerivedKey {
 	gatomicrefcount ref_count;
 	guint8 key[OSC_DERIVED_KEY_LEN];
 	gchar fingerprint[OSC_FINGERPRINT_LEN + 1];
+	GMutex memo_mutex;
+	Memo memo[MEMO_SLOTS];
 };
+
+/* bytes held by every memo of the process, against the budget callers pass */
+static gssize memo_bytes;
 
 G_DEFINE_BOXED_TYPE(OscDerivedKey, osc_derived_key, osc_derived_key_ref, osc_derived_key_unref)
 
@@ -112,6 +127,30 @@ G_DEFINE_FINAL_TYPE(OscKeyCache, osc_key_cache, G_TYPE_OBJECT)
  *
  * Returns: (transfer full): a new derived key with its fingerprint computed
  */
+typedef struct {
+	gsize len;
+	guint8 data[];
+} MemoBody;
+
+static void
+memo_body_free(gpointer data)
+{
+	MemoBody *body = data;
+
+	g_atomic_pointer_add(&memo_bytes, -(gssize)body->len);
+	OPENSSL_cleanse(body->data, body->len);
+	g_free(body);
+}
+
+static void
+memo_clear(Memo *memo)
+{
+	g_clear_pointer(&memo->tag, g_free);
+	g_clear_pointer(&memo->body, g_bytes_unref);
+	memo->generation = 0;
+	memo->filled_us = 0;
+}
+
 OscDerivedKey *
 osc_derived_key_new(const guint8 key[OSC_DERIVED_KEY_LEN])
 {
@@ -123,6 +162,7 @@ osc_derived_key_new(const guint8 key[OSC_DERIVED_KEY_LEN])
 	g_atomic_ref_count_init(&self->ref_count);
 	memcpy(self->key, key, OSC_DERIVED_KEY_LEN);
 	osc_crypto_fingerprint(self->key, self->fingerprint);
+	g_mutex_init(&self->memo_mutex);
 	return self;
 }
 
@@ -141,6 +181,9 @@ osc_derived_key_unref(OscDerivedKey *self)
 	g_return_if_fail(self != NULL);
 
 	if (g_atomic_ref_count_dec(&self->ref_count)) {
+		for (guint i = 0; i < MEMO_SLOTS; i++)
+			memo_clear(&self->memo[i]);
+		g_mutex_clear(&self->memo_mutex);
 		OPENSSL_cleanse(self, sizeof(*self));
 		g_free(self);
 	}
@@ -172,6 +215,119 @@ osc_derived_key_get_fingerprint(OscDerivedKey *self)
 	g_return_val_if_fail(self != NULL, NULL);
 
 	return self->fingerprint;
+}
+
+/**
+ * osc_derived_key_memo_lookup:
+ * @tag: what the answer was for (its request, less the key)
+ * @generation: the data's generation now (osc_store_get_generation())
+ * @max_age_us: how old an answer may be
+ *
+ * An answer computed with this key and kept by osc_derived_key_memo_store(), if it was
+ * computed at @generation less than @max_age_us ago. A stale one is dropped.
+ *
+ * Returns: (transfer full) (nullable): its bytes
+ */
+GBytes *
+osc_derived_key_memo_lookup(OscDerivedKey *self, const gchar *tag, guint64 generation,
+			    gint64 max_age_us)
+{
+	GBytes *body = NULL, *stale = NULL;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	g_return_val_if_fail(tag != NULL, NULL);
+
+	g_mutex_lock(&self->memo_mutex);
+	for (guint i = 0; i < MEMO_SLOTS; i++) {
+		Memo *memo = &self->memo[i];
+
+		if (memo->tag == NULL || strcmp(memo->tag, tag) != 0)
+			continue;
+		if (memo->generation == generation &&
+		    g_get_monotonic_time() - memo->filled_us < max_age_us) {
+			body = g_bytes_ref(memo->body);
+		} else {
+			stale = g_steal_pointer(&memo->body);
+			memo_clear(memo);
+		}
+		break;
+	}
+	g_mutex_unlock(&self->memo_mutex);
+	/* wiped outside the lock */
+	g_clear_pointer(&stale, g_bytes_unref);
+	return body;
+}
+
+/**
+ * osc_derived_key_memo_store:
+ * @tag: what the answer is for
+ * @generation: the data's generation read before the answer was computed
+ * @data: (array length=len): the answer
+ * @budget: bytes that every memo of the process may hold together; 0 keeps nothing
+ *
+ * Keeps a copy of an answer computed with this key, for osc_derived_key_memo_lookup(). It
+ * lives no longer than the key itself (and is wiped with it), so it holds nothing that the
+ * key, which opens every entry it encrypted, does not already give; an answer larger than
+ * an eighth of @budget, or one that would overrun it, is not kept. The key keeps a few
+ * answers; a new tag replaces the oldest.
+ */
+void
+osc_derived_key_memo_store(OscDerivedKey *self, const gchar *tag, guint64 generation,
+			   const gchar *data, gsize len, gsize budget)
+{
+	MemoBody *copy;
+	GBytes *old = NULL;
+	Memo *slot = NULL;
+
+	g_return_if_fail(self != NULL);
+	g_return_if_fail(tag != NULL);
+	g_return_if_fail(data != NULL || len == 0);
+
+	if (len > budget / 8)
+		return;
+	if (g_atomic_pointer_add(&memo_bytes, (gssize)len) + (gssize)len > (gssize)budget) {
+		g_atomic_pointer_add(&memo_bytes, -(gssize)len);
+		return;
+	}
+	copy = g_malloc(sizeof(MemoBody) + len);
+	copy->len = len;
+	memcpy(copy->data, data, len);
+
+	g_mutex_lock(&self->memo_mutex);
+	for (guint i = 0; i < MEMO_SLOTS && slot == NULL; i++) {
+		if (self->memo[i].tag != NULL && strcmp(self->memo[i].tag, tag) == 0)
+			slot = &self->memo[i];
+	}
+	for (guint i = 0; i < MEMO_SLOTS && slot == NULL; i++) {
+		if (self->memo[i].tag == NULL)
+			slot = &self->memo[i];
+	}
+	if (slot == NULL) {
+		slot = &self->memo[0];
+		for (guint i = 1; i < MEMO_SLOTS; i++) {
+			if (self->memo[i].filled_us < slot->filled_us)
+				slot = &self->memo[i];
+		}
+	}
+	old = g_steal_pointer(&slot->body);
+	memo_clear(slot);
+	slot->tag = g_strdup(tag);
+	slot->generation = generation;
+	slot->filled_us = g_get_monotonic_time();
+	slot->body = g_bytes_new_with_free_func(copy->data, len, memo_body_free, copy);
+	g_mutex_unlock(&self->memo_mutex);
+	g_clear_pointer(&old, g_bytes_unref);
+}
+
+/**
+ * osc_derived_key_memo_total:
+ *
+ * Returns: the bytes every memo of the process holds now
+ */
+gsize
+osc_derived_key_memo_total(void)
+{
+	return (gsize)g_atomic_pointer_get(&memo_bytes);
 }
 
 /* Entry */

@@ -27,6 +27,20 @@ const guint8 *
 osc_derived_key_get_bytes(OscDerivedKey *self);
 const gchar *
 osc_derived_key_get_fingerprint(OscDerivedKey *self);
+GBytes *
+osc_derived_key_memo_lookup(OscDerivedKey *self,
+			    const gchar *tag,
+			    guint64 generation,
+			    gint64 max_age_us);
+void
+osc_derived_key_memo_store(OscDerivedKey *self,
+			   const gchar *tag,
+			   guint64 generation,
+			   const gchar *data,
+			   gsize len,
+			   gsize budget);
+gsize
+osc_derived_key_memo_total(void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscDerivedKey, osc_derived_key_unref)
 
 #define OSC_TYPE_KEY_CACHE (osc_key_cache_get_type())

@@ -26,6 +26,8 @@ typedef struct {
 	OscMetric *api_errors;
 	OscMetric *key_derivations;
 	OscMetric *key_cache_entries;
+	OscMetric *list_cache_lookups;
+	OscMetric *list_cache_bytes;
 	guint64 derivations_seen; /* key cache derivations already counted */
 } OscServiceMetrics;
 

@@ -85,6 +85,7 @@ osc_service_register_metrics(OscService *self)
 	const gchar *const status_labels[] = {"status", NULL};
 	const gchar *const enc_labels[] = {"operation", NULL};
 	const gchar *const error_labels[] = {"endpoint", "error_type", NULL};
+	const gchar *const result_labels[] = {"result", NULL};
 
 	m->http_requests = osc_metrics_add_counter(self->metrics, "osc_http_requests_total",
 						   "Total HTTP requests", http_labels);
@@ -117,6 +118,12 @@ osc_service_register_metrics(OscService *self)
 	    "PBKDF2 key derivations run (cache misses)", NULL);
 	m->key_cache_entries = osc_metrics_add_gauge(self->metrics, "osc_key_cache_entries",
 						     "Derived keys held in the cache", NULL);
+	m->list_cache_lookups = osc_metrics_add_counter(
+	    self->metrics, "osc_list_cache_lookups_total",
+	    "Lists of entries answered from memory (hit) or read from the store (miss)",
+	    result_labels);
+	m->list_cache_bytes = osc_metrics_add_gauge(self->metrics, "osc_list_cache_bytes",
+						    "Bytes of list answers held in memory", NULL);
 }
 
 static void
@@ -1690,8 +1697,9 @@ osc_service_strv_equal(gchar **a, gchar **b)
  *   old value until a restart
  *
  * Main thread only. Applies what can change while serving: the settings read only on the
- * main thread (minimum user key length, body and import limits) or behind a lock (the
- * number of versions kept; the log level, which the caller hands to its log writer).
+ * main thread (minimum user key length, body and import limits, the list cache size) or
+ * behind a lock (the number of versions kept; the log level, which the caller hands to its
+ * log writer).
  * Everything else is reported in @restart_needed and left alone.
  *
  * Returns: FALSE with @error set (and nothing changed) when @next is not valid
@@ -1733,6 +1741,7 @@ osc_service_reload(OscService *self,
 	OSC_RELOAD_APPLY(min_user_key_length, "min_user_key_length");
 	OSC_RELOAD_APPLY(max_body_size, "max_body_size");
 	OSC_RELOAD_APPLY(max_import_size, "max_import_size");
+	OSC_RELOAD_APPLY(list_cache_size, "list_cache_size");
 
 	OSC_RELOAD_LATER(g_strcmp0(c->host, n->host) != 0, "host");
 	OSC_RELOAD_LATER(c->port != n->port, "port");

@@ -288,8 +288,6 @@ G_DEFINE_FINAL_TYPE(OscStore, osc_store, G_TYPE_OBJECT)
 /* rows kept at most, and the largest token kept: at most 2048 × 8 KiB of tokens */
 #define OSC_STORE_CACHE_MAX_ITEMS 2048
 #define OSC_STORE_CACHE_MAX_TOKEN 8192
-/* another process may write the same file: what it wrote shows within this long */
-#define OSC_STORE_CACHE_TTL_US (1 * G_USEC_PER_SEC)
 
 typedef struct {
 	const gchar *key;	  /* the row's */
@@ -331,10 +329,22 @@ osc_store_cache_invalidate(OscStore *self)
 	g_mutex_unlock(&self->cache_mutex);
 }
 
-static guint64
-osc_store_cache_generation(OscStore *self)
+/**
+ * osc_store_get_generation:
+ *
+ * A number that every write of this store, committed or rolled back, changes (and closing
+ * it): an answer computed from what was read at one generation is current while the
+ * generation stays the same, for at most %OSC_STORE_CACHE_TTL_US (another process may
+ * write the same file).
+ *
+ * Returns: the generation now; read it before reading the data an answer is made of
+ */
+guint64
+osc_store_get_generation(OscStore *self)
 {
 	guint64 generation;
+
+	g_return_val_if_fail(OSC_IS_STORE(self), 0);
 
 	g_mutex_lock(&self->cache_mutex);
 	generation = self->cache_generation;
@@ -1225,7 +1235,7 @@ osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError
 	g_return_val_if_fail(environment != NULL, NULL);
 
 	/* before the read: a write that ends after this makes the row not worth keeping */
-	generation = osc_store_cache_generation(self);
+	generation = osc_store_get_generation(self);
 	conn = osc_store_acquire(self, error);
 	if (conn == NULL)
 		return NULL;

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
 /* Newest schema version this build writes; see the changelog in osc-store.c. */
 #define OSC_STORE_SCHEMA_VERSION 3
 
+/* what was read from the store is trusted this long at most: another process may write
+ * the same file (osc_store_get_cached(), osc_store_get_generation()) */
+#define OSC_STORE_CACHE_TTL_US (1 * G_USEC_PER_SEC)
+
 /* old versions kept per (key, environment) until osc_store_set_versions_kept() */
 #define OSC_STORE_VERSIONS_KEPT_DEFAULT 10
 
@@ -144,6 +148,8 @@ OscEntryRow *
 osc_store_get(OscStore *self, const gchar *key, const gchar *environment, GError **error);
 OscEntryRow *
 osc_store_get_cached(OscStore *self, const gchar *key, const gchar *environment);
+guint64
+osc_store_get_generation(OscStore *self);
 OscEntryRow *
 osc_store_insert(OscStore *self,
 		 const gchar *key,
