@@ -12,6 +12,7 @@
 #include "osc-client.h"
 #include "osc-event-stream.h"
 #include "osc-key-cache.h"
+#include "osc-metrics.h"
 #include "osc-test-utils.h"
 
 /*
@@ -363,6 +364,12 @@ run_life(const gchar *tmpdir, LcTraffic traffic)
 			spin(clients, 1);
 		g_log_set_always_fatal(fatal);
 		g_assert_true(wait.ok);
+		/* every connection is closed, and the gauge says so */
+		{
+			g_autofree gchar *text =
+			    osc_metrics_render(osc_service_get_metrics(service));
+			g_assert_nonnull(strstr(text, "\nosc_http_connections 0.0\n"));
+		}
 	}
 	/* whatever still runs for the service must cope with it gone */
 	g_clear_object(&service);

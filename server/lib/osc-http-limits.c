@@ -556,6 +556,8 @@ osc_http_limits_free(OscHttpLimits *self)
 	g_clear_signal_handler(&self->read_id, self->soup);
 	g_clear_signal_handler(&self->finished_id, self->soup);
 	g_clear_handle_id(&self->sweep_id, g_source_remove);
+	/* the server closes every connection next, and nothing counts them any more */
+	osc_metric_set(self->m_conn_active, 0, NULL);
 	/* drops the sockets' leaked references (osc_http_limits_adopt()): libsoup holds its
 	 * own for as long as it still uses one */
 	g_hash_table_destroy(self->conns);
