@@ -1598,6 +1598,19 @@ osc_request_set_backup_body(OscRequest *req, OscService *service)
 	req->resp_body = g_steal_pointer(&data);
 }
 
+/* Cache-Control: no-cache (or HTTP/1.0's Pragma: no-cache): the client wants an answer read
+ * from the store now, not one kept from a moment ago */
+static gboolean
+osc_request_wants_fresh(OscRequest *req)
+{
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(req->msg);
+	const gchar *cc = soup_message_headers_get_list(h, "Cache-Control");
+	const gchar *pragma = soup_message_headers_get_list(h, "Pragma");
+
+	return (cc != NULL && soup_header_contains(cc, "no-cache")) ||
+	       (pragma != NULL && soup_header_contains(pragma, "no-cache"));
+}
+
 /* what a list's answer depends on besides the user key: its filters and its form */
 static gchar *
 osc_request_list_tag(OscRequest *req)
@@ -1901,7 +1914,7 @@ osc_request_read_cached(OscRequest *req)
 	OscService *service = req->self->service;
 
 	if ((!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) ||
-	    req->version > 0 || req->dk == NULL)
+	    req->version > 0 || req->dk == NULL || osc_request_wants_fresh(req))
 		return FALSE;
 	if (!osc_service_entry_read_cached(service, req->dk, req->key, req->environment,
 					   &req->entry, &req->error))
@@ -1931,7 +1944,7 @@ osc_request_list_cached(OscRequest *req)
 	const gchar *data;
 
 	req->list_cache_size = osc_service_get_config(service)->list_cache_size;
-	if (req->list_cache_size == 0)
+	if (req->list_cache_size == 0 || osc_request_wants_fresh(req))
 		return FALSE;
 	if (req->dk != NULL) {
 		g_autofree gchar *tag = osc_request_list_tag(req);
