@@ -1346,6 +1346,14 @@ list_cache_count(Fixture *f, const gchar *result)
 	return v < 0 ? 0 : v;
 }
 
+static gboolean
+no_memo_bytes(gpointer data)
+{
+	Fixture *f = data;
+
+	return osc_key_cache_get_memo_bytes(osc_service_get_key_cache(f->service)) == 0;
+}
+
 /* a request that must answer @status */
 static void
 must(Fixture *f,
@@ -1494,12 +1502,18 @@ test_http_list_from_memory(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	resp = KEEP(req(f, "GET", path, NULL, "X-User-Key", KEY_A, "Cache-Control", "no-cache",
 			NULL));
-	g_assert_cmpuint(resp->status, ==, 401); /* k3, of KEY_B, is all that is left */
+	/* k3 and k5, of KEY_B, are all that is left */
+	g_assert_cmpuint(resp->status, ==, 401);
 	failed++;
 	resp = KEEP(req(f, "GET", "/configs/k1?environment=e", NULL, "X-User-Key", KEY_A,
 			"Cache-Control", "max-age=0, no-cache", NULL));
 	g_assert_cmpuint(resp->status, ==, 404);
 #undef KEEP
+
+	/* kept answers go soon after a write made them stale, without waiting for a lookup */
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(osc_service_get_key_cache(f->service)), >, 0);
+	must(f, 200, "PUT", "/configs/k3?environment=e", "{\"value\":33}", KEY_B);
+	osc_test_wait_until(no_memo_bytes, f, 5000);
 
 	/* counted as every list is */
 	{
@@ -1515,24 +1529,55 @@ test_http_list_from_memory(Fixture *f, gconstpointer data)
 		g_assert_cmpfloat(sample(samples, "osc_list_cache_lookups_total", "result", "hit",
 					 NULL),
 				  ==, hits);
-		g_assert_cmpfloat(sample(samples, "osc_list_cache_bytes", NULL), >, 0);
+		g_assert_cmpfloat(sample(samples, "osc_list_cache_lookups_total", "result", "bypass",
+					 NULL),
+				  ==, 1);
+		g_assert_cmpfloat(sample(samples, "osc_list_cache_refused_total", NULL), ==, 0);
+	}
+
+	/* after a re-key the old key's kept list is never served again */
+	{
+		g_autoptr(OscTestResponse) before = get(f, KEY_B, path);
+		g_autoptr(OscTestResponse) again_b = get(f, KEY_B, path);
+		g_autoptr(OscTestResponse) rekeyed = NULL;
+		g_autoptr(OscTestResponse) old_key = NULL;
+		g_autoptr(OscTestResponse) new_key = NULL;
+
+		g_assert_cmpuint(list_len(before), ==, 2);
+		g_assert_cmpstr(again_b->body, ==, before->body);
+		rekeyed = req(f, "POST", "/rekey", NULL, "X-User-Key", KEY_B, "X-New-User-Key",
+			      "user-key-delta-000", NULL);
+		g_assert_cmpuint(rekeyed->status, ==, 200);
+		old_key = get(f, KEY_B, path);
+		g_assert_cmpuint(old_key->status, ==, 401);
+		new_key = get(f, "user-key-delta-000", path);
+		g_assert_cmpuint(list_len(new_key), ==, 2);
 	}
 }
 
-/* OSC_LIST_CACHE_SIZE=0: every list is read from the database */
+/* OSC_LIST_CACHE_SIZE=0: every list is read from the database, and nothing is kept */
 static void
 test_http_list_cache_off(Fixture *f, gconstpointer data)
 {
-	g_autoptr(OscTestResponse) created = NULL;
 	g_autoptr(OscTestResponse) first = NULL;
 	g_autoptr(OscTestResponse) second = NULL;
+	g_autoptr(OscStore) other = NULL;
+	g_autoptr(GError) error = NULL;
 
-	created = create(f, KEY_A, "{\"key\":\"k\",\"value\":1,\"environment\":\"e\"}");
-	g_assert_cmpuint(created->status, ==, 201);
+	must(f, 201, "POST", "/configs", "{\"key\":\"k\",\"value\":1,\"environment\":\"e\"}",
+	     KEY_A);
+	must(f, 201, "POST", "/configs", "{\"key\":\"k2\",\"value\":2,\"environment\":\"e\"}",
+	     KEY_A);
 	first = get(f, KEY_A, "/configs");
+	g_assert_cmpuint(list_len(first), ==, 2);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(osc_service_get_key_cache(f->service)), ==, 0);
+	/* a write by another process shows at once: nothing answered from memory */
+	other = osc_store_new(f->config->database_path, &error);
+	g_assert_no_error(error);
+	g_assert_true(osc_store_delete(other, "k2", "e", -1, &error));
 	second = get(f, KEY_A, "/configs");
 	g_assert_cmpuint(second->status, ==, 200);
-	g_assert_cmpstr(second->body, ==, first->body);
+	g_assert_cmpuint(list_len(second), ==, 1);
 	g_assert_cmpfloat(list_cache_count(f, "hit"), ==, 0);
 	g_assert_cmpfloat(list_cache_count(f, "miss"), ==, 0);
 }

@@ -587,87 +587,118 @@ test_finalize_pending(void)
 	async_result_clear(&r);
 }
 
-/* answers kept with a derived key: found only for the same tag, generation and age */
-static void
-test_memo(void)
+/* a kept answer, as a string (or NULL) */
+static gchar *
+memo_text(OscDerivedKey *dk, const gchar *tag, guint64 generation)
 {
-	guint8 raw[OSC_DERIVED_KEY_LEN];
-	g_autoptr(OscDerivedKey) dk = NULL;
-	g_autoptr(OscDerivedKey) other = NULL;
+	g_autoptr(GBytes) b = osc_derived_key_memo_lookup(dk, tag, generation, G_MAXINT64);
+
+	return b != NULL ? g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b)) : NULL;
+}
+
+#define assert_memo(dk, tag, generation, expected)                                             \
+	G_STMT_START                                                                           \
+	{                                                                                      \
+		g_autofree gchar *_got = memo_text(dk, tag, generation);                       \
+		g_assert_cmpstr(_got, ==, expected);                                           \
+	}                                                                                      \
+	G_STMT_END
+
+/* answers kept with a derived key: found only for the same key, tag, generation and age;
+ * bounded by the cache's budget; dropped when stale, trimmed, or gone with the key */
+static void
+test_memo(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(OscDerivedKey) dk = derive_sync(fx->cache, "user-key-1");
+	g_autoptr(OscDerivedKey) other = derive_sync(fx->cache, "user-key-2");
 	const gsize budget = 8 * 1024;
-	gsize before = osc_derived_key_memo_total();
-	GBytes *got;
+	gint64 now = g_get_monotonic_time();
+	g_autoptr(GBytes) held = NULL;
+	g_autofree gchar *big = g_malloc0(budget);
 
-	memset(raw, 0x5a, sizeof(raw));
-	dk = osc_derived_key_new(raw);
-	raw[0] = 0x01;
-	other = osc_derived_key_new(raw);
-
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC));
-	osc_derived_key_memo_store(dk, "a", 1, "[1]", 3, budget);
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 3);
-	got = osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC);
-	g_assert_nonnull(got);
-	g_assert_cmpmem(g_bytes_get_data(got, NULL), g_bytes_get_size(got), "[1]", 3);
-	g_bytes_unref(got);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 0);
+	assert_memo(dk, "a", 1, NULL);
+	g_assert_true(osc_derived_key_memo_store(dk, "a", 1, now, "[1]", 3, budget));
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 3);
+	g_assert_cmpuint(osc_derived_key_memo_get_bytes(other), ==, 3);
+	assert_memo(dk, "a", 1, "[1]");
 	/* another key, another tag: nothing */
-	g_assert_null(osc_derived_key_memo_lookup(other, "a", 1, G_USEC_PER_SEC));
-	g_assert_null(osc_derived_key_memo_lookup(dk, "b", 1, G_USEC_PER_SEC));
-	/* too old: not found, and dropped */
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, 0));
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, G_USEC_PER_SEC));
+	assert_memo(other, "a", 1, NULL);
+	assert_memo(dk, "b", 1, NULL);
+	/* too old, counted from when the data was read: not found, and dropped */
+	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 1, g_get_monotonic_time() - now));
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 0);
+	assert_memo(dk, "a", 1, NULL);
 
 	/* a later generation (a write since): not found, and dropped */
-	osc_derived_key_memo_store(dk, "a", 1, "[1]", 3, budget);
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 2, G_USEC_PER_SEC));
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
+	g_assert_true(osc_derived_key_memo_store(dk, "a", 1, now, "[1]", 3, budget));
+	assert_memo(dk, "a", 2, NULL);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 0);
 
 	/* the same tag again replaces the answer */
-	osc_derived_key_memo_store(dk, "a", 2, "[1]", 3, budget);
-	osc_derived_key_memo_store(dk, "a", 3, "[1,2]", 5, budget);
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 5);
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 2, G_USEC_PER_SEC));
-	osc_derived_key_memo_store(dk, "a", 3, "[1,2]", 5, budget);
+	g_assert_true(osc_derived_key_memo_store(dk, "a", 2, now, "[1]", 3, budget));
+	g_assert_true(osc_derived_key_memo_store(dk, "a", 3, now, "[1,2]", 5, budget));
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 5);
+	assert_memo(dk, "a", 3, "[1,2]");
 
-	/* a few tags per key: a fifth replaces the oldest */
+	/* a few tags per key: a fifth replaces the one read longest ago */
 	for (guint i = 0; i < 4; i++) {
 		g_autofree gchar *tag = g_strdup_printf("t%u", i);
-		g_usleep(1000);
-		osc_derived_key_memo_store(dk, tag, 3, "[]", 2, budget);
+		g_assert_true(osc_derived_key_memo_store(dk, tag, 3, now + 1 + i, "[]", 2, budget));
 	}
-	g_assert_null(osc_derived_key_memo_lookup(dk, "a", 3, G_USEC_PER_SEC));
+	assert_memo(dk, "a", 3, NULL);
 	for (guint i = 0; i < 4; i++) {
 		g_autofree gchar *tag = g_strdup_printf("t%u", i);
-		g_autoptr(GBytes) b = osc_derived_key_memo_lookup(dk, tag, 3, G_USEC_PER_SEC);
-		g_assert_nonnull(b);
+		assert_memo(dk, tag, 3, "[]");
 	}
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 8);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 8);
 
-	/* the budget: no answer over an eighth of it, and no more than it in all */
-	{
-		g_autofree gchar *big = g_malloc0(budget);
-		osc_derived_key_memo_store(other, "big", 1, big, budget / 8 + 1, budget);
-		g_assert_null(osc_derived_key_memo_lookup(other, "big", 1, G_USEC_PER_SEC));
-		osc_derived_key_memo_store(other, "big", 1, big, budget / 8, budget);
-		g_assert_nonnull(
-			got = osc_derived_key_memo_lookup(other, "big", 1, G_USEC_PER_SEC));
-		g_bytes_unref(got);
-		osc_derived_key_memo_store(dk, "none", 1, "x", 1, 0);
-		g_assert_null(osc_derived_key_memo_lookup(dk, "none", 1, G_USEC_PER_SEC));
-		osc_derived_key_memo_store(dk, "tight", 1, big, 8, before + 8 + budget / 8 + 7);
-		g_assert_null(osc_derived_key_memo_lookup(dk, "tight", 1, G_USEC_PER_SEC));
-	}
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 8 + budget / 8);
+	/* the budget: no answer over an eighth of it, and no more than it for all the keys */
+	g_assert_false(osc_derived_key_memo_store(other, "big", 1, now, big, budget / 8 + 1, budget));
+	assert_memo(other, "big", 1, NULL);
+	g_assert_true(osc_derived_key_memo_store(other, "big", 1, now, big, budget / 8, budget));
+	g_assert_false(osc_derived_key_memo_store(dk, "none", 1, now, "x", 1, 0));
+	g_assert_false(osc_derived_key_memo_store(dk, "tight", 1, now, big, 8, 8 + budget / 8 + 7));
+	assert_memo(dk, "tight", 1, NULL);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 8 + budget / 8);
 
-	/* a bytes reference outlives the slot; everything goes with the keys */
-	got = osc_derived_key_memo_lookup(dk, "t0", 3, G_USEC_PER_SEC);
-	g_clear_pointer(&dk, osc_derived_key_unref);
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + 2 + budget / 8);
-	g_bytes_unref(got);
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before + budget / 8);
+	/* trimming drops what is not current, for every key of the cache */
+	osc_key_cache_trim_memos(fx->cache, 3, G_MAXINT64);
+	assert_memo(other, "big", 1, NULL);
+	assert_memo(dk, "t0", 3, "[]");
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 8);
+
+	/* bytes in use outlive their slot; everything goes with a trim to age 0 */
+	held = osc_derived_key_memo_lookup(dk, "t1", 3, G_MAXINT64);
+	osc_key_cache_trim_memos(fx->cache, 3, 0);
+	assert_memo(dk, "t0", 3, NULL);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 2);
+	g_clear_pointer(&held, g_bytes_unref);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 0);
+
+	/* and with the keys, once nothing holds them (the cache's own references included) */
+	g_assert_true(osc_derived_key_memo_store(other, "x", 4, now, "[9]", 3, budget));
+	osc_key_cache_clear(fx->cache);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 3);
 	g_clear_pointer(&other, osc_derived_key_unref);
-	g_assert_cmpuint(osc_derived_key_memo_total(), ==, before);
+	g_assert_cmpuint(osc_key_cache_get_memo_bytes(fx->cache), ==, 0);
+}
+
+/* a key made on its own keeps its answers in a budget of its own */
+static void
+test_memo_own_key(void)
+{
+	guint8 raw[OSC_DERIVED_KEY_LEN];
+	g_autoptr(OscDerivedKey) a = NULL;
+	g_autoptr(OscDerivedKey) b = NULL;
+
+	memset(raw, 0x5a, sizeof(raw));
+	a = osc_derived_key_new(raw);
+	b = osc_derived_key_new(raw);
+	g_assert_true(osc_derived_key_memo_store(a, "t", 1, g_get_monotonic_time(), "[1]", 3, 64));
+	g_assert_cmpuint(osc_derived_key_memo_get_bytes(a), ==, 3);
+	g_assert_cmpuint(osc_derived_key_memo_get_bytes(b), ==, 0);
+	assert_memo(b, "t", 1, NULL);
 }
 
 static void
@@ -731,7 +762,8 @@ main(int argc, char **argv)
 	ADD("/osc/key-cache/cancel-sync-waiter", slow_iterations(), test_cancel_sync_waiter);
 	g_test_add_func("/osc/key-cache/finalize-pending", test_finalize_pending);
 	g_test_add_func("/osc/key-cache/default-iterations", test_default_iterations);
-	g_test_add_func("/osc/key-cache/memo", test_memo);
+	ADD("/osc/key-cache/memo", FAST_ITERATIONS, test_memo);
+	g_test_add_func("/osc/key-cache/memo-own-key", test_memo_own_key);
 #undef ADD
 
 	return g_test_run();

@@ -131,6 +131,7 @@ typedef struct {
 	guint resp_status;
 	gchar *resp_body;
 	gsize resp_len;
+	GBytes *resp_bytes; /* the body instead of resp_body (an answer kept in memory) */
 	gchar *resp_etag;
 	gchar *resp_location;
 	GPtrArray *changes; /* OscEntry, for an import's events */

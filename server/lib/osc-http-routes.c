@@ -98,7 +98,7 @@ osc_http_metrics(OscRequest *req, OscService *service)
 		osc_metric_set(m->cluster_nodes_healthy, osc_cluster_get_healthy_nodes(c), NULL);
 	}
 	osc_metric_set(m->key_cache_entries, osc_key_cache_get_size(cache), NULL);
-	osc_metric_set(m->list_cache_bytes, (gdouble)osc_derived_key_memo_total(), NULL);
+	osc_metric_set(m->list_cache_bytes, (gdouble)osc_key_cache_get_memo_bytes(cache), NULL);
 	osc_metric_set(m->config_entries, (gdouble)osc_service_get_entry_count(service), NULL);
 	if (derivations > m->derivations_seen) {
 		osc_metric_inc(m->key_derivations, (gdouble)(derivations - m->derivations_seen),

@@ -151,6 +151,7 @@ osc_request_free(OscRequest *req)
 	g_clear_pointer(&req->key, g_free);
 	g_clear_pointer(&req->environment, g_free);
 	g_clear_pointer(&req->category, g_free);
+	g_clear_pointer(&req->resp_bytes, g_bytes_unref);
 	g_clear_pointer(&req->filter_category, g_free);
 	g_clear_pointer(&req->filter_environment, g_free);
 	g_clear_pointer(&req->value, json_node_unref);
@@ -285,10 +286,14 @@ osc_request_respond(OscRequest *req, guint status, const gchar *content_type, gc
 	}
 	/* libsoup 3.2 has no reason phrase for 429 */
 	soup_server_message_set_status(msg, status, status == 429 ? "Too Many Requests" : NULL);
-	if (body != NULL)
+	if (body != NULL) {
 		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_TAKE, body, len);
-	else
+	} else {
 		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_STATIC, "", 0);
+		if (req->resp_bytes != NULL)
+			soup_message_body_append_bytes(soup_server_message_get_response_body(msg),
+						       req->resp_bytes);
+	}
 	if (req->resp_etag != NULL)
 		soup_message_headers_replace(resp_h, "ETag", req->resp_etag);
 	if (req->resp_location != NULL)
@@ -1598,8 +1603,8 @@ osc_request_set_backup_body(OscRequest *req, OscService *service)
 	req->resp_body = g_steal_pointer(&data);
 }
 
-/* Cache-Control: no-cache (or HTTP/1.0's Pragma: no-cache): the client wants an answer read
- * from the store now, not one kept from a moment ago */
+/* Cache-Control: no-cache or max-age=0 (or HTTP/1.0's Pragma: no-cache): the client wants
+ * an answer read from the store now, not one kept from a moment ago */
 static gboolean
 osc_request_wants_fresh(OscRequest *req)
 {
@@ -1607,7 +1612,8 @@ osc_request_wants_fresh(OscRequest *req)
 	const gchar *cc = soup_message_headers_get_list(h, "Cache-Control");
 	const gchar *pragma = soup_message_headers_get_list(h, "Pragma");
 
-	return (cc != NULL && soup_header_contains(cc, "no-cache")) ||
+	return (cc != NULL &&
+		(soup_header_contains(cc, "no-cache") || soup_header_contains(cc, "max-age=0"))) ||
 	       (pragma != NULL && soup_header_contains(pragma, "no-cache"));
 }
 
@@ -1647,6 +1653,7 @@ osc_http_run_job(OscRequest *req)
 			ListWriter w = {g_string_sized_new(4096), req->full, 0};
 			/* before the read: a write from now on makes this answer stale */
 			guint64 generation = osc_store_get_generation(store);
+			gint64 read_us = g_get_monotonic_time();
 
 			req->op = OSC_OP_LIST;
 			g_string_append_c(w.out, '[');
@@ -1658,10 +1665,16 @@ osc_http_run_job(OscRequest *req)
 				return;
 			}
 			g_string_append_c(w.out, ']');
-			if (req->list_cache_size > 0) {
+			/* not when a write came meanwhile: it would never be used */
+			if (req->list_cache_size > 0 &&
+			    generation == osc_store_get_generation(store)) {
 				g_autofree gchar *tag = osc_request_list_tag(req);
-				osc_derived_key_memo_store(req->dk, tag, generation, w.out->str,
-							   w.out->len, req->list_cache_size);
+				if (!osc_derived_key_memo_store(req->dk, tag, generation, read_us,
+								w.out->str, w.out->len,
+								req->list_cache_size))
+					osc_metric_inc(osc_service_get_metric_families(service)
+							   ->list_cache_refused,
+						       1, NULL);
 			}
 			req->resp_status = 200;
 			req->resp_len = w.out->len;
@@ -1939,13 +1952,15 @@ osc_request_list_cached(OscRequest *req)
 {
 	OscService *service = req->self->service;
 	OscServiceMetrics *m = osc_service_get_metric_families(service);
-	g_autoptr(GBytes) body = NULL;
-	gsize len = 0;
-	const gchar *data;
+	GBytes *body = NULL;
 
 	req->list_cache_size = osc_service_get_config(service)->list_cache_size;
-	if (req->list_cache_size == 0 || osc_request_wants_fresh(req))
+	if (req->list_cache_size == 0)
 		return FALSE;
+	if (osc_request_wants_fresh(req)) {
+		osc_metric_inc(m->list_cache_lookups, 1, "bypass", NULL);
+		return FALSE;
+	}
 	if (req->dk != NULL) {
 		g_autofree gchar *tag = osc_request_list_tag(req);
 		body = osc_derived_key_memo_lookup(
@@ -1955,11 +1970,11 @@ osc_request_list_cached(OscRequest *req)
 	osc_metric_inc(m->list_cache_lookups, 1, body != NULL ? "hit" : "miss", NULL);
 	if (body == NULL)
 		return FALSE;
-	data = g_bytes_get_data(body, &len);
+	/* answered with the kept bytes themselves: no copy, and they are wiped when the
+	 * last of their users is done with them */
 	req->op = OSC_OP_LIST;
 	req->resp_status = 200;
-	req->resp_len = len;
-	req->resp_body = g_memdup2(data, len);
+	req->resp_bytes = body;
 	osc_http_complete(req);
 	return TRUE;
 }

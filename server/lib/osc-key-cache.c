@@ -47,16 +47,20 @@ typedef struct {
 	GBytes *body; /* wiped when its last reference goes */
 } Memo;
 
+/* the bytes that the answers of one cache's keys hold, against the budget callers pass */
+typedef struct {
+	gatomicrefcount ref_count;
+	gssize bytes; /* atomic */
+} MemoPool;
+
 struct _OscDerivedKey {
 	gatomicrefcount ref_count;
 	guint8 key[OSC_DERIVED_KEY_LEN];
 	gchar fingerprint[OSC_FINGERPRINT_LEN + 1];
+	MemoPool *pool;
 	GMutex memo_mutex;
 	Memo memo[MEMO_SLOTS];
 };
-
-/* bytes held by every memo of the process, against the budget callers pass */
-static gssize memo_bytes;
 
 G_DEFINE_BOXED_TYPE(OscDerivedKey, osc_derived_key, osc_derived_key_ref, osc_derived_key_unref)
 
@@ -115,19 +119,41 @@ struct _OscKeyCache {
 	GQueue lru;		/* READY entries, most recently used first */
 	gboolean closing;	/* finalizing: queued jobs nobody waits for are skipped */
 	guint64 derivations;	/* atomic */
+	MemoPool *memo_pool;	/* what the keys' answers hold */
 };
 
 G_DEFINE_FINAL_TYPE(OscKeyCache, osc_key_cache, G_TYPE_OBJECT)
 
 /* OscDerivedKey */
 
-/**
- * osc_derived_key_new:
- * @key: 32 bytes of derived key, copied
- *
- * Returns: (transfer full): a new derived key with its fingerprint computed
- */
+static MemoPool *
+memo_pool_new(void)
+{
+	MemoPool *pool = g_new0(MemoPool, 1);
+
+	g_atomic_ref_count_init(&pool->ref_count);
+	return pool;
+}
+
+static MemoPool *
+memo_pool_ref(MemoPool *pool)
+{
+	g_atomic_ref_count_inc(&pool->ref_count);
+	return pool;
+}
+
+static void
+memo_pool_unref(MemoPool *pool)
+{
+	if (g_atomic_ref_count_dec(&pool->ref_count))
+		g_free(pool);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MemoPool, memo_pool_unref)
+
+/* an answer's bytes: wiped, and given back to their pool, when the last reference goes */
 typedef struct {
+	MemoPool *pool;
 	gsize len;
 	guint8 data[];
 } MemoBody;
@@ -137,33 +163,52 @@ memo_body_free(gpointer data)
 {
 	MemoBody *body = data;
 
-	g_atomic_pointer_add(&memo_bytes, -(gssize)body->len);
+	g_atomic_pointer_add(&body->pool->bytes, -(gssize)body->len);
+	memo_pool_unref(body->pool);
 	OPENSSL_cleanse(body->data, body->len);
 	g_free(body);
 }
 
-static void
+/* returns the slot's bytes, to be dropped outside the key's lock (the wipe takes a while) */
+static GBytes *
 memo_clear(Memo *memo)
 {
+	GBytes *body = g_steal_pointer(&memo->body);
+
 	g_clear_pointer(&memo->tag, g_free);
-	g_clear_pointer(&memo->body, g_bytes_unref);
 	memo->generation = 0;
 	memo->filled_us = 0;
+	return body;
 }
 
-OscDerivedKey *
-osc_derived_key_new(const guint8 key[OSC_DERIVED_KEY_LEN])
+static OscDerivedKey *
+osc_derived_key_new_in(const guint8 key[OSC_DERIVED_KEY_LEN], MemoPool *pool)
 {
-	OscDerivedKey *self;
+	OscDerivedKey *self = g_new0(OscDerivedKey, 1);
 
-	g_return_val_if_fail(key != NULL, NULL);
-
-	self = g_new0(OscDerivedKey, 1);
 	g_atomic_ref_count_init(&self->ref_count);
 	memcpy(self->key, key, OSC_DERIVED_KEY_LEN);
 	osc_crypto_fingerprint(self->key, self->fingerprint);
+	self->pool = memo_pool_ref(pool);
 	g_mutex_init(&self->memo_mutex);
 	return self;
+}
+
+/**
+ * osc_derived_key_new:
+ * @key: 32 bytes of derived key, copied
+ *
+ * Returns: (transfer full): a new derived key with its fingerprint computed, whose answers
+ *   (osc_derived_key_memo_store()) count against a budget of their own
+ */
+OscDerivedKey *
+osc_derived_key_new(const guint8 key[OSC_DERIVED_KEY_LEN])
+{
+	g_autoptr(MemoPool) pool = memo_pool_new();
+
+	g_return_val_if_fail(key != NULL, NULL);
+
+	return osc_derived_key_new_in(key, pool);
 }
 
 OscDerivedKey *
@@ -182,8 +227,9 @@ osc_derived_key_unref(OscDerivedKey *self)
 
 	if (g_atomic_ref_count_dec(&self->ref_count)) {
 		for (guint i = 0; i < MEMO_SLOTS; i++)
-			memo_clear(&self->memo[i]);
+			g_bytes_unref(memo_clear(&self->memo[i]));
 		g_mutex_clear(&self->memo_mutex);
+		memo_pool_unref(self->pool);
 		OPENSSL_cleanse(self, sizeof(*self));
 		g_free(self);
 	}
@@ -217,19 +263,29 @@ osc_derived_key_get_fingerprint(OscDerivedKey *self)
 	return self->fingerprint;
 }
 
+/* with the key's memo lock held: is @memo current at @generation, @max_age_us old at most? */
+static gboolean
+memo_is_current(const Memo *memo, guint64 generation, gint64 max_age_us, gint64 now)
+{
+	return memo->generation == generation && now - memo->filled_us < max_age_us;
+}
+
 /**
  * osc_derived_key_memo_lookup:
  * @tag: what the answer was for (its request, less the key)
  * @generation: the data's generation now (osc_store_get_generation())
- * @max_age_us: how old an answer may be
+ * @max_age_us: how old an answer may be, counted from when its data was read
  *
  * An answer computed with this key and kept by osc_derived_key_memo_store(), if it was
- * computed at @generation less than @max_age_us ago. A stale one is dropped.
+ * computed at @generation from data read less than @max_age_us ago. A stale one is
+ * dropped.
  *
  * Returns: (transfer full) (nullable): its bytes
  */
 GBytes *
-osc_derived_key_memo_lookup(OscDerivedKey *self, const gchar *tag, guint64 generation,
+osc_derived_key_memo_lookup(OscDerivedKey *self,
+			    const gchar *tag,
+			    guint64 generation,
 			    gint64 max_age_us)
 {
 	GBytes *body = NULL, *stale = NULL;
@@ -243,53 +299,63 @@ osc_derived_key_memo_lookup(OscDerivedKey *self, const gchar *tag, guint64 gener
 
 		if (memo->tag == NULL || strcmp(memo->tag, tag) != 0)
 			continue;
-		if (memo->generation == generation &&
-		    g_get_monotonic_time() - memo->filled_us < max_age_us) {
+		if (memo_is_current(memo, generation, max_age_us, g_get_monotonic_time()))
 			body = g_bytes_ref(memo->body);
-		} else {
-			stale = g_steal_pointer(&memo->body);
-			memo_clear(memo);
-		}
+		else
+			stale = memo_clear(memo);
 		break;
 	}
 	g_mutex_unlock(&self->memo_mutex);
-	/* wiped outside the lock */
-	g_clear_pointer(&stale, g_bytes_unref);
+	g_bytes_unref(stale);
 	return body;
 }
 
 /**
  * osc_derived_key_memo_store:
  * @tag: what the answer is for
- * @generation: the data's generation read before the answer was computed
+ * @generation: the data's generation, read before the data the answer was made of
+ * @read_us: the monotonic time at which that data was read (read with @generation)
  * @data: (array length=len): the answer
- * @budget: bytes that every memo of the process may hold together; 0 keeps nothing
+ * @budget: bytes that the answers of every key of this key's cache may hold together;
+ *   0 keeps nothing
  *
  * Keeps a copy of an answer computed with this key, for osc_derived_key_memo_lookup(). It
- * lives no longer than the key itself (and is wiped with it), so it holds nothing that the
- * key, which opens every entry it encrypted, does not already give; an answer larger than
- * an eighth of @budget, or one that would overrun it, is not kept. The key keeps a few
- * answers; a new tag replaces the oldest.
+ * lives no longer than the key itself and is wiped when it goes, so it holds nothing that
+ * the key, which opens every entry it encrypted, does not give already; stale answers go
+ * sooner (osc_key_cache_trim_memos()). An answer larger than an eighth of @budget, or one
+ * that would overrun it, is not kept. A key keeps a few answers; a new tag replaces the
+ * oldest.
+ *
+ * Returns: whether the answer was kept
  */
-void
-osc_derived_key_memo_store(OscDerivedKey *self, const gchar *tag, guint64 generation,
-			   const gchar *data, gsize len, gsize budget)
+gboolean
+osc_derived_key_memo_store(OscDerivedKey *self,
+			   const gchar *tag,
+			   guint64 generation,
+			   gint64 read_us,
+			   const gchar *data,
+			   gsize len,
+			   gsize budget)
 {
 	MemoBody *copy;
-	GBytes *old = NULL;
+	GBytes *old;
 	Memo *slot = NULL;
+	gsize before;
 
-	g_return_if_fail(self != NULL);
-	g_return_if_fail(tag != NULL);
-	g_return_if_fail(data != NULL || len == 0);
+	g_return_val_if_fail(self != NULL, FALSE);
+	g_return_val_if_fail(tag != NULL, FALSE);
+	g_return_val_if_fail(data != NULL || len == 0, FALSE);
 
 	if (len > budget / 8)
-		return;
-	if (g_atomic_pointer_add(&memo_bytes, (gssize)len) + (gssize)len > (gssize)budget) {
-		g_atomic_pointer_add(&memo_bytes, -(gssize)len);
-		return;
+		return FALSE;
+	/* reserved first, so that concurrent stores never overrun the budget together */
+	before = (gsize)g_atomic_pointer_add(&self->pool->bytes, (gssize)len);
+	if (before + len > budget) {
+		g_atomic_pointer_add(&self->pool->bytes, -(gssize)len);
+		return FALSE;
 	}
 	copy = g_malloc(sizeof(MemoBody) + len);
+	copy->pool = memo_pool_ref(self->pool);
 	copy->len = len;
 	memcpy(copy->data, data, len);
 
@@ -309,25 +375,46 @@ osc_derived_key_memo_store(OscDerivedKey *self, const gchar *tag, guint64 genera
 				slot = &self->memo[i];
 		}
 	}
-	old = g_steal_pointer(&slot->body);
-	memo_clear(slot);
+	old = memo_clear(slot);
 	slot->tag = g_strdup(tag);
 	slot->generation = generation;
-	slot->filled_us = g_get_monotonic_time();
+	slot->filled_us = read_us;
 	slot->body = g_bytes_new_with_free_func(copy->data, len, memo_body_free, copy);
 	g_mutex_unlock(&self->memo_mutex);
-	g_clear_pointer(&old, g_bytes_unref);
+	g_bytes_unref(old);
+	return TRUE;
+}
+
+/* drops the answers not current at @generation and @max_age_us */
+static void
+osc_derived_key_memo_trim(OscDerivedKey *self, guint64 generation, gint64 max_age_us)
+{
+	GBytes *stale[MEMO_SLOTS] = {NULL};
+	gint64 now = g_get_monotonic_time();
+
+	g_mutex_lock(&self->memo_mutex);
+	for (guint i = 0; i < MEMO_SLOTS; i++) {
+		if (self->memo[i].tag != NULL &&
+		    !memo_is_current(&self->memo[i], generation, max_age_us, now))
+			stale[i] = memo_clear(&self->memo[i]);
+	}
+	g_mutex_unlock(&self->memo_mutex);
+	for (guint i = 0; i < MEMO_SLOTS; i++)
+		g_bytes_unref(stale[i]);
 }
 
 /**
- * osc_derived_key_memo_total:
+ * osc_derived_key_memo_get_bytes:
  *
- * Returns: the bytes every memo of the process holds now
+ * Returns: the bytes that the answers of this key, and of the other keys of its cache,
+ *   hold now
  */
 gsize
-osc_derived_key_memo_total(void)
+osc_derived_key_memo_get_bytes(OscDerivedKey *self)
 {
-	return (gsize)g_atomic_pointer_get(&memo_bytes);
+	g_return_val_if_fail(self != NULL, 0);
+
+	return (gsize)g_atomic_pointer_get(&self->pool->bytes);
 }
 
 /* Entry */
@@ -561,7 +648,7 @@ osc_key_cache_run_derivation(OscKeyCache *self,
 			      self->iterations,
 			      dk,
 			      &error))
-		key = osc_derived_key_new(dk);
+		key = osc_derived_key_new_in(dk, self->memo_pool);
 	OPENSSL_cleanse(dk, sizeof(dk));
 	osc_key_cache_complete(self, entry, key, error);
 }
@@ -607,6 +694,8 @@ osc_key_cache_finalize(GObject *object)
 	g_clear_pointer(&self->id_template, EVP_MAC_CTX_free);
 	OPENSSL_cleanse(self->secret, sizeof(self->secret));
 	g_clear_pointer(&self->salt, g_bytes_unref);
+	/* keys still held elsewhere keep it */
+	g_clear_pointer(&self->memo_pool, memo_pool_unref);
 	g_mutex_clear(&self->mutex);
 	g_cond_clear(&self->cond);
 
@@ -627,6 +716,7 @@ osc_key_cache_init(OscKeyCache *self)
 	g_mutex_init(&self->mutex);
 	g_cond_init(&self->cond);
 	g_queue_init(&self->lru);
+	self->memo_pool = memo_pool_new();
 	self->entries = g_hash_table_new_full(entry_id_hash,
 					      entry_id_equal,
 					      NULL,
@@ -1052,4 +1142,52 @@ osc_key_cache_clear(OscKeyCache *self)
 	g_hash_table_foreach_remove(self->entries, osc_key_cache_clear_entry_cb, self);
 	g_assert(self->lru.length == 0);
 	g_mutex_unlock(&self->mutex);
+}
+
+/**
+ * osc_key_cache_trim_memos:
+ * @generation: the data's generation now (osc_store_get_generation())
+ * @max_age_us: how old an answer may be; 0 drops them all
+ *
+ * Drops (and wipes) the answers of the cached keys that are no longer current
+ * (osc_derived_key_memo_store()): those a lookup would refuse anyway, which would otherwise
+ * wait for their key's next lookup of the same request, or for the key's eviction.
+ */
+void
+osc_key_cache_trim_memos(OscKeyCache *self, guint64 generation, gint64 max_age_us)
+{
+	g_autoptr(GPtrArray) keys = NULL;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_if_fail(OSC_IS_KEY_CACHE(self));
+
+	if (osc_key_cache_get_memo_bytes(self) == 0)
+		return;
+	keys = g_ptr_array_new_with_free_func((GDestroyNotify)osc_derived_key_unref);
+	g_mutex_lock(&self->mutex);
+	g_hash_table_iter_init(&iter, self->entries);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Entry *entry = value;
+
+		if (entry->state == ENTRY_READY && entry->key != NULL)
+			g_ptr_array_add(keys, osc_derived_key_ref(entry->key));
+	}
+	g_mutex_unlock(&self->mutex);
+	for (guint i = 0; i < keys->len; i++)
+		osc_derived_key_memo_trim(g_ptr_array_index(keys, i), generation, max_age_us);
+}
+
+/**
+ * osc_key_cache_get_memo_bytes:
+ *
+ * Returns: the bytes that the answers of this cache's keys hold now, including keys no
+ *   longer in the cache that a request still holds
+ */
+gsize
+osc_key_cache_get_memo_bytes(OscKeyCache *self)
+{
+	g_return_val_if_fail(OSC_IS_KEY_CACHE(self), 0);
+
+	return (gsize)g_atomic_pointer_get(&self->memo_pool->bytes);
 }

@@ -32,15 +32,16 @@ osc_derived_key_memo_lookup(OscDerivedKey *self,
 			    const gchar *tag,
 			    guint64 generation,
 			    gint64 max_age_us);
-void
+gboolean
 osc_derived_key_memo_store(OscDerivedKey *self,
 			   const gchar *tag,
 			   guint64 generation,
+			   gint64 read_us,
 			   const gchar *data,
 			   gsize len,
 			   gsize budget);
 gsize
-osc_derived_key_memo_total(void);
+osc_derived_key_memo_get_bytes(OscDerivedKey *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OscDerivedKey, osc_derived_key_unref)
 
 #define OSC_TYPE_KEY_CACHE (osc_key_cache_get_type())
@@ -75,5 +76,9 @@ guint
 osc_key_cache_get_size(OscKeyCache *self);
 void
 osc_key_cache_clear(OscKeyCache *self);
+void
+osc_key_cache_trim_memos(OscKeyCache *self, guint64 generation, gint64 max_age_us);
+gsize
+osc_key_cache_get_memo_bytes(OscKeyCache *self);
 
 G_END_DECLS

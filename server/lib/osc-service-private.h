@@ -27,6 +27,7 @@ typedef struct {
 	OscMetric *key_derivations;
 	OscMetric *key_cache_entries;
 	OscMetric *list_cache_lookups;
+	OscMetric *list_cache_refused;
 	OscMetric *list_cache_bytes;
 	guint64 derivations_seen; /* key cache derivations already counted */
 } OscServiceMetrics;

@@ -36,6 +36,7 @@ struct _OscService {
 	OscSseHub *sse;
 	OscCluster *cluster; /* (nullable) REPLICA clustering */
 	gint entry_count; /* atomic */
+	guint memo_trim_id; /* drops list answers no longer current */
 };
 
 enum { SIGNAL_ENTRY_CHANGED, SIGNAL_BULK_CHANGE, N_SIGNALS };
@@ -120,8 +121,14 @@ osc_service_register_metrics(OscService *self)
 						     "Derived keys held in the cache", NULL);
 	m->list_cache_lookups = osc_metrics_add_counter(
 	    self->metrics, "osc_list_cache_lookups_total",
-	    "Lists of entries answered from memory (hit) or read from the store (miss)",
+	    "Lists of entries answered from memory (hit), not found there (miss) or read from "
+	    "the store as the client asked (bypass)",
 	    result_labels);
+	m->list_cache_refused = osc_metrics_add_counter(
+	    self->metrics, "osc_list_cache_refused_total",
+	    "List answers not kept in memory: over an eighth of OSC_LIST_CACHE_SIZE, or no room "
+	    "left in it",
+	    NULL);
 	m->list_cache_bytes = osc_metrics_add_gauge(self->metrics, "osc_list_cache_bytes",
 						    "Bytes of list answers held in memory", NULL);
 }
@@ -163,6 +170,7 @@ osc_service_finalize(GObject *object)
 {
 	OscService *self = OSC_SERVICE(object);
 
+	g_clear_handle_id(&self->memo_trim_id, g_source_remove);
 	if (self->cluster != NULL)
 		osc_cluster_stop(self->cluster);
 	g_clear_object(&self->cluster);
@@ -309,6 +317,23 @@ osc_service_new(const OscConfig *config, GError **error)
 	return g_steal_pointer(&self);
 }
 
+/* Drops the list answers kept with the derived keys that a write or their age made stale
+ * (all of them when the list cache is off), so that they hold no memory, and no plaintext
+ * of values since changed, until their key's next lookup. */
+static void
+osc_service_trim_memos(OscService *self)
+{
+	osc_key_cache_trim_memos(self->key_cache, osc_store_get_generation(self->store),
+				 self->config->list_cache_size > 0 ? OSC_STORE_CACHE_TTL_US : 0);
+}
+
+static gboolean
+osc_service_trim_memos_cb(gpointer user_data)
+{
+	osc_service_trim_memos(OSC_SERVICE(user_data));
+	return G_SOURCE_CONTINUE;
+}
+
 /**
  * osc_service_start:
  *
@@ -327,6 +352,7 @@ osc_service_start(OscService *self, GError **error)
 	}
 	if (self->cluster != NULL)
 		osc_cluster_start(self->cluster);
+	self->memo_trim_id = g_timeout_add_seconds(1, osc_service_trim_memos_cb, self);
 	return TRUE;
 }
 
@@ -366,6 +392,7 @@ osc_service_stop_async(OscService *self,
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 
 	g_task_set_source_tag(task, osc_service_stop_async);
+	g_clear_handle_id(&self->memo_trim_id, g_source_remove);
 	if (self->cluster != NULL)
 		osc_cluster_stop(self->cluster);
 	/* event streams never finish by themselves: end them first */
@@ -1741,7 +1768,13 @@ osc_service_reload(OscService *self,
 	OSC_RELOAD_APPLY(min_user_key_length, "min_user_key_length");
 	OSC_RELOAD_APPLY(max_body_size, "max_body_size");
 	OSC_RELOAD_APPLY(max_import_size, "max_import_size");
-	OSC_RELOAD_APPLY(list_cache_size, "list_cache_size");
+	if (c->list_cache_size != n->list_cache_size) {
+		c->list_cache_size = n->list_cache_size;
+		/* a smaller budget (or none) frees what is over it at once */
+		osc_key_cache_trim_memos(self->key_cache, osc_store_get_generation(self->store),
+					 0);
+		g_strv_builder_add(ok, "list_cache_size");
+	}
 
 	OSC_RELOAD_LATER(g_strcmp0(c->host, n->host) != 0, "host");
 	OSC_RELOAD_LATER(c->port != n->port, "port");
