@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 
+#include "osc-crypto.h"
 #include "osc-error.h"
 #include "osc-metrics.h"
 #include "osc-test-utils.h"
@@ -1555,6 +1556,56 @@ test_http_list_from_memory(Fixture *f, gconstpointer data)
 	}
 }
 
+/*
+ * An entry the original stored with an integer beyond 64 bits (API.md §3.3: any size) is read
+ * and listed with that integer as it is; paths that must parse the value refuse it with a
+ * clear error rather than change it.
+ */
+static void
+test_http_original_big_int(Fixture *f, gconstpointer data)
+{
+	OscService *service = f->service;
+	const gchar *plain = "{\"big\": 1180591620717411303424, \"n\": [-9223372036854775809]}";
+	g_autoptr(OscDerivedKey) dk = NULL;
+	g_autofree gchar *token = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscTestResponse) read = NULL;
+	g_autoptr(OscTestResponse) list = NULL;
+	g_autoptr(OscTestResponse) backup = NULL;
+	g_autoptr(GError) error = NULL;
+
+	must(f, 201, "POST", "/configs", "{\"key\":\"k\",\"value\":1,\"environment\":\"e\"}",
+	     KEY_A);
+	dk = osc_key_cache_derive(osc_service_get_key_cache(service), KEY_A, strlen(KEY_A), NULL,
+				  &error);
+	g_assert_no_error(error);
+	token = osc_fernet_encrypt(osc_derived_key_get_bytes(dk), (const guint8 *)plain,
+				   strlen(plain), g_get_real_time() / G_USEC_PER_SEC, NULL, &error);
+	g_assert_no_error(error);
+	/* as the original wrote it: its json.dumps text, with a space after each separator */
+	row = osc_store_update(osc_service_get_store(service), "k", "e", FALSE, NULL, token,
+			       osc_derived_key_get_fingerprint(dk), -1, &error);
+	g_assert_no_error(error);
+
+	read = get(f, KEY_A, "/configs/k?environment=e");
+	g_assert_cmpuint(read->status, ==, 200);
+	g_assert_nonnull(strstr(read->body,
+				"\"value\":{\"big\":1180591620717411303424,\"n\":[-9223372036854775809]}"));
+	list = get(f, KEY_A, "/configs");
+	g_assert_cmpuint(list->status, ==, 200);
+	g_assert_nonnull(strstr(list->body, "1180591620717411303424"));
+	{
+		/* the server logs the failed backup as a warning, expected here */
+		GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK |
+							      G_LOG_LEVEL_CRITICAL);
+		backup = req(f, "POST", "/backup", NULL, "X-User-Key", KEY_A, "X-Backup-Password",
+			     "backup-password-1", NULL);
+		g_log_set_always_fatal(fatal);
+	}
+	g_assert_cmpuint(backup->status, ==, 500);
+	g_assert_nonnull(strstr(osc_test_json_detail(backup), "64-bit"));
+}
+
 /* OSC_LIST_CACHE_SIZE=0: every list is read from the database, and nothing is kept */
 static void
 test_http_list_cache_off(Fixture *f, gconstpointer data)
@@ -1618,6 +1669,7 @@ main(int argc, char **argv)
 	ADD("/osc/http/read-from-memory", test_http_read_from_memory, fixture_setup);
 	ADD("/osc/http/list-from-memory", test_http_list_from_memory, fixture_setup);
 	ADD("/osc/http/list-cache-off", test_http_list_cache_off, fixture_setup_no_list_cache);
+	ADD("/osc/http/original-big-int", test_http_original_big_int, fixture_setup);
 #undef ADD
 	return g_test_run();
 }

@@ -327,7 +327,14 @@ test_value_compact_text(void)
 		/* already compact: copied as it is */
 		{"{\"a\":\"b \\\" \\\\ c\",\"n\":-1.5e3}", "{\"a\":\"b \\\" \\\\ c\",\"n\":-1.5e3}"},
 		{"\"\xc3\xa9\"", "\"\xc3\xa9\""},
+		/* integers of any size (the original stores them): only copied, so kept */
+		{"{\"big\": 1180591620717411303424, \"neg\": [-9223372036854775809]}",
+		 "{\"big\":1180591620717411303424,\"neg\":[-9223372036854775809]}"},
+		{"12345678901234567890123", "12345678901234567890123"},
 	};
+
+	/* which a value that is parsed (json-glib would wrap them) still refuses */
+	g_assert_false(osc_json_validate("12345678901234567890123", -1, NULL));
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GString) out = g_string_new("prefix:");

@@ -387,6 +387,8 @@ typedef struct {
 	/* whether the text holds anything osc_json_compact_append() rewrites: whitespace
 	 * between tokens or a \uXXXX escape */
 	gboolean not_compact;
+	/* the text is only copied, never read by json-glib: integers of any size are fine */
+	gboolean verbatim;
 } OscJsonScanner;
 
 static gboolean
@@ -510,7 +512,8 @@ osc_json_scanner_number(OscJsonScanner *sc)
 	}
 
 	/* json-glib 1.6 wraps integers outside gint64 silently and reads 1e400 as an
-	 * infinity: refuse both rather than change the value */
+	 * infinity: refuse both rather than change the value (an integer copied as it is
+	 * keeps its value, API.md §3.3) */
 	n = sc->p - start;
 	if (n < sizeof(buf)) {
 		memcpy(buf, start, n);
@@ -528,7 +531,7 @@ osc_json_scanner_number(OscJsonScanner *sc)
 	} else {
 		errno = 0;
 		g_ascii_strtoll(number, NULL, 10);
-		if (errno == ERANGE) {
+		if (errno == ERANGE && !sc->verbatim) {
 			sc->p = start;
 			return osc_json_scanner_fail(sc, "integer outside the 64-bit range");
 		}
@@ -614,9 +617,13 @@ osc_json_scanner_value(OscJsonScanner *sc, guint depth)
  * Returns: %TRUE if @text is acceptable, else %FALSE with %OSC_ERROR_INVALID_ARGUMENT
  */
 static gboolean
-osc_json_validate_full(const gchar *text, gsize len, gboolean *compact, GError **error)
+osc_json_validate_full(const gchar *text,
+		       gsize len,
+		       gboolean verbatim,
+		       gboolean *compact,
+		       GError **error)
 {
-	OscJsonScanner sc = {text, text, text + len, error, FALSE};
+	OscJsonScanner sc = {text, text, text + len, error, FALSE, verbatim};
 
 	if (!osc_json_scanner_value(&sc, 0))
 		return FALSE;
@@ -633,7 +640,8 @@ osc_json_validate(const gchar *text, gssize len, GError **error)
 {
 	g_return_val_if_fail(text != NULL, FALSE);
 
-	return osc_json_validate_full(text, len < 0 ? strlen(text) : (gsize)len, NULL, error);
+	return osc_json_validate_full(text, len < 0 ? strlen(text) : (gsize)len, FALSE, NULL,
+				      error);
 }
 
 /**
@@ -750,7 +758,7 @@ osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **er
 	gchar *w;
 
 	if (!g_utf8_validate(text, (gssize)n, NULL) ||
-	    !osc_json_validate_full(text, n, &compact, &error_local)) {
+	    !osc_json_validate_full(text, n, TRUE, &compact, &error_local)) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON%s%s",
 			    error_local != NULL ? ": " : "",
 			    error_local != NULL ? error_local->message : "");
