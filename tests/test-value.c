@@ -310,6 +310,60 @@ test_value_compact(void)
 }
 
 /* the text-level compaction of stored plaintexts (the read and list paths) */
+/* integers of any size (API.md §3.3) survive a parse and both writers unchanged, although
+ * json-glib wraps them; a string never turns into one */
+static void
+test_value_big_ints(void)
+{
+	static const struct {
+		const gchar *in;
+		const gchar *compact;
+		const gchar *python;
+	} cases[] = {
+	    {"12345678901234567890123", "12345678901234567890123", "12345678901234567890123"},
+	    {"[9223372036854775808, -9223372036854775809, 9223372036854775807]",
+	     "[9223372036854775808,-9223372036854775809,9223372036854775807]",
+	     "[9223372036854775808, -9223372036854775809, 9223372036854775807]"},
+	    {"{\"id\": 18446744073709551616, \"s\": \"18446744073709551616\", \"n\": [1e2, "
+	     "100000000000000000000000000000]}",
+	     "{\"id\":18446744073709551616,\"s\":\"18446744073709551616\",\"n\":[100.0,"
+	     "100000000000000000000000000000]}",
+	     "{\"id\": 18446744073709551616, \"s\": \"18446744073709551616\", \"n\": [100.0, "
+	     "100000000000000000000000000000]}"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonNode) node = osc_value_parse(cases[i].in, -1, &error);
+		g_autofree gchar *compact = NULL;
+		g_autofree gchar *python = NULL;
+
+		g_test_message("case %u: %s", i, cases[i].in);
+		g_assert_no_error(error);
+		g_assert_true(osc_json_validate(cases[i].in, -1, NULL));
+		compact = osc_json_to_string(node, NULL);
+		python = osc_value_to_python_json(node, NULL);
+		g_assert_cmpstr(compact, ==, cases[i].compact);
+		g_assert_cmpstr(python, ==, cases[i].python);
+	}
+	/* the node of one is not a string, and a string of the same digits stays a string */
+	{
+		const gchar *big_text = "123456789012345678901234567890";
+		const gchar *str_text = "\"123456789012345678901234567890\"";
+		const gchar *ctl_in = "\"\\u0001big:1\"";
+		g_autoptr(JsonNode) big = osc_json_parse(big_text, strlen(big_text), NULL);
+		g_autoptr(JsonNode) str = osc_json_parse(str_text, strlen(str_text), NULL);
+		g_autoptr(JsonNode) ctl = osc_json_parse(ctl_in, strlen(ctl_in), NULL);
+		g_autofree gchar *ctl_text = NULL;
+
+		g_assert_true(osc_json_node_is_big_int(big));
+		g_assert_false(osc_json_node_is_big_int(str));
+		g_assert_false(osc_json_node_is_big_int(ctl));
+		ctl_text = osc_json_to_string(ctl, NULL);
+		g_assert_cmpstr(ctl_text, ==, "\"\\u0001big:1\"");
+	}
+}
+
 static void
 test_value_compact_text(void)
 {
@@ -333,8 +387,6 @@ test_value_compact_text(void)
 		{"12345678901234567890123", "12345678901234567890123"},
 	};
 
-	/* which a value that is parsed (json-glib would wrap them) still refuses */
-	g_assert_false(osc_json_validate("12345678901234567890123", -1, NULL));
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GString) out = g_string_new("prefix:");
@@ -404,10 +456,7 @@ test_value_parse_invalid(void)
 		"\"a\\u0000b\"",
 		"\"\xff\"",
 		"{\"caf\xc3\":1}",
-		"\xed\xa0\x80",		   /* an encoded surrogate is not UTF-8 */
-		"12345678901234567890123", /* json-glib would wrap it silently */
-		"[9223372036854775808]",   /* one over G_MAXINT64 */
-		"{\"a\": [1, -9223372036854775809]}",
+		"\xed\xa0\x80", /* an encoded surrogate is not UTF-8 */
 		"1e400",
 		"{\"a\": -1e400}",
 	};
@@ -457,10 +506,11 @@ test_value_validate(void)
 		"true",
 		"null",
 		"\"caff\xc3\xa8\"",
-	};
-	const gchar *bad[] = {
+		/* integers of any size: osc_json_parse() keeps them */
 		"[99999999999999999999]",
 		"[-9223372036854775809]",
+	};
+	const gchar *bad[] = {
 		"[1E400]",
 		"[\"\\\\\", 1e999]",
 		"{'a': 1}",
@@ -742,6 +792,7 @@ main(int argc, char **argv)
 			test_value_python_json_random_doubles);
 	g_test_add_func("/osc/value/compact", test_value_compact);
 	g_test_add_func("/osc/value/compact-text", test_value_compact_text);
+	g_test_add_func("/osc/value/big-ints", test_value_big_ints);
 	g_test_add_func("/osc/value/parse-round-trip", test_value_parse_round_trip);
 	g_test_add_func("/osc/value/parse-invalid", test_value_parse_invalid);
 	g_test_add_func("/osc/value/parse-len", test_value_parse_len);

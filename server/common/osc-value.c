@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "osc-error.h"
 
@@ -190,6 +191,51 @@ osc_json_append_double(GString *out, gdouble value)
 	}
 }
 
+/*
+ * Integers beyond 64 bits (API.md §3.3: "integer: accepted, arbitrary size"). json-glib 1.6
+ * wraps them silently, so osc_json_parse() hands them to json-glib as strings made of this
+ * process's marker and the integer's digits, and osc_json_append_node() writes such a
+ * string back as the bare integer. The marker holds 128 random bits and never leaves the
+ * process, so no string a client sends can be taken for one.
+ */
+#define OSC_BIG_INT_MARKER_LEN 37 /* \x01, "big", 32 hex digits, ":" */
+
+static gchar big_int_marker[OSC_BIG_INT_MARKER_LEN + 1];
+static gint big_int_used; /* atomic: a marker was handed out */
+
+static const gchar *
+osc_big_int_marker(void)
+{
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		guint8 r[16] = {0};
+		GString *m = g_string_new("\001big");
+
+		if (getrandom(r, sizeof(r), 0) != (gssize)sizeof(r))
+			g_error("getrandom() failed: %s", g_strerror(errno));
+		for (guint i = 0; i < sizeof(r); i++)
+			g_string_append_printf(m, "%02x", r[i]);
+		g_string_append_c(m, ':');
+		g_assert(m->len == OSC_BIG_INT_MARKER_LEN);
+		memcpy(big_int_marker, m->str, OSC_BIG_INT_MARKER_LEN);
+		g_string_free(m, TRUE);
+		g_once_init_leave(&once, 1);
+	}
+	return big_int_marker;
+}
+
+/* the digits of a string that stands for a big integer, or NULL */
+static const gchar *
+osc_big_int_digits(const gchar *str)
+{
+	if (!g_atomic_int_get(&big_int_used) || str == NULL || str[0] != '\x01')
+		return NULL;
+	if (strncmp(str, osc_big_int_marker(), OSC_BIG_INT_MARKER_LEN) != 0)
+		return NULL;
+	return str + OSC_BIG_INT_MARKER_LEN;
+}
+
 static void
 osc_json_append_node(GString *out, JsonNode *node, OscJsonStyle style)
 {
@@ -245,7 +291,12 @@ osc_json_append_node(GString *out, JsonNode *node, OscJsonStyle style)
 		} else if (type == G_TYPE_BOOLEAN) {
 			g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
 		} else if (type == G_TYPE_STRING) {
-			osc_json_append_string(out, json_node_get_string(node), style);
+			const gchar *digits = osc_big_int_digits(json_node_get_string(node));
+
+			if (digits != NULL)
+				g_string_append(out, digits);
+			else
+				osc_json_append_string(out, json_node_get_string(node), style);
 		} else {
 			/* json-glib only stores the four types above */
 			g_string_append(out, "null");
@@ -387,8 +438,8 @@ typedef struct {
 	/* whether the text holds anything osc_json_compact_append() rewrites: whitespace
 	 * between tokens or a \uXXXX escape */
 	gboolean not_compact;
-	/* the text is only copied, never read by json-glib: integers of any size are fine */
-	gboolean verbatim;
+	/* where integers beyond 64 bits are (offset, length pairs of gsize), or NULL */
+	GArray *big;
 } OscJsonScanner;
 
 static gboolean
@@ -511,9 +562,9 @@ osc_json_scanner_number(OscJsonScanner *sc)
 			sc->p++;
 	}
 
-	/* json-glib 1.6 wraps integers outside gint64 silently and reads 1e400 as an
-	 * infinity: refuse both rather than change the value (an integer copied as it is
-	 * keeps its value, API.md §3.3) */
+	/* json-glib 1.6 reads 1e400 as an infinity: refuse it rather than change the value;
+	 * it wraps integers outside gint64 silently: osc_json_parse() hands those over as
+	 * marked strings */
 	n = sc->p - start;
 	if (n < sizeof(buf)) {
 		memcpy(buf, start, n);
@@ -531,9 +582,9 @@ osc_json_scanner_number(OscJsonScanner *sc)
 	} else {
 		errno = 0;
 		g_ascii_strtoll(number, NULL, 10);
-		if (errno == ERANGE && !sc->verbatim) {
-			sc->p = start;
-			return osc_json_scanner_fail(sc, "integer outside the 64-bit range");
+		if (errno == ERANGE && sc->big != NULL) {
+			gsize span[2] = {(gsize)(start - sc->start), n};
+			g_array_append_vals(sc->big, span, 2);
 		}
 	}
 	return TRUE;
@@ -619,11 +670,11 @@ osc_json_scanner_value(OscJsonScanner *sc, guint depth)
 static gboolean
 osc_json_validate_full(const gchar *text,
 		       gsize len,
-		       gboolean verbatim,
+		       GArray *big,
 		       gboolean *compact,
 		       GError **error)
 {
-	OscJsonScanner sc = {text, text, text + len, error, FALSE, verbatim};
+	OscJsonScanner sc = {text, text, text + len, error, FALSE, big};
 
 	if (!osc_json_scanner_value(&sc, 0))
 		return FALSE;
@@ -640,7 +691,7 @@ osc_json_validate(const gchar *text, gssize len, GError **error)
 {
 	g_return_val_if_fail(text != NULL, FALSE);
 
-	return osc_json_validate_full(text, len < 0 ? strlen(text) : (gsize)len, FALSE, NULL,
+	return osc_json_validate_full(text, len < 0 ? strlen(text) : (gsize)len, NULL, NULL,
 				      error);
 }
 
@@ -657,7 +708,6 @@ osc_json_validate(const gchar *text, gssize len, GError **error)
 JsonNode *
 osc_value_parse(const gchar *text, gssize len, GError **error)
 {
-	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) error_local = NULL;
 	JsonNode *root;
 
@@ -670,23 +720,81 @@ osc_value_parse(const gchar *text, gssize len, GError **error)
 				    "stored value is not valid JSON: not UTF-8");
 		return NULL;
 	}
-	if (!osc_json_validate(text, len, &error_local)) {
+	root = osc_json_parse(text, (gsize)len, &error_local);
+	if (root == NULL) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
 			    "stored value is not valid JSON: %s", error_local->message);
 		return NULL;
 	}
-	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, text, len, &error_local)) {
-		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
-			    "stored value is not valid JSON: %s", error_local->message);
+	return root;
+}
+
+/**
+ * osc_json_node_is_big_int:
+ *
+ * Returns: whether @node is an integer beyond 64 bits read by osc_json_parse() (it holds a
+ *   marked string: never take it for a string)
+ */
+gboolean
+osc_json_node_is_big_int(JsonNode *node)
+{
+	return node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
+	       json_node_get_value_type(node) == G_TYPE_STRING &&
+	       osc_big_int_digits(json_node_get_string(node)) != NULL;
+}
+
+/**
+ * osc_json_parse:
+ * @text: UTF-8 text
+ *
+ * Parses strictly valid JSON (osc_json_validate()) with json-glib. Integers beyond 64 bits,
+ * which json-glib would wrap, come out as marked string nodes that this file's writers
+ * (osc_json_to_string(), osc_value_to_python_json()) write back as the same integers.
+ *
+ * Returns: (transfer full): the root, or %NULL with %OSC_ERROR_INVALID_ARGUMENT
+ */
+JsonNode *
+osc_json_parse(const gchar *text, gsize len, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	g_autoptr(GArray) big = g_array_new(FALSE, FALSE, sizeof(gsize));
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GString) marked = NULL;
+	JsonNode *root;
+
+	if (!osc_json_validate_full(text, len, big, NULL, error))
+		return NULL;
+	if (big->len > 0) {
+		/* each integer as "\u0001big<hex>:<digits>" */
+		const gchar *marker = osc_big_int_marker();
+		gsize at = 0;
+
+		marked = g_string_sized_new(len + big->len / 2 * (OSC_BIG_INT_MARKER_LEN + 8));
+		for (guint i = 0; i < big->len; i += 2) {
+			gsize off = g_array_index(big, gsize, i);
+			gsize n = g_array_index(big, gsize, i + 1);
+
+			g_string_append_len(marked, text + at, (gssize)(off - at));
+			g_string_append(marked, "\"\\u0001");
+			g_string_append(marked, marker + 1);
+			g_string_append_len(marked, text + off, (gssize)n);
+			g_string_append_c(marked, '"');
+			at = off + n;
+		}
+		g_string_append_len(marked, text + at, (gssize)(len - at));
+		g_atomic_int_set(&big_int_used, 1);
+		text = marked->str;
+		len = marked->len;
+	}
+	if (!json_parser_load_from_data(parser, text, (gssize)len, &error_local)) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "%s",
+			    error_local->message);
 		return NULL;
 	}
 	root = json_parser_steal_root(parser);
 	if (root == NULL) {
-		/* not reached after osc_json_validate(), but json-glib returns no root for an
-		 * empty text */
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_CORRUPT,
-				    "stored value is not valid JSON: empty");
+		/* not reached after validation, but json-glib returns no root for "" */
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "empty");
 		return NULL;
 	}
 	return root;
@@ -758,7 +866,7 @@ osc_json_compact_append(GString *out, const gchar *text, gssize len, GError **er
 	gchar *w;
 
 	if (!g_utf8_validate(text, (gssize)n, NULL) ||
-	    !osc_json_validate_full(text, n, TRUE, &compact, &error_local)) {
+	    !osc_json_validate_full(text, n, NULL, &compact, &error_local)) {
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT, "stored value is not valid JSON%s%s",
 			    error_local != NULL ? ": " : "",
 			    error_local != NULL ? error_local->message : "");

@@ -28,6 +28,10 @@ void
 osc_json_append_quoted(GString *out, const gchar *str);
 gboolean
 osc_json_validate(const gchar *text, gssize len, GError **error);
+JsonNode *
+osc_json_parse(const gchar *text, gsize len, GError **error);
+gboolean
+osc_json_node_is_big_int(JsonNode *node);
 gboolean
 osc_json_check_surrogates(const gchar *text, gsize len, GError **error);
 /* spans of strictly valid JSON (osc_json_validate() ran first) */

@@ -317,11 +317,7 @@ osc_backup_decrypt(const gchar *password, gsize password_len, const gchar *backu
 static JsonNode *
 osc_json_parse_span(const gchar *t, gsize start, gsize end)
 {
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-
-	if (!json_parser_load_from_data(parser, t + start, (gssize)(end - start), NULL))
-		return NULL;
-	return json_node_ref(json_parser_get_root(parser));
+	return osc_json_parse(t + start, end - start, NULL);
 }
 
 static gchar *
@@ -335,6 +331,7 @@ osc_backup_member_string(JsonObject *obj, const gchar *name, gboolean *bad)
 	/* a lone surrogate escape ("\ud83d") is valid JSON, but json-glib turns it into bytes
 	 * that are not UTF-8: such a string is as unusable as a number (found by fuzz-backup) */
 	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
+	    osc_json_node_is_big_int(node) ||
 	    !g_utf8_validate(json_node_get_string(node), -1, NULL)) {
 		*bad = TRUE;
 		return NULL;
@@ -375,7 +372,7 @@ osc_backup_span_string(const gchar *t, gsize start, gsize end)
 	g_autoptr(JsonNode) node = osc_json_parse_span(t, start, end);
 
 	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
+	    json_node_get_value_type(node) != G_TYPE_STRING || osc_json_node_is_big_int(node))
 		return NULL;
 	return g_strdup(json_node_get_string(node));
 }

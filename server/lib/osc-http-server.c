@@ -445,7 +445,8 @@ osc_validate_string(JsonObject *body,
 	}
 	if (JSON_NODE_HOLDS_NULL(node) && nullable)
 		return NULL;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
+	    osc_json_node_is_big_int(node)) {
 		osc_items_add(items, "string_type", osc_loc_new("body", name, NULL),
 			      "Input should be a valid string", json_node_copy(node), NULL);
 		return NULL;
@@ -558,7 +559,7 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
 	gsize len = 0;
 	const gchar *data = g_bytes_get_data(bytes, &len);
-	g_autoptr(JsonParser) parser = NULL;
+	JsonNode *root = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean absent = FALSE;
 
@@ -586,13 +587,12 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 		}
 		return TRUE;
 	}
-	parser = json_parser_new_immutable();
-	/* strict RFC 8259 first: json-glib alone takes single quotes, comments and hex, and
-	 * wraps integers beyond 64 bits (…999 → -1) instead of refusing them */
+	/* strict RFC 8259: json-glib alone takes single quotes, comments and hex, and wraps
+	 * integers beyond 64 bits (…999 → -1), which osc_json_parse() keeps */
 	if (!g_utf8_validate(data, (gssize)len, NULL) ||
 	    !osc_json_validate(data, (gssize)len, &error) ||
 	    !osc_json_check_surrogates(data, len, &error) ||
-	    !json_parser_load_from_data(parser, data, (gssize)len, &error)) {
+	    (root = osc_json_parse(data, len, &error)) == NULL) {
 		JsonArray *loc = osc_loc_new("body", NULL);
 		JsonObject *ctx = json_object_new();
 		JsonNode *input = json_node_new(JSON_NODE_OBJECT);
@@ -605,7 +605,7 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 		osc_request_respond_items(req, items);
 		return FALSE;
 	}
-	req->body_json = json_node_ref(json_parser_get_root(parser));
+	req->body_json = root;
 	req->body_state = JSON_NODE_HOLDS_OBJECT(req->body_json) ? OSC_BODY_OBJECT
 								 : OSC_BODY_NOT_OBJECT;
 	return TRUE;
