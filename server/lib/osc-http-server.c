@@ -590,13 +590,13 @@ osc_request_read_json_body(OscRequest *req, JsonArray *items)
 	/* strict RFC 8259: json-glib alone takes single quotes, comments and hex, and wraps
 	 * integers beyond 64 bits (…999 → -1), which osc_json_parse() keeps */
 	if (!g_utf8_validate(data, (gssize)len, NULL) ||
-	    !osc_json_validate(data, (gssize)len, &error) ||
-	    !osc_json_check_surrogates(data, len, &error) ||
-	    (root = osc_json_parse(data, len, &error)) == NULL) {
+	    (root = osc_json_parse(data, len, &error)) == NULL ||
+	    !osc_json_check_surrogates(data, len, &error)) {
 		JsonArray *loc = osc_loc_new("body", NULL);
 		JsonObject *ctx = json_object_new();
 		JsonNode *input = json_node_new(JSON_NODE_OBJECT);
 
+		g_clear_pointer(&root, json_node_unref);
 		json_node_take_object(input, json_object_new());
 		json_array_add_int_element(loc, 0);
 		json_object_set_string_member(ctx, "error",
