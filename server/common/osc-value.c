@@ -438,8 +438,9 @@ typedef struct {
 	/* whether the text holds anything osc_json_compact_append() rewrites: whitespace
 	 * between tokens or a \uXXXX escape */
 	gboolean not_compact;
-	/* where integers beyond 64 bits are (offset, length pairs of gsize), or NULL */
-	GArray *big;
+	/* where integers beyond 64 bits are (offset, length pairs of gsize), made at the
+	 * first one; NULL: not wanted */
+	GArray **big;
 } OscJsonScanner;
 
 static gboolean
@@ -584,7 +585,9 @@ osc_json_scanner_number(OscJsonScanner *sc)
 		g_ascii_strtoll(number, NULL, 10);
 		if (errno == ERANGE && sc->big != NULL) {
 			gsize span[2] = {(gsize)(start - sc->start), n};
-			g_array_append_vals(sc->big, span, 2);
+			if (*sc->big == NULL)
+				*sc->big = g_array_new(FALSE, FALSE, sizeof(gsize));
+			g_array_append_vals(*sc->big, span, 2);
 		}
 	}
 	return TRUE;
@@ -661,16 +664,17 @@ osc_json_scanner_value(OscJsonScanner *sc, guint depth)
  *
  * Checks that @text is one JSON value by RFC 8259, strictly: json-glib 1.6 also takes
  * single-quoted strings, comments, hex and octal-looking numbers, and changes some values
- * silently (integers beyond 64 bits wrap, 1e400 becomes an infinity, a string is cut at
- * \u0000). Those are refused here, as is nesting deeper than 1000 levels. UTF-8 validity
- * is not checked here.
+ * silently (1e400 becomes an infinity, a string is cut at \u0000, integers beyond 64 bits
+ * wrap). Those are refused here, as is nesting deeper than 1000 levels, except integers of
+ * any size, which are valid JSON and which osc_json_parse() keeps. UTF-8 validity is not
+ * checked here.
  *
  * Returns: %TRUE if @text is acceptable, else %FALSE with %OSC_ERROR_INVALID_ARGUMENT
  */
 static gboolean
 osc_json_validate_full(const gchar *text,
 		       gsize len,
-		       GArray *big,
+		       GArray **big,
 		       gboolean *compact,
 		       GError **error)
 {
@@ -757,14 +761,14 @@ JsonNode *
 osc_json_parse(const gchar *text, gsize len, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-	g_autoptr(GArray) big = g_array_new(FALSE, FALSE, sizeof(gsize));
+	g_autoptr(GArray) big = NULL; /* the rare integers beyond 64 bits */
 	g_autoptr(GError) error_local = NULL;
 	g_autoptr(GString) marked = NULL;
 	JsonNode *root;
 
-	if (!osc_json_validate_full(text, len, big, NULL, error))
+	if (!osc_json_validate_full(text, len, &big, NULL, error))
 		return NULL;
-	if (big->len > 0) {
+	if (big != NULL) {
 		/* each integer as "\u0001big<hex>:<digits>" */
 		const gchar *marker = osc_big_int_marker();
 		gsize at = 0;
@@ -1156,7 +1160,7 @@ osc_json_object_member_span(const gchar *text, gsize len, const gchar *name, gsi
  *
  * JSON may escape half of a UTF-16 surrogate pair on its own ("\ud83d"); json-glib then
  * decodes it into bytes that are not UTF-8 and swallows the character after it. Input
- * with one is refused (as integers beyond 64 bits are) rather than stored changed.
+ * with one is refused rather than stored changed.
  *
  * Returns: %FALSE with %OSC_ERROR_INVALID_ARGUMENT when a string holds a lone surrogate
  */
