@@ -265,6 +265,10 @@ struct _OscStore {
 	 * handler; other processes on the same file are still covered by busy_timeout */
 	GMutex write_mutex;
 	GThread *writer; /* (atomic) the thread holding write_mutex, or NULL */
+	/* the one connection every write uses, under write_mutex (osc_store_acquire_writer()):
+	 * its page cache stays valid from one write to the next, where a pooled connection
+	 * must reread every page another connection wrote since it last looked */
+	OscStoreConn *write_conn;
 	/* protects versions_kept and node_id; never held while waiting for anything else */
 	GMutex settings_mutex;
 	guint versions_kept; /* 0: no history */
@@ -713,14 +717,68 @@ osc_store_write_unlock(OscStore *self)
 	g_mutex_unlock(&self->write_mutex);
 }
 
-/* BEGIN IMMEDIATE, holding the write mutex until osc_store_commit()/osc_store_rollback() */
+/*
+ * The writer connection, with the write mutex held until osc_store_release_writer(). A write
+ * from inside a write on the same thread fails at once (see osc_store_write_lock()).
+ */
+static OscStoreConn *
+osc_store_acquire_writer(OscStore *self, GError **error)
+{
+	if (!osc_store_write_lock(self, error))
+		return NULL;
+	g_mutex_lock(&self->pool_mutex);
+	if (self->closed) {
+		g_mutex_unlock(&self->pool_mutex);
+		osc_store_write_unlock(self);
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "store is closed");
+		return NULL;
+	}
+	self->n_busy++;
+	g_mutex_unlock(&self->pool_mutex);
+
+	/* osc_store_open() leaves one; only a failed close of it could have dropped it */
+	if (self->write_conn == NULL)
+		self->write_conn = osc_store_conn_open(self, error);
+	if (self->write_conn == NULL) {
+		g_mutex_lock(&self->pool_mutex);
+		self->n_busy--;
+		if (self->closed)
+			g_cond_broadcast(&self->pool_cond);
+		g_mutex_unlock(&self->pool_mutex);
+		osc_store_write_unlock(self);
+		return NULL;
+	}
+	return self->write_conn;
+}
+
+static void
+osc_store_release_writer(OscStore *self, OscStoreConn *conn)
+{
+	g_return_if_fail(conn == self->write_conn);
+
+	/* a caller that returned early from inside a transaction leaves nothing half-done */
+	if (!sqlite3_get_autocommit(conn->db)) {
+		g_autoptr(GError) error_local = NULL;
+		g_warning("write connection released inside a transaction; rolling back");
+		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
+			g_warning("failed to roll back: %s", error_local->message);
+	}
+	g_mutex_lock(&self->pool_mutex);
+	self->n_busy--;
+	if (self->closed)
+		g_cond_broadcast(&self->pool_cond);
+	g_mutex_unlock(&self->pool_mutex);
+	osc_store_write_unlock(self);
+}
+
+/* BEGIN IMMEDIATE on the writer connection (osc_store_acquire_writer()) */
 static gboolean
 osc_store_begin(OscStore *self, OscStoreConn *conn, GError **error)
 {
-	if (!osc_store_write_lock(self, error))
-		return FALSE;
+	g_return_val_if_fail(g_atomic_pointer_get(&self->writer) == (gpointer)g_thread_self(),
+			     FALSE);
+
 	if (!osc_store_conn_run(conn, OSC_STORE_STMT_BEGIN_IMMEDIATE, error)) {
-		osc_store_write_unlock(self);
 		g_prefix_error(error, "failed to begin transaction: ");
 		return FALSE;
 	}
@@ -728,7 +786,7 @@ osc_store_begin(OscStore *self, OscStoreConn *conn, GError **error)
 }
 
 static void
-osc_store_rollback(OscStore *self, OscStoreConn *conn)
+osc_store_rollback(OscStoreConn *conn)
 {
 	/* SQLite may already have rolled back by itself (e.g. on SQLITE_FULL) */
 	if (!sqlite3_get_autocommit(conn->db)) {
@@ -736,18 +794,16 @@ osc_store_rollback(OscStore *self, OscStoreConn *conn)
 		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
 			g_warning("failed to roll back: %s", error_local->message);
 	}
-	osc_store_write_unlock(self);
 }
 
 static gboolean
-osc_store_commit(OscStore *self, OscStoreConn *conn, GError **error)
+osc_store_commit(OscStoreConn *conn, GError **error)
 {
 	if (!osc_store_conn_run(conn, OSC_STORE_STMT_COMMIT, error)) {
 		g_prefix_error(error, "failed to commit: ");
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
-	osc_store_write_unlock(self);
 	return TRUE;
 }
 
@@ -930,25 +986,25 @@ osc_store_create_v0(OscStore *self, OscStoreConn *conn, GError **error)
 		return FALSE;
 	if (!osc_store_conn_table_exists(conn, "configurations", &exists, error) ||
 	    !osc_store_conn_schema_version(conn, &version, error)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
 	if (exists) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return TRUE;
 	}
 	if (version > 0) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
 			    "database schema version %d has no configurations table", version);
 		return FALSE;
 	}
 	if (!osc_store_conn_exec_all(conn, osc_store_ddl_v0, G_N_ELEMENTS(osc_store_ddl_v0),
 				     error)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
-	return osc_store_commit(self, conn, error);
+	return osc_store_commit(conn, error);
 }
 
 static gboolean
@@ -967,18 +1023,18 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 		if (!osc_store_begin(self, conn, error))
 			return FALSE;
 		if (!osc_store_conn_schema_version(conn, &version, error)) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return FALSE;
 		}
 		if (version > OSC_STORE_SCHEMA_VERSION) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			g_set_error(error, OSC_ERROR, OSC_ERROR_CORRUPT,
 				    "database schema version %d is newer than this server supports",
 				    version);
 			return FALSE;
 		}
 		if (version == OSC_STORE_SCHEMA_VERSION) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return TRUE;
 		}
 
@@ -987,7 +1043,7 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 		case 1:
 			if (!osc_store_conn_exec_all(conn, osc_store_migration_1,
 						     G_N_ELEMENTS(osc_store_migration_1), error)) {
-				osc_store_rollback(self, conn);
+				osc_store_rollback(conn);
 				g_prefix_error(error, "failed to migrate to schema version 1: ");
 				return FALSE;
 			}
@@ -995,7 +1051,7 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 		case 2:
 			if (!osc_store_conn_exec_all(conn, osc_store_migration_2,
 						     G_N_ELEMENTS(osc_store_migration_2), error)) {
-				osc_store_rollback(self, conn);
+				osc_store_rollback(conn);
 				g_prefix_error(error, "failed to migrate to schema version 2: ");
 				return FALSE;
 			}
@@ -1003,7 +1059,7 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 		case 3:
 			if (!osc_store_conn_exec_all(conn, osc_store_migration_3,
 						     G_N_ELEMENTS(osc_store_migration_3), error)) {
-				osc_store_rollback(self, conn);
+				osc_store_rollback(conn);
 				g_prefix_error(error, "failed to migrate to schema version 3: ");
 				return FALSE;
 			}
@@ -1012,10 +1068,10 @@ osc_store_migrate(OscStore *self, OscStoreConn *conn, GError **error)
 			g_assert_not_reached();
 		}
 		if (!osc_store_conn_set_schema_version(conn, version + 1, error)) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return FALSE;
 		}
-		if (!osc_store_commit(self, conn, error))
+		if (!osc_store_commit(conn, error))
 			return FALSE;
 	}
 }
@@ -1066,8 +1122,14 @@ osc_store_open(OscStore *self, GError **error)
 		g_warning("%s: journal mode is %s, not WAL", self->path, mode);
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
-	if (!osc_store_migrate(self, conn, error))
+	/* nobody else has the store yet, but osc_store_begin() wants the lock held */
+	if (!osc_store_write_lock(self, error))
 		return FALSE;
+	if (!osc_store_migrate(self, conn, error)) {
+		osc_store_write_unlock(self);
+		return FALSE;
+	}
+	osc_store_write_unlock(self);
 
 	/* the clock never goes below a stamp already stored, whatever the wall clock says */
 	if (sqlite3_prepare_v2(conn->db,
@@ -1081,7 +1143,7 @@ osc_store_open(OscStore *self, GError **error)
 	osc_store_hlc_observe(self, (const gchar *)sqlite3_column_text(stmt, 0));
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
-	g_ptr_array_add(self->idle, g_steal_pointer(&conn));
+	self->write_conn = g_steal_pointer(&conn);
 	return TRUE;
 }
 
@@ -1197,9 +1259,7 @@ osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError
 	g_return_val_if_fail(name != NULL, FALSE);
 	g_return_val_if_fail(value != NULL, FALSE);
 
-	if (!osc_store_write_lock(self, error))
-		return FALSE;
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn != NULL) {
 		g_autoptr(OscStoreStmt) stmt =
 			osc_store_conn_stmt(conn, OSC_STORE_STMT_META_SET, error);
@@ -1208,10 +1268,9 @@ osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError
 			osc_store_bind_text(stmt, 2, value);
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
+		g_clear_pointer(&stmt, osc_store_stmt_reset);
+		osc_store_release_writer(self, conn);
 	}
-	if (conn != NULL)
-		osc_store_release(self, conn);
-	osc_store_write_unlock(self);
 	if (!ret)
 		g_prefix_error(error, "failed to set metadata '%s': ", name);
 	return ret;
@@ -1728,7 +1787,7 @@ osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GErr
 	if (!osc_store_begin(self, conn, error))
 		return NULL;
 	if (!osc_store_conn_write_insert(self, conn, row, &error_local)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		/* the UNIQUE constraint is the atomic duplicate check */
 		if (g_error_matches(error_local, OSC_ERROR, OSC_ERROR_EXISTS)) {
 			g_set_error(error, OSC_ERROR, OSC_ERROR_EXISTS,
@@ -1741,7 +1800,7 @@ osc_store_conn_insert(OscStore *self, OscStoreConn *conn, OscEntryRow *row, GErr
 					   "failed to insert: ");
 		return NULL;
 	}
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		return NULL;
 	return osc_entry_row_copy(row);
 }
@@ -1770,7 +1829,7 @@ osc_store_insert(OscStore *self, const gchar *key, const gchar *environment, con
 	g_return_val_if_fail(environment != NULL, NULL);
 	g_return_val_if_fail(token != NULL, NULL);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return NULL;
 	row = g_new0(OscEntryRow, 1);
@@ -1783,7 +1842,7 @@ osc_store_insert(OscStore *self, const gchar *key, const gchar *environment, con
 	row->updated_at = g_strdup(row->created_at);
 	row->version = 1;
 	ret = osc_store_conn_insert(self, conn, row, error);
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return ret;
 }
 
@@ -1812,16 +1871,16 @@ osc_store_conn_update(OscStore *self, OscStoreConn *conn, const gchar *key,
 		return NULL;
 	row = osc_store_conn_get(conn, key, environment, error);
 	if (row == NULL || !osc_store_check_revision(row, expected_revision, error)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return NULL;
 	}
 	if (!osc_store_conn_write_update(self, conn, row, set_category, category, token,
 					 fingerprint, now, error)) {
 		g_prefix_error(error, "failed to update: ");
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return NULL;
 	}
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		return NULL;
 	return g_steal_pointer(&row);
 }
@@ -1852,12 +1911,12 @@ osc_store_update(OscStore *self, const gchar *key, const gchar *environment, gbo
 	g_return_val_if_fail(environment != NULL, NULL);
 	g_return_val_if_fail(token != NULL, NULL);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return NULL;
 	row = osc_store_conn_update(self, conn, key, environment, set_category, category, token,
 				    fingerprint, expected_revision, error);
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return row;
 }
 
@@ -1876,38 +1935,38 @@ osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
 		return FALSE;
 	row = osc_store_conn_get(conn, key, environment, error);
 	if (row == NULL || !osc_store_check_revision(row, expected_revision, error)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
 	if (check != NULL) {
 		g_autofree gchar *reason = NULL;
 		if (!check(row, user_data, &reason)) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			g_set_error(error, OSC_ERROR, OSC_ERROR_CONFLICT, "%s",
 				    reason != NULL ? reason : "delete refused");
 			return FALSE;
 		}
 	}
 	if (!osc_store_conn_next(conn, OSC_STORE_STMT_NEXT_REVISION, &revision, error)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
 	if (!osc_store_conn_supersede(self, conn, row, now, TRUE, &next_version, error)) {
 		g_prefix_error(error, "failed to delete: ");
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return FALSE;
 	}
 	{
 		g_autoptr(OscStoreStmt) stmt =
 			osc_store_conn_stmt(conn, OSC_STORE_STMT_DELETE, error);
 		if (stmt == NULL) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return FALSE;
 		}
 		sqlite3_bind_int64(stmt, 1, row->id);
 		if (!osc_store_conn_step_done(conn, stmt, error)) {
 			g_prefix_error(error, "failed to delete: ");
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return FALSE;
 		}
 	}
@@ -1920,13 +1979,13 @@ osc_store_conn_delete(OscStore *self, OscStoreConn *conn, const gchar *key,
 		if (!osc_store_conn_tomb_put(conn, row->key, row->environment, row->category, hlc,
 					     origin != NULL ? origin : "", now, error)) {
 			g_prefix_error(error, "failed to record the tombstone: ");
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return FALSE;
 		}
 		osc_store_set_str(&row->hlc, hlc);
 		osc_store_set_str(&row->origin, origin != NULL ? origin : "");
 	}
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		return FALSE;
 	if (deleted != NULL)
 		*deleted = g_steal_pointer(&row);
@@ -1955,12 +2014,12 @@ osc_store_delete(OscStore *self, const gchar *key, const gchar *environment,
 	g_return_val_if_fail(key != NULL, FALSE);
 	g_return_val_if_fail(environment != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, NULL, NULL,
 				    NULL, error);
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return ret;
 }
 
@@ -1988,12 +2047,12 @@ osc_store_delete_checked(OscStore *self,
 	g_return_val_if_fail(key != NULL, FALSE);
 	g_return_val_if_fail(environment != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 	ret = osc_store_conn_delete(self, conn, key, environment, -1, check, user_data, deleted,
 				    error);
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return ret;
 }
 
@@ -2195,24 +2254,24 @@ osc_store_conn_restore(OscStore *self, OscStoreConn *conn, const gchar *key,
 	/* read inside the write transaction: the version cannot be pruned meanwhile */
 	old = osc_store_conn_get_version(conn, key, environment, version, error);
 	if (old == NULL) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		return NULL;
 	}
 	row = osc_store_conn_get(conn, key, environment, &error_local);
 	if (row == NULL && !g_error_matches(error_local, OSC_ERROR, OSC_ERROR_NOT_FOUND)) {
-		osc_store_rollback(self, conn);
+		osc_store_rollback(conn);
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return NULL;
 	}
 	if (row != NULL) {
 		if (!osc_store_check_revision(row, expected_revision, error)) {
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return NULL;
 		}
 		if (!osc_store_conn_write_update(self, conn, row, TRUE, old->category, token,
 						 fingerprint, now, error)) {
 			g_prefix_error(error, "failed to restore: ");
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return NULL;
 		}
 	} else {
@@ -2227,11 +2286,11 @@ osc_store_conn_restore(OscStore *self, OscStoreConn *conn, const gchar *key,
 		row->updated_at = g_strdup(now);
 		if (!osc_store_conn_write_insert(self, conn, row, error)) {
 			g_prefix_error(error, "failed to restore: ");
-			osc_store_rollback(self, conn);
+			osc_store_rollback(conn);
 			return NULL;
 		}
 	}
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		return NULL;
 	return g_steal_pointer(&row);
 }
@@ -2266,12 +2325,12 @@ osc_store_restore_version(OscStore *self, const gchar *key, const gchar *environ
 	g_return_val_if_fail(environment != NULL, NULL);
 	g_return_val_if_fail(token != NULL, NULL);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return NULL;
 	row = osc_store_conn_restore(self, conn, key, environment, version, token, fingerprint,
 				     expected_revision, error);
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return row;
 }
 
@@ -2291,9 +2350,7 @@ osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, G
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(fingerprint != NULL, FALSE);
 
-	if (!osc_store_write_lock(self, error))
-		return FALSE;
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn != NULL) {
 		g_autoptr(OscStoreStmt) stmt =
 			osc_store_conn_stmt(conn, OSC_STORE_STMT_SET_FINGERPRINT, error);
@@ -2302,9 +2359,9 @@ osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, G
 			osc_store_bind_text(stmt, 2, fingerprint);
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
-		osc_store_release(self, conn);
+		g_clear_pointer(&stmt, osc_store_stmt_reset);
+		osc_store_release_writer(self, conn);
 	}
-	osc_store_write_unlock(self);
 	return ret;
 }
 
@@ -2527,27 +2584,27 @@ osc_store_rekey_versions(OscStore *self,
 	g_return_val_if_fail(old_fingerprint != NULL && new_fingerprint != NULL, FALSE);
 	g_return_val_if_fail(func != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release(self, conn);
+		osc_store_release_writer(self, conn);
 		return FALSE;
 	}
 	while (more) {
 		if (!osc_store_conn_rekey_versions_batch(conn, old_fingerprint, new_fingerprint, func,
 							 user_data, &last_rowid, &n, &more,
 							 error)) {
-			osc_store_rollback(self, conn);
-			osc_store_release(self, conn);
+			osc_store_rollback(conn);
+			osc_store_release_writer(self, conn);
 			return FALSE;
 		}
 	}
-	if (!osc_store_commit(self, conn, error)) {
-		osc_store_release(self, conn);
+	if (!osc_store_commit(conn, error)) {
+		osc_store_release_writer(self, conn);
 		return FALSE;
 	}
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	if (count != NULL)
 		*count = n;
 	return TRUE;
@@ -2759,13 +2816,9 @@ osc_store_checkpoint(OscStore *self, GError **error)
 
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
 
-	if (!osc_store_write_lock(self, error))
+	conn = osc_store_acquire_writer(self, error);
+	if (conn == NULL)
 		return FALSE;
-	conn = osc_store_acquire(self, error);
-	if (conn == NULL) {
-		osc_store_write_unlock(self);
-		return FALSE;
-	}
 	rc = sqlite3_prepare_v2(conn->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
@@ -2779,8 +2832,7 @@ osc_store_checkpoint(OscStore *self, GError **error)
 		g_prefix_error(error, "failed to checkpoint: ");
 	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
-	osc_store_release(self, conn);
-	osc_store_write_unlock(self);
+	osc_store_release_writer(self, conn);
 	return ret;
 }
 
@@ -2803,6 +2855,8 @@ osc_store_close(OscStore *self)
 	self->idle = g_ptr_array_new_with_free_func((GDestroyNotify)osc_store_conn_free);
 	while (self->n_busy > 0)
 		g_cond_wait(&self->pool_cond, &self->pool_mutex);
+	/* nobody holds it: osc_store_acquire_writer() counts itself busy before using it */
+	g_clear_pointer(&self->write_conn, osc_store_conn_free);
 	g_mutex_unlock(&self->pool_mutex);
 	/* a read still finishing keeps nothing (its generation is older), and nothing is
 	 * served from memory once the store is closed */
@@ -2947,11 +3001,11 @@ osc_store_import_stream(OscStore *self,
 	g_return_val_if_fail(OSC_IS_STORE(self), FALSE);
 	g_return_val_if_fail(next != NULL && done != NULL, FALSE);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release(self, conn);
+		osc_store_release_writer(self, conn);
 		return FALSE;
 	}
 	for (;;) {
@@ -2962,8 +3016,8 @@ osc_store_import_stream(OscStore *self,
 		if (!next(&op, stream_data, &error_next)) {
 			if (error_next == NULL)
 				break;
-			osc_store_rollback(self, conn);
-			osc_store_release(self, conn);
+			osc_store_rollback(conn);
+			osc_store_release_writer(self, conn);
 			g_propagate_error(error, g_steal_pointer(&error_next));
 			return FALSE;
 		}
@@ -2971,18 +3025,18 @@ osc_store_import_stream(OscStore *self,
 					       error)) {
 			g_clear_pointer(&op.row, osc_entry_row_free);
 			g_clear_pointer(&op.error, g_free);
-			osc_store_rollback(self, conn);
-			osc_store_release(self, conn);
+			osc_store_rollback(conn);
+			osc_store_release_writer(self, conn);
 			g_prefix_error(error, "import failed, nothing changed: ");
 			return FALSE;
 		}
 		done(&op, stream_data);
 	}
-	if (!osc_store_commit(self, conn, error)) {
-		osc_store_release(self, conn);
+	if (!osc_store_commit(conn, error)) {
+		osc_store_release_writer(self, conn);
 		return FALSE;
 	}
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return TRUE;
 }
 
@@ -3169,17 +3223,17 @@ osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError
 			return FALSE;
 		osc_store_hlc_observe(self, ops[i].in->hlc);
 	}
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release(self, conn);
+		osc_store_release_writer(self, conn);
 		return FALSE;
 	}
 	for (guint i = 0; i < n_ops; i++) {
 		if (!osc_store_conn_apply_one(self, conn, &ops[i], now, error)) {
-			osc_store_rollback(self, conn);
-			osc_store_release(self, conn);
+			osc_store_rollback(conn);
+			osc_store_release_writer(self, conn);
 			for (guint j = 0; j <= i; j++) {
 				g_clear_pointer(&ops[j].row, osc_entry_row_free);
 				ops[j].result = OSC_STORE_APPLIED_NONE;
@@ -3188,15 +3242,15 @@ osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError
 			return FALSE;
 		}
 	}
-	if (!osc_store_commit(self, conn, error)) {
-		osc_store_release(self, conn);
+	if (!osc_store_commit(conn, error)) {
+		osc_store_release_writer(self, conn);
 		for (guint j = 0; j < n_ops; j++) {
 			g_clear_pointer(&ops[j].row, osc_entry_row_free);
 			ops[j].result = OSC_STORE_APPLIED_NONE;
 		}
 		return FALSE;
 	}
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return TRUE;
 }
 
@@ -3257,7 +3311,7 @@ osc_store_repl_list(OscStore *self, const gchar *environment, gboolean with_toke
 static gint64
 osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError **error)
 {
-	OscStoreConn *conn = osc_store_acquire(self, error);
+	OscStoreConn *conn = osc_store_acquire_writer(self, error);
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	gint64 changed = -1;
 	gint rc;
@@ -3265,7 +3319,7 @@ osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError
 	if (conn == NULL)
 		return -1;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release(self, conn);
+		osc_store_release_writer(self, conn);
 		return -1;
 	}
 	rc = sqlite3_prepare_v2(conn->db, sql, -1, &stmt, NULL);
@@ -3277,15 +3331,15 @@ osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError
 	if (rc != SQLITE_DONE) {
 		osc_store_set_sqlite_error(conn->db, rc, error);
 		g_clear_pointer(&stmt, sqlite3_finalize);
-		osc_store_rollback(self, conn);
-		osc_store_release(self, conn);
+		osc_store_rollback(conn);
+		osc_store_release_writer(self, conn);
 		return -1;
 	}
 	changed = sqlite3_changes64(conn->db);
 	g_clear_pointer(&stmt, sqlite3_finalize);
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		changed = -1;
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return changed;
 }
 
@@ -3325,11 +3379,11 @@ osc_store_stamp_unstamped(OscStore *self, GError **error)
 
 	g_return_val_if_fail(OSC_IS_STORE(self), -1);
 
-	conn = osc_store_acquire(self, error);
+	conn = osc_store_acquire_writer(self, error);
 	if (conn == NULL)
 		return -1;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release(self, conn);
+		osc_store_release_writer(self, conn);
 		return -1;
 	}
 	rows = osc_store_conn_list(conn, NULL, NULL, error);
@@ -3344,13 +3398,13 @@ osc_store_stamp_unstamped(OscStore *self, GError **error)
 		n++;
 	}
 	if (rows == NULL) {
-		osc_store_rollback(self, conn);
-		osc_store_release(self, conn);
+		osc_store_rollback(conn);
+		osc_store_release_writer(self, conn);
 		return -1;
 	}
-	if (!osc_store_commit(self, conn, error))
+	if (!osc_store_commit(conn, error))
 		n = -1;
-	osc_store_release(self, conn);
+	osc_store_release_writer(self, conn);
 	return n;
 }
 
