@@ -362,6 +362,8 @@ test_create_distinct(Fixture *f, gconstpointer data)
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	JsonArray *arr;
 	gint64 prev = 0;
+	gdouble commits_before = scrape(f, "osc_db_commits_total");
+	gdouble syncs_before = scrape(f, "osc_db_syncs_total");
 
 	for (guint i = 0; i < 50; i++) {
 		g_autofree gchar *body = g_strdup_printf(
@@ -401,6 +403,12 @@ test_create_distinct(Fixture *f, gconstpointer data)
 		g_assert_cmpstr(key, ==, expected);
 	}
 	g_assert_cmpfloat(scrape(f, "osc_config_entries_total"), ==, 50.0);
+	/* each create committed once; each answer waited for a sync, which creates committed
+	 * together may have shared */
+	g_assert_cmpfloat(scrape(f, "osc_db_commits_total") - commits_before, ==, 50.0);
+	g_assert_cmpfloat(scrape(f, "osc_db_syncs_total") - syncs_before, >=, 1.0);
+	g_assert_cmpfloat(scrape(f, "osc_db_syncs_total") - syncs_before, <=, 50.0);
+	g_assert_cmpfloat(scrape(f, "osc_db_writes_refused"), ==, 0.0);
 }
 
 static void

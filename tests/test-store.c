@@ -9,6 +9,8 @@
 
 #include <glib/gstdio.h>
 
+#include <errno.h>
+
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -2511,6 +2513,308 @@ test_store_cached(StoreFixture *fx, gconstpointer data)
 	g_assert_null(osc_store_get_cached(fx->store, "shared", "e"));
 }
 
+/* ---- durability: every write returns once its commit is on disk ---- */
+
+typedef struct {
+	GMutex mutex;
+	GCond cond;
+	gboolean open; /* syncs may finish */
+	guint entered; /* syncs started */
+	gint result;   /* what each sync returns */
+	gulong sleep_us;
+} SyncGate;
+
+static void
+sync_gate_init(SyncGate *gate, gboolean open, gint result, gulong sleep_us)
+{
+	g_mutex_init(&gate->mutex);
+	g_cond_init(&gate->cond);
+	gate->open = open;
+	gate->entered = 0;
+	gate->result = result;
+	gate->sleep_us = sleep_us;
+}
+
+static void
+sync_gate_clear(SyncGate *gate)
+{
+	g_mutex_clear(&gate->mutex);
+	g_cond_clear(&gate->cond);
+}
+
+static gint
+sync_gate_func(OscStore *store, gpointer user_data)
+{
+	SyncGate *gate = user_data;
+
+	g_mutex_lock(&gate->mutex);
+	gate->entered++;
+	g_cond_broadcast(&gate->cond);
+	while (!gate->open)
+		g_cond_wait(&gate->cond, &gate->mutex);
+	g_mutex_unlock(&gate->mutex);
+	if (gate->sleep_us > 0)
+		g_usleep(gate->sleep_us);
+	return gate->result;
+}
+
+static void
+sync_gate_set_open(SyncGate *gate)
+{
+	g_mutex_lock(&gate->mutex);
+	gate->open = TRUE;
+	g_cond_broadcast(&gate->cond);
+	g_mutex_unlock(&gate->mutex);
+}
+
+static void
+sync_gate_wait_entered(SyncGate *gate, guint n)
+{
+	g_mutex_lock(&gate->mutex);
+	while (gate->entered < n)
+		g_cond_wait(&gate->cond, &gate->mutex);
+	g_mutex_unlock(&gate->mutex);
+}
+
+typedef struct {
+	OscStore *store;
+	const gchar *key;
+	gint returned;
+} SyncInsert;
+
+static gpointer
+sync_insert_thread(gpointer data)
+{
+	SyncInsert *ins = data;
+	g_autoptr(GError) error = NULL;
+	OscEntryRow *row = osc_store_insert(ins->store, ins->key, "e", "c", "tok", "fp1", &error);
+
+	g_assert_no_error(error);
+	g_atomic_int_set(&ins->returned, 1);
+	return row;
+}
+
+/* the row of @key once another thread's commit shows, polling */
+static OscEntryRow *
+wait_for_row(OscStore *store, const gchar *key)
+{
+	for (guint i = 0; i < 5000; i++) {
+		g_autoptr(GError) error = NULL;
+		OscEntryRow *row = osc_store_get(store, key, "e", &error);
+		if (row != NULL)
+			return row;
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+		g_usleep(1000);
+	}
+	g_assert_not_reached();
+}
+
+static void
+test_store_sync_wait(StoreFixture *fx, gconstpointer data)
+{
+	SyncGate gate;
+	SyncInsert first = {fx->store, "first", 0};
+	SyncInsert second = {fx->store, "second", 0};
+	g_autoptr(OscEntryRow) seen = NULL;
+	g_autoptr(OscEntryRow) seen2 = NULL;
+	OscEntryRow *row1, *row2;
+	GThread *t1, *t2;
+	guint64 commits = 0, syncs = 0;
+
+	sync_gate_init(&gate, FALSE, 0, 0);
+	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
+
+	/* the first insert commits, then waits for its sync */
+	t1 = g_thread_new("first", sync_insert_thread, &first);
+	sync_gate_wait_entered(&gate, 1);
+	seen = wait_for_row(fx->store, "first");
+	g_assert_cmpstr(seen->token, ==, "tok");
+	g_usleep(20000);
+	g_assert_cmpint(g_atomic_int_get(&first.returned), ==, 0);
+
+	/* the write lock is free while it waits: a second write commits meanwhile, and
+	 * waits too, for a sync that started after its commit */
+	t2 = g_thread_new("second", sync_insert_thread, &second);
+	seen2 = wait_for_row(fx->store, "second");
+	g_assert_cmpint(g_atomic_int_get(&second.returned), ==, 0);
+	g_assert_cmpint(g_atomic_int_get(&first.returned), ==, 0);
+
+	sync_gate_set_open(&gate);
+	row1 = g_thread_join(t1);
+	row2 = g_thread_join(t2);
+	g_assert_nonnull(row1);
+	g_assert_nonnull(row2);
+	/* the first sync could not cover the second commit */
+	osc_store_get_sync_counts(fx->store, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, 2);
+	g_assert_cmpuint(syncs, ==, 2);
+	g_assert_cmpuint(gate.entered, ==, 2);
+	osc_entry_row_free(row1);
+	osc_entry_row_free(row2);
+	osc_store_set_sync_func(fx->store, NULL, NULL);
+	sync_gate_clear(&gate);
+}
+
+typedef struct {
+	OscStore *store;
+	guint thread;
+} GroupCommitThread;
+
+#define GROUP_COMMIT_THREADS 8
+#define GROUP_COMMIT_EACH    25
+
+static gpointer
+group_commit_thread(gpointer data)
+{
+	GroupCommitThread *gct = data;
+
+	for (guint i = 0; i < GROUP_COMMIT_EACH; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *key = g_strdup_printf("t%u-%u", gct->thread, i);
+		g_autoptr(OscEntryRow) row =
+			osc_store_insert(gct->store, key, "e", "c", "tok", "fp1", &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(row);
+	}
+	return NULL;
+}
+
+static void
+test_store_group_commit(StoreFixture *fx, gconstpointer data)
+{
+	SyncGate gate;
+	GroupCommitThread gct[GROUP_COMMIT_THREADS];
+	GThread *threads[GROUP_COMMIT_THREADS];
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	guint64 commits = 0, syncs = 0;
+
+	/* a slow disk: 2 ms per sync */
+	sync_gate_init(&gate, TRUE, 0, 2000);
+	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
+	for (guint i = 0; i < GROUP_COMMIT_THREADS; i++) {
+		gct[i].store = fx->store;
+		gct[i].thread = i;
+		threads[i] = g_thread_new("writer", group_commit_thread, &gct[i]);
+	}
+	for (guint i = 0; i < GROUP_COMMIT_THREADS; i++)
+		g_thread_join(threads[i]);
+
+	rows = osc_store_list(fx->store, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, GROUP_COMMIT_THREADS * GROUP_COMMIT_EACH);
+	/* commits made while a sync ran shared the next one */
+	osc_store_get_sync_counts(fx->store, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, GROUP_COMMIT_THREADS * GROUP_COMMIT_EACH);
+	g_assert_cmpuint(syncs, >=, 1);
+	g_assert_cmpuint(syncs, <, commits);
+	g_assert_cmpuint(syncs, ==, gate.entered);
+	osc_store_set_sync_func(fx->store, NULL, NULL);
+	sync_gate_clear(&gate);
+}
+
+static void
+test_store_sync_failure(StoreFixture *fx, gconstpointer data)
+{
+	SyncGate gate;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(OscStore) again = NULL;
+	g_autoptr(OscEntryRow) before = insert_ok(fx->store, "before", "e", "c");
+	GLogLevelFlags fatal;
+
+	sync_gate_init(&gate, TRUE, EIO, 0);
+	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
+
+	/* the write's caller hears that it may not be durable (and the log says so once: a
+	 * warning, which g_test_expect_message() cannot catch under G_LOG_USE_STRUCTURED on
+	 * GLib 2.74, so it is made non-fatal here) */
+	fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	row = osc_store_insert(fx->store, "k", "e", "c", "tok", "fp1", &error);
+	g_log_set_always_fatal(fatal);
+	g_assert_null(row);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "cannot sync the database to disk"));
+	g_clear_error(&error);
+
+	/* from then on writes are refused, without another try at the disk */
+	row = osc_store_insert(fx->store, "k2", "e", "c", "tok", "fp1", &error);
+	g_assert_null(row);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_assert_nonnull(strstr(error->message, "writes are refused"));
+	g_clear_error(&error);
+	row = osc_store_update(fx->store, "before", "e", FALSE, NULL, "tok2", "fp1", -1, &error);
+	g_assert_null(row);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_delete(fx->store, "before", "e", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_false(osc_store_set_meta(fx->store, "x", "y", &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+	g_clear_error(&error);
+	g_assert_cmpuint(gate.entered, ==, 1);
+
+	/* reads go on */
+	row = osc_store_get(fx->store, "before", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(row->token, ==, "token-before-e");
+	g_clear_pointer(&row, osc_entry_row_free);
+	rows = osc_store_list(fx->store, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, 2);
+
+	/* opened again (a restart), the store writes */
+	osc_store_close(fx->store);
+	again = osc_store_new(fx->path, &error);
+	g_assert_no_error(error);
+	row = osc_store_insert(again, "k2", "e", "c", "tok", "fp1", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(row);
+	sync_gate_clear(&gate);
+}
+
+static void
+test_store_sync_counts(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscStore) normal = NULL;
+	g_autofree gchar *normal_path = g_build_filename(fx->tmpdir, "normal.db", NULL);
+	guint64 commits = 0, syncs = 0;
+
+	/* the real fdatasync(): one per write made alone; none for what commits nothing */
+	for (guint i = 0; i < 3; i++) {
+		g_autofree gchar *key = g_strdup_printf("k%u", i);
+		g_autoptr(OscEntryRow) r = insert_ok(fx->store, key, "e", "c");
+	}
+	g_assert_true(osc_store_set_meta(fx->store, "name", "value", &error));
+	g_assert_no_error(error);
+	row = osc_store_insert(fx->store, "k0", "e", "c", "tok", "fp1", &error);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_EXISTS);
+	g_clear_error(&error);
+	g_assert_false(osc_store_delete(fx->store, "missing", "e", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_true(osc_store_checkpoint(fx->store, &error));
+	g_assert_no_error(error);
+	osc_store_get_sync_counts(fx->store, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, 4);
+	g_assert_cmpuint(syncs, ==, 4);
+
+	/* OSC_DB_SYNCHRONOUS=NORMAL: commits, no syncs */
+	g_setenv("OSC_DB_SYNCHRONOUS", "NORMAL", TRUE);
+	normal = osc_store_new(normal_path, &error);
+	g_unsetenv("OSC_DB_SYNCHRONOUS");
+	g_assert_no_error(error);
+	g_clear_pointer(&row, osc_entry_row_free);
+	row = insert_ok(normal, "k", "e", "c");
+	osc_store_get_sync_counts(normal, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, 1);
+	g_assert_cmpuint(syncs, ==, 0);
+}
+
 static void
 store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboolean open)
 {
@@ -2552,6 +2856,10 @@ main(int argc, char **argv)
 	store_add("/osc/store/close", test_store_close, TRUE);
 	store_add("/osc/store/cached", test_store_cached, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
+	store_add("/osc/store/sync-wait", test_store_sync_wait, TRUE);
+	store_add("/osc/store/group-commit", test_store_group_commit, TRUE);
+	store_add("/osc/store/sync-failure", test_store_sync_failure, TRUE);
+	store_add("/osc/store/sync-counts", test_store_sync_counts, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);
 	store_add("/osc/store/versions-delete", test_store_versions_delete, TRUE);
 	store_add("/osc/store/versions-import", test_store_versions_import, TRUE);

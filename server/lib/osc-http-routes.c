@@ -86,6 +86,8 @@ osc_http_metrics(OscRequest *req, OscService *service)
 	OscServiceMetrics *m = osc_service_get_metric_families(service);
 	OscKeyCache *cache = osc_service_get_key_cache(service);
 	guint64 derivations = osc_key_cache_get_derivations(cache);
+	OscStore *store = osc_service_get_store(service);
+	guint64 commits = 0, syncs = 0;
 	gchar *text;
 
 	/* as the original: cluster gauges are 0 with clustering off, set on every scrape */
@@ -100,6 +102,16 @@ osc_http_metrics(OscRequest *req, OscService *service)
 	osc_metric_set(m->key_cache_entries, osc_key_cache_get_size(cache), NULL);
 	osc_metric_set(m->list_cache_bytes, (gdouble)osc_key_cache_get_memo_bytes(cache), NULL);
 	osc_metric_set(m->config_entries, (gdouble)osc_service_get_entry_count(service), NULL);
+	osc_store_get_sync_counts(store, &commits, &syncs);
+	if (commits > m->commits_seen) {
+		osc_metric_inc(m->db_commits, (gdouble)(commits - m->commits_seen), NULL);
+		m->commits_seen = commits;
+	}
+	if (syncs > m->syncs_seen) {
+		osc_metric_inc(m->db_syncs, (gdouble)(syncs - m->syncs_seen), NULL);
+		m->syncs_seen = syncs;
+	}
+	osc_metric_set(m->db_writes_refused, osc_store_get_sync_error(store) != 0 ? 1 : 0, NULL);
 	if (derivations > m->derivations_seen) {
 		osc_metric_inc(m->key_derivations, (gdouble)(derivations - m->derivations_seen),
 			       NULL);

@@ -29,7 +29,12 @@ typedef struct {
 	OscMetric *list_cache_lookups;
 	OscMetric *list_cache_refused;
 	OscMetric *list_cache_bytes;
+	OscMetric *db_commits;
+	OscMetric *db_syncs;
+	OscMetric *db_writes_refused;
 	guint64 derivations_seen; /* key cache derivations already counted */
+	guint64 commits_seen;	  /* store commits already counted */
+	guint64 syncs_seen;	  /* store syncs already counted */
 } OscServiceMetrics;
 
 OscServiceMetrics *

@@ -131,6 +131,15 @@ osc_service_register_metrics(OscService *self)
 	    NULL);
 	m->list_cache_bytes = osc_metrics_add_gauge(self->metrics, "osc_list_cache_bytes",
 						    "Bytes of list answers held in memory", NULL);
+	m->db_commits = osc_metrics_add_counter(self->metrics, "osc_db_commits_total",
+						"Write transactions committed to the database", NULL);
+	m->db_syncs = osc_metrics_add_counter(
+	    self->metrics, "osc_db_syncs_total",
+	    "Syncs of the database's write-ahead log to disk; writes committed together share one",
+	    NULL);
+	m->db_writes_refused = osc_metrics_add_gauge(
+	    self->metrics, "osc_db_writes_refused",
+	    "1 once a sync to disk has failed: writes are refused until a restart", NULL);
 }
 
 static void

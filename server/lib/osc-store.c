@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "osc-autocleanups.h"
@@ -269,6 +270,22 @@ struct _OscStore {
 	 * its page cache stays valid from one write to the next, where a pooled connection
 	 * must reread every page another connection wrote since it last looked */
 	OscStoreConn *write_conn;
+	gboolean write_dirty; /* under write_mutex: the writer committed since it was taken */
+	/* durability. With OSC_DB_SYNCHRONOUS=FULL and a WAL, SQLite commits without syncing
+	 * and the committing thread then waits, after letting go of write_mutex, until the
+	 * WAL is on disk: the next write's commit runs meanwhile, and one fdatasync() covers
+	 * every commit made before it started (group commit). See osc_store_wait_durable(). */
+	gboolean sync_wal;
+	GMutex sync_mutex; /* protects what follows */
+	GCond sync_cond;
+	guint64 commits; /* write transactions committed, numbered in commit order */
+	guint64 synced;	 /* commits known to be on disk */
+	guint64 syncs;	 /* syncs run */
+	gboolean syncing;
+	gint sync_errno; /* sticky: after a failed sync the store refuses writes */
+	OscStoreSyncFunc sync_func;
+	gpointer sync_data;
+	gint wal_fd; /* used only by the thread that is syncing; -1 until the first sync */
 	/* protects versions_kept and node_id; never held while waiting for anything else */
 	GMutex settings_mutex;
 	guint versions_kept; /* 0: no history */
@@ -632,11 +649,12 @@ osc_store_conn_open(OscStore *self, GError **error)
 		osc_store_set_sqlite_error(conn->db, rc, error);
 		return NULL;
 	}
-	/* per connection: synchronous=FULL makes an acknowledged write survive a crash; a
-	 * page cache of up to 8 MiB (allocated as used) keeps point reads off pread() */
+	/* per connection: synchronous=FULL makes an acknowledged write survive a crash (with a
+	 * WAL the store syncs it itself, see osc_store_wait_durable()); a page cache of up to
+	 * 8 MiB (allocated as used) keeps point reads off pread() */
 	pragmas = g_strdup_printf("PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
 				  "PRAGMA cache_size=-%u;",
-				  self->synchronous, OSC_STORE_CACHE_KIB);
+				  self->sync_wal ? "NORMAL" : self->synchronous, OSC_STORE_CACHE_KIB);
 	if (!osc_store_conn_exec(conn, pragmas, error))
 		return NULL;
 	return g_steal_pointer(&conn);
@@ -717,6 +735,120 @@ osc_store_write_unlock(OscStore *self)
 	g_mutex_unlock(&self->write_mutex);
 }
 
+/* on the writer connection, as a transaction commits (an autocommit statement's too) */
+static int
+osc_store_commit_hook(void *user_data)
+{
+	OscStore *self = user_data;
+
+	self->write_dirty = TRUE;
+	return 0;
+}
+
+static OscStoreConn *
+osc_store_conn_open_writer(OscStore *self, GError **error)
+{
+	OscStoreConn *conn = osc_store_conn_open(self, error);
+
+	if (conn != NULL)
+		sqlite3_commit_hook(conn->db, osc_store_commit_hook, self);
+	return conn;
+}
+
+static gint
+osc_store_fsync_dir(OscStore *self)
+{
+	g_autofree gchar *dir = g_path_get_dirname(self->path);
+	gint fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	gint errsv = 0;
+
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		errsv = errno;
+	g_close(fd, NULL);
+	return errsv;
+}
+
+/* the default OscStoreSyncFunc: fdatasync() of the WAL file */
+static gint
+osc_store_sync_wal(OscStore *self, gpointer user_data)
+{
+	struct stat st;
+
+	/* a WAL deleted and made again (every connection to the file closed meanwhile) is a
+	 * new file, whose name must reach the disk too */
+	if (self->wal_fd >= 0 && (fstat(self->wal_fd, &st) != 0 || st.st_nlink == 0)) {
+		g_close(self->wal_fd, NULL);
+		self->wal_fd = -1;
+	}
+	if (self->wal_fd < 0) {
+		g_autofree gchar *wal = g_strconcat(self->path, "-wal", NULL);
+		gint errsv;
+
+		self->wal_fd = g_open(wal, O_RDONLY | O_CLOEXEC, 0);
+		if (self->wal_fd < 0)
+			return errno;
+		errsv = osc_store_fsync_dir(self);
+		if (errsv != 0)
+			return errsv;
+	}
+	while (fdatasync(self->wal_fd) != 0) {
+		if (errno != EINTR)
+			return errno;
+	}
+	return 0;
+}
+
+/*
+ * Returns once commit @seq is on disk. One thread at a time syncs, for every commit
+ * numbered so far (their frames are all written by then); the others wait for a sync that
+ * covers theirs. A failed sync is sticky: after one, dirty pages may have been dropped
+ * without reaching the disk, so no later sync can vouch for them, and the store refuses
+ * writes (osc_store_acquire_writer()) until it is opened again.
+ */
+static gboolean
+osc_store_wait_durable(OscStore *self, guint64 seq, GError **error)
+{
+	gint errsv;
+
+	g_mutex_lock(&self->sync_mutex);
+	while (self->synced < seq && self->sync_errno == 0) {
+		guint64 target;
+		gint rc;
+
+		if (self->syncing) {
+			g_cond_wait(&self->sync_cond, &self->sync_mutex);
+			continue;
+		}
+		target = self->commits;
+		self->syncing = TRUE;
+		g_mutex_unlock(&self->sync_mutex);
+		rc = self->sync_func(self, self->sync_data);
+		g_mutex_lock(&self->sync_mutex);
+		self->syncing = FALSE;
+		self->syncs++;
+		if (rc == 0) {
+			self->synced = MAX(self->synced, target);
+		} else {
+			g_warning("cannot sync %s to disk: %s; refusing writes from now on",
+				  self->path, g_strerror(rc));
+			g_atomic_int_set(&self->sync_errno, rc);
+		}
+		g_cond_broadcast(&self->sync_cond);
+	}
+	errsv = self->synced < seq ? self->sync_errno : 0;
+	g_mutex_unlock(&self->sync_mutex);
+	if (errsv != 0) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_FAILED,
+			    "cannot sync the database to disk: %s; this write may not survive a "
+			    "crash",
+			    g_strerror(errsv));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /*
  * The writer connection, with the write mutex held until osc_store_release_writer(). A write
  * from inside a write on the same thread fails at once (see osc_store_write_lock()).
@@ -724,6 +856,15 @@ osc_store_write_unlock(OscStore *self)
 static OscStoreConn *
 osc_store_acquire_writer(OscStore *self, GError **error)
 {
+	gint sync_errno = g_atomic_int_get(&self->sync_errno);
+
+	if (sync_errno != 0) {
+		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE,
+			    "writes are refused since a sync of the database to disk failed (%s); "
+			    "check the disk, then restart the server",
+			    g_strerror(sync_errno));
+		return NULL;
+	}
 	if (!osc_store_write_lock(self, error))
 		return NULL;
 	g_mutex_lock(&self->pool_mutex);
@@ -738,7 +879,7 @@ osc_store_acquire_writer(OscStore *self, GError **error)
 
 	/* osc_store_open() leaves one; only a failed close of it could have dropped it */
 	if (self->write_conn == NULL)
-		self->write_conn = osc_store_conn_open(self, error);
+		self->write_conn = osc_store_conn_open_writer(self, error);
 	if (self->write_conn == NULL) {
 		g_mutex_lock(&self->pool_mutex);
 		self->n_busy--;
@@ -748,13 +889,20 @@ osc_store_acquire_writer(OscStore *self, GError **error)
 		osc_store_write_unlock(self);
 		return NULL;
 	}
+	self->write_dirty = FALSE;
 	return self->write_conn;
 }
 
-static void
-osc_store_release_writer(OscStore *self, OscStoreConn *conn)
+/*
+ * Lets go of the writer; when it committed, returns only once that commit is on disk.
+ * Pass @error only when the write succeeded: it is set when the sync failed.
+ */
+static gboolean
+osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 {
-	g_return_if_fail(conn == self->write_conn);
+	guint64 seq = 0;
+
+	g_return_val_if_fail(conn == self->write_conn, FALSE);
 
 	/* a caller that returned early from inside a transaction leaves nothing half-done */
 	if (!sqlite3_get_autocommit(conn->db)) {
@@ -763,12 +911,23 @@ osc_store_release_writer(OscStore *self, OscStoreConn *conn)
 		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
 			g_warning("failed to roll back: %s", error_local->message);
 	}
+	/* numbered before write_mutex goes: commit order */
+	if (self->write_dirty) {
+		self->write_dirty = FALSE;
+		g_mutex_lock(&self->sync_mutex);
+		seq = ++self->commits;
+		g_mutex_unlock(&self->sync_mutex);
+	}
 	g_mutex_lock(&self->pool_mutex);
 	self->n_busy--;
 	if (self->closed)
 		g_cond_broadcast(&self->pool_cond);
 	g_mutex_unlock(&self->pool_mutex);
 	osc_store_write_unlock(self);
+
+	if (seq == 0 || !self->sync_wal)
+		return TRUE;
+	return osc_store_wait_durable(self, seq, error);
 }
 
 /* BEGIN IMMEDIATE on the writer connection (osc_store_acquire_writer()) */
@@ -1107,7 +1266,7 @@ osc_store_open(OscStore *self, GError **error)
 	}
 	g_close(fd, NULL);
 
-	conn = osc_store_conn_open(self, error);
+	conn = osc_store_conn_open_writer(self, error);
 	if (conn == NULL)
 		return FALSE;
 
@@ -1118,8 +1277,14 @@ osc_store_open(OscStore *self, GError **error)
 		return FALSE;
 	}
 	mode = (const gchar *)sqlite3_column_text(stmt, 0);
-	if (g_ascii_strcasecmp(mode != NULL ? mode : "", "wal") != 0)
+	if (g_ascii_strcasecmp(mode != NULL ? mode : "", "wal") != 0) {
 		g_warning("%s: journal mode is %s, not WAL", self->path, mode);
+	} else if (g_strcmp0(self->synchronous, "FULL") == 0) {
+		/* SQLite no longer syncs a commit; osc_store_release_writer() does */
+		self->sync_wal = TRUE;
+		if (!osc_store_conn_exec(conn, "PRAGMA synchronous=NORMAL", error))
+			return FALSE;
+	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	/* nobody else has the store yet, but osc_store_begin() wants the lock held */
@@ -1143,6 +1308,16 @@ osc_store_open(OscStore *self, GError **error)
 	osc_store_hlc_observe(self, (const gchar *)sqlite3_column_text(stmt, 0));
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
+	/* the migrations, and the names of files SQLite may have just created */
+	if (self->sync_wal) {
+		gint errsv = self->sync_func(self, self->sync_data);
+		if (errsv != 0) {
+			g_set_error(error, OSC_ERROR, OSC_ERROR_FAILED,
+				    "cannot sync the database to disk: %s", g_strerror(errsv));
+			return FALSE;
+		}
+	}
+	self->write_dirty = FALSE;
 	self->write_conn = g_steal_pointer(&conn);
 	return TRUE;
 }
@@ -1269,7 +1444,8 @@ osc_store_set_meta(OscStore *self, const gchar *name, const gchar *value, GError
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
 		g_clear_pointer(&stmt, osc_store_stmt_reset);
-		osc_store_release_writer(self, conn);
+		if (!osc_store_release_writer(self, conn, ret ? error : NULL))
+			ret = FALSE;
 	}
 	if (!ret)
 		g_prefix_error(error, "failed to set metadata '%s': ", name);
@@ -1842,7 +2018,8 @@ osc_store_insert(OscStore *self, const gchar *key, const gchar *environment, con
 	row->updated_at = g_strdup(row->created_at);
 	row->version = 1;
 	ret = osc_store_conn_insert(self, conn, row, error);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, ret != NULL ? error : NULL))
+		g_clear_pointer(&ret, osc_entry_row_free);
 	return ret;
 }
 
@@ -1916,7 +2093,8 @@ osc_store_update(OscStore *self, const gchar *key, const gchar *environment, gbo
 		return NULL;
 	row = osc_store_conn_update(self, conn, key, environment, set_category, category, token,
 				    fingerprint, expected_revision, error);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, row != NULL ? error : NULL))
+		g_clear_pointer(&row, osc_entry_row_free);
 	return row;
 }
 
@@ -2019,7 +2197,8 @@ osc_store_delete(OscStore *self, const gchar *key, const gchar *environment,
 		return FALSE;
 	ret = osc_store_conn_delete(self, conn, key, environment, expected_revision, NULL, NULL,
 				    NULL, error);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, ret ? error : NULL))
+		ret = FALSE;
 	return ret;
 }
 
@@ -2052,7 +2231,11 @@ osc_store_delete_checked(OscStore *self,
 		return FALSE;
 	ret = osc_store_conn_delete(self, conn, key, environment, -1, check, user_data, deleted,
 				    error);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, ret ? error : NULL)) {
+		if (deleted != NULL)
+			g_clear_pointer(deleted, osc_entry_row_free);
+		ret = FALSE;
+	}
 	return ret;
 }
 
@@ -2330,7 +2513,8 @@ osc_store_restore_version(OscStore *self, const gchar *key, const gchar *environ
 		return NULL;
 	row = osc_store_conn_restore(self, conn, key, environment, version, token, fingerprint,
 				     expected_revision, error);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, row != NULL ? error : NULL))
+		g_clear_pointer(&row, osc_entry_row_free);
 	return row;
 }
 
@@ -2360,7 +2544,8 @@ osc_store_set_fingerprint(OscStore *self, gint64 id, const gchar *fingerprint, G
 			ret = osc_store_conn_step_done(conn, stmt, error);
 		}
 		g_clear_pointer(&stmt, osc_store_stmt_reset);
-		osc_store_release_writer(self, conn);
+		if (!osc_store_release_writer(self, conn, ret ? error : NULL))
+			ret = FALSE;
 	}
 	return ret;
 }
@@ -2588,7 +2773,7 @@ osc_store_rekey_versions(OscStore *self,
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return FALSE;
 	}
 	while (more) {
@@ -2596,15 +2781,16 @@ osc_store_rekey_versions(OscStore *self,
 							 user_data, &last_rowid, &n, &more,
 							 error)) {
 			osc_store_rollback(conn);
-			osc_store_release_writer(self, conn);
+			osc_store_release_writer(self, conn, NULL);
 			return FALSE;
 		}
 	}
 	if (!osc_store_commit(conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return FALSE;
 	}
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, error))
+		return FALSE;
 	if (count != NULL)
 		*count = n;
 	return TRUE;
@@ -2832,8 +3018,59 @@ osc_store_checkpoint(OscStore *self, GError **error)
 		g_prefix_error(error, "failed to checkpoint: ");
 	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, ret ? error : NULL))
+		ret = FALSE;
 	return ret;
+}
+
+/**
+ * osc_store_set_sync_func:
+ * @func: (nullable): what makes the WAL durable, or %NULL for fdatasync() of the WAL file
+ *
+ * For tests: replaces the sync that every committed write waits for (with
+ * `OSC_DB_SYNCHRONOUS=FULL`, the default, on a WAL database). Set it before any write.
+ */
+void
+osc_store_set_sync_func(OscStore *self, OscStoreSyncFunc func, gpointer user_data)
+{
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->sync_mutex);
+	self->sync_func = func != NULL ? func : osc_store_sync_wal;
+	self->sync_data = func != NULL ? user_data : NULL;
+	g_mutex_unlock(&self->sync_mutex);
+}
+
+/**
+ * osc_store_get_sync_counts:
+ * @commits: (out) (optional): write transactions committed since the store was opened
+ * @syncs: (out) (optional): syncs run for them; fewer than @commits when commits made
+ *   together shared one (0 with `OSC_DB_SYNCHRONOUS=NORMAL`)
+ */
+void
+osc_store_get_sync_counts(OscStore *self, guint64 *commits, guint64 *syncs)
+{
+	g_return_if_fail(OSC_IS_STORE(self));
+
+	g_mutex_lock(&self->sync_mutex);
+	if (commits != NULL)
+		*commits = self->commits;
+	if (syncs != NULL)
+		*syncs = self->syncs;
+	g_mutex_unlock(&self->sync_mutex);
+}
+
+/**
+ * osc_store_get_sync_error:
+ *
+ * Returns: the errno of the failed sync after which the store refuses writes, or 0
+ */
+gint
+osc_store_get_sync_error(OscStore *self)
+{
+	g_return_val_if_fail(OSC_IS_STORE(self), 0);
+
+	return g_atomic_int_get(&self->sync_errno);
 }
 
 /**
@@ -2878,6 +3115,10 @@ osc_store_finalize(GObject *object)
 	g_mutex_clear(&self->pool_mutex);
 	g_cond_clear(&self->pool_cond);
 	g_mutex_clear(&self->write_mutex);
+	g_mutex_clear(&self->sync_mutex);
+	g_cond_clear(&self->sync_cond);
+	if (self->wal_fd >= 0)
+		g_close(self->wal_fd, NULL);
 	g_mutex_clear(&self->settings_mutex);
 	g_mutex_clear(&self->hlc_mutex);
 	g_clear_pointer(&self->cache, g_hash_table_unref);
@@ -2903,6 +3144,10 @@ osc_store_init(OscStore *self)
 	g_mutex_init(&self->pool_mutex);
 	g_cond_init(&self->pool_cond);
 	g_mutex_init(&self->write_mutex);
+	g_mutex_init(&self->sync_mutex);
+	g_cond_init(&self->sync_cond);
+	self->sync_func = osc_store_sync_wal;
+	self->wal_fd = -1;
 	g_mutex_init(&self->settings_mutex);
 	g_mutex_init(&self->hlc_mutex);
 	self->hlc_clock = osc_store_default_clock;
@@ -3005,7 +3250,7 @@ osc_store_import_stream(OscStore *self,
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return FALSE;
 	}
 	for (;;) {
@@ -3017,7 +3262,7 @@ osc_store_import_stream(OscStore *self,
 			if (error_next == NULL)
 				break;
 			osc_store_rollback(conn);
-			osc_store_release_writer(self, conn);
+			osc_store_release_writer(self, conn, NULL);
 			g_propagate_error(error, g_steal_pointer(&error_next));
 			return FALSE;
 		}
@@ -3026,17 +3271,18 @@ osc_store_import_stream(OscStore *self,
 			g_clear_pointer(&op.row, osc_entry_row_free);
 			g_clear_pointer(&op.error, g_free);
 			osc_store_rollback(conn);
-			osc_store_release_writer(self, conn);
+			osc_store_release_writer(self, conn, NULL);
 			g_prefix_error(error, "import failed, nothing changed: ");
 			return FALSE;
 		}
 		done(&op, stream_data);
 	}
 	if (!osc_store_commit(conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return FALSE;
 	}
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, error))
+		return FALSE;
 	return TRUE;
 }
 
@@ -3227,13 +3473,13 @@ osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError
 	if (conn == NULL)
 		return FALSE;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return FALSE;
 	}
 	for (guint i = 0; i < n_ops; i++) {
 		if (!osc_store_conn_apply_one(self, conn, &ops[i], now, error)) {
 			osc_store_rollback(conn);
-			osc_store_release_writer(self, conn);
+			osc_store_release_writer(self, conn, NULL);
 			for (guint j = 0; j <= i; j++) {
 				g_clear_pointer(&ops[j].row, osc_entry_row_free);
 				ops[j].result = OSC_STORE_APPLIED_NONE;
@@ -3243,14 +3489,20 @@ osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError
 		}
 	}
 	if (!osc_store_commit(conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		for (guint j = 0; j < n_ops; j++) {
 			g_clear_pointer(&ops[j].row, osc_entry_row_free);
 			ops[j].result = OSC_STORE_APPLIED_NONE;
 		}
 		return FALSE;
 	}
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, error)) {
+		for (guint j = 0; j < n_ops; j++) {
+			g_clear_pointer(&ops[j].row, osc_entry_row_free);
+			ops[j].result = OSC_STORE_APPLIED_NONE;
+		}
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -3319,7 +3571,7 @@ osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError
 	if (conn == NULL)
 		return -1;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return -1;
 	}
 	rc = sqlite3_prepare_v2(conn->db, sql, -1, &stmt, NULL);
@@ -3332,14 +3584,15 @@ osc_store_write_exec(OscStore *self, const gchar *sql, const gchar *text, GError
 		osc_store_set_sqlite_error(conn->db, rc, error);
 		g_clear_pointer(&stmt, sqlite3_finalize);
 		osc_store_rollback(conn);
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return -1;
 	}
 	changed = sqlite3_changes64(conn->db);
 	g_clear_pointer(&stmt, sqlite3_finalize);
 	if (!osc_store_commit(conn, error))
 		changed = -1;
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, changed >= 0 ? error : NULL))
+		changed = -1;
 	return changed;
 }
 
@@ -3383,7 +3636,7 @@ osc_store_stamp_unstamped(OscStore *self, GError **error)
 	if (conn == NULL)
 		return -1;
 	if (!osc_store_begin(self, conn, error)) {
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return -1;
 	}
 	rows = osc_store_conn_list(conn, NULL, NULL, error);
@@ -3399,12 +3652,13 @@ osc_store_stamp_unstamped(OscStore *self, GError **error)
 	}
 	if (rows == NULL) {
 		osc_store_rollback(conn);
-		osc_store_release_writer(self, conn);
+		osc_store_release_writer(self, conn, NULL);
 		return -1;
 	}
 	if (!osc_store_commit(conn, error))
 		n = -1;
-	osc_store_release_writer(self, conn);
+	if (!osc_store_release_writer(self, conn, n >= 0 ? error : NULL))
+		n = -1;
 	return n;
 }
 

@@ -288,6 +288,15 @@ osc_store_rekey_versions(OscStore *self,
 gboolean
 osc_store_checkpoint(OscStore *self, GError **error);
 
+/* makes every commit written so far durable; 0 or an errno value */
+typedef gint (*OscStoreSyncFunc)(OscStore *store, gpointer user_data);
+void
+osc_store_set_sync_func(OscStore *self, OscStoreSyncFunc func, gpointer user_data);
+void
+osc_store_get_sync_counts(OscStore *self, guint64 *commits, guint64 *syncs);
+gint
+osc_store_get_sync_error(OscStore *self);
+
 /* ---- replication (REPLICA clustering, see osc-cluster.c) ---- */
 
 /* an HLC stamp is 20 lowercase hex digits: 12 of milliseconds, 8 of logical counter, so
