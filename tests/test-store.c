@@ -2689,14 +2689,21 @@ test_store_group_commit(StoreFixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	guint64 commits = 0, syncs = 0;
 
-	/* a slow disk: 2 ms per sync */
-	sync_gate_init(&gate, TRUE, 0, 2000);
+	/* a slow disk: 2 ms per sync, and the first one held */
+	sync_gate_init(&gate, FALSE, 0, 2000);
 	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
 	for (guint i = 0; i < GROUP_COMMIT_THREADS; i++) {
 		gct[i].store = fx->store;
 		gct[i].thread = i;
 		threads[i] = g_thread_new("writer", group_commit_thread, &gct[i]);
 	}
+	/* one sync at a time: while it runs, the other writers commit and wait */
+	sync_gate_wait_entered(&gate, 1);
+	g_usleep(50000);
+	g_mutex_lock(&gate.mutex);
+	g_assert_cmpuint(gate.entered, ==, 1);
+	g_mutex_unlock(&gate.mutex);
+	sync_gate_set_open(&gate);
 	for (guint i = 0; i < GROUP_COMMIT_THREADS; i++)
 		g_thread_join(threads[i]);
 
