@@ -2398,6 +2398,47 @@ test_store_versions_threads(StoreFixture *fx, gconstpointer data)
 }
 
 /* reads answered from memory (the main loop's GET) are never older than the last write */
+/* an import stream whose first row is written and whose second abandons the import */
+static gboolean
+failing_second_next(OscStoreImportOp *op, gpointer user_data, GError **error)
+{
+	guint *n = user_data;
+
+	if ((*n)++ > 0) {
+		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "second row is bad");
+		return FALSE;
+	}
+	op->key = "from-import";
+	op->environment = "e";
+	op->token = "tok-import";
+	op->fingerprint = "fp1";
+	return TRUE;
+}
+
+static void
+failing_second_done(OscStoreImportOp *op, gpointer user_data)
+{
+	g_clear_pointer(&op->row, osc_entry_row_free);
+	g_clear_pointer(&op->error, g_free);
+}
+
+static void
+import_failing_second(OscStore *store)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	guint n = 0;
+
+	g_assert_false(osc_store_import_stream(store, failing_second_next, failing_second_done, &n,
+					       NULL, NULL, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_cmpuint(n, ==, 2);
+	row = osc_store_get(store, "from-import", "e", &error);
+	g_assert_null(row);
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+}
+
 static void
 test_store_cached(StoreFixture *fx, gconstpointer data)
 {
@@ -2410,6 +2451,7 @@ test_store_cached(StoreFixture *fx, gconstpointer data)
 	g_autoptr(OscStore) second = NULL;
 	g_autoptr(OscEntryRow) shared = NULL;
 	g_autofree gchar *big = NULL;
+	guint64 generation;
 
 	/* nothing read yet: nothing in memory */
 	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
@@ -2425,6 +2467,23 @@ test_store_cached(StoreFixture *fx, gconstpointer data)
 	g_assert_null(osc_store_get_cached(fx->store, "e", "k"));
 	g_clear_pointer(&cached, osc_entry_row_free);
 	g_clear_pointer(&got, osc_entry_row_free);
+
+	/* writes that change no row leave it: a delete of nothing, a prune with nothing to
+	 * drop, a checkpoint, a fingerprint already set */
+	generation = osc_store_get_generation(fx->store);
+	g_assert_false(osc_store_delete(fx->store, "missing", "e", -1, &error));
+	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_cmpint(osc_store_prune_tombstones(fx->store, 0, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_true(osc_store_checkpoint(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(osc_store_set_fingerprint(fx->store, row->id, "fp-other", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(osc_store_get_generation(fx->store), ==, generation);
+	cached = osc_store_get_cached(fx->store, "k", "e");
+	g_assert_nonnull(cached);
+	g_clear_pointer(&cached, osc_entry_row_free);
 
 	/* any write, even of another entry, makes it stale */
 	upd = osc_store_update(fx->store, "k", "e2", FALSE, NULL, "tok-e2", "fp1", -1, &error);
@@ -2448,21 +2507,35 @@ test_store_cached(StoreFixture *fx, gconstpointer data)
 	g_clear_pointer(&cached, osc_entry_row_free);
 	g_clear_pointer(&got, osc_entry_row_free);
 
-	/* a write that fails (and rolls back) also counts: the cache never guesses */
+	/* a write refused before it changed anything leaves it too (SQLite's count of changed
+	 * rows decides, not a guess) */
+	generation = osc_store_get_generation(fx->store);
 	g_assert_null(osc_store_update(fx->store, "k", "e", FALSE, NULL, "t", "fp1", 999999, &error));
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_PRECONDITION_FAILED);
 	g_clear_error(&error);
-	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
-
-	/* recording a fingerprint is a write too */
-	got = osc_store_get(fx->store, "k", "e", &error);
-	g_assert_no_error(error);
+	g_assert_cmpuint(osc_store_get_generation(fx->store), ==, generation);
 	cached = osc_store_get_cached(fx->store, "k", "e");
 	g_assert_nonnull(cached);
+	g_assert_cmpstr(cached->token, ==, "tok-new");
+	g_clear_pointer(&cached, osc_entry_row_free);
+	/* a change rolled back does make it stale: an import whose second row fails */
+	import_failing_second(fx->store);
+	g_assert_cmpuint(osc_store_get_generation(fx->store), >, generation);
+	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+
+	/* recording a fingerprint is a write too (on a row of the original's, which has none) */
+	got = osc_store_insert(fx->store, "nofp", "e", NULL, "tok-nofp", NULL, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, osc_entry_row_free);
+	got = osc_store_get(fx->store, "nofp", "e", &error);
+	g_assert_no_error(error);
+	cached = osc_store_get_cached(fx->store, "nofp", "e");
+	g_assert_nonnull(cached);
+	g_assert_null(cached->fingerprint);
 	g_clear_pointer(&cached, osc_entry_row_free);
 	g_assert_true(osc_store_set_fingerprint(fx->store, got->id, "fp2", &error));
 	g_assert_no_error(error);
-	g_assert_null(osc_store_get_cached(fx->store, "k", "e"));
+	g_assert_null(osc_store_get_cached(fx->store, "nofp", "e"));
 	g_clear_pointer(&got, osc_entry_row_free);
 
 	/* a delete */

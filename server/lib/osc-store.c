@@ -271,6 +271,7 @@ struct _OscStore {
 	 * must reread every page another connection wrote since it last looked */
 	OscStoreConn *write_conn;
 	gboolean write_dirty; /* under write_mutex: the writer committed since it was taken */
+	gint64 write_changes; /* under write_mutex: its row changes when it was taken */
 	/* durability. With OSC_DB_SYNCHRONOUS=FULL and a WAL, SQLite commits without syncing
 	 * and the committing thread then waits, after letting go of write_mutex, until the
 	 * WAL is on disk: the next write's commit runs meanwhile, and one fdatasync() covers
@@ -727,10 +728,12 @@ osc_store_write_lock(OscStore *self, GError **error)
 	return TRUE;
 }
 
+/* @changed: whether rows may have changed, making what was read before out of date */
 static void
-osc_store_write_unlock(OscStore *self)
+osc_store_write_unlock(OscStore *self, gboolean changed)
 {
-	osc_store_cache_invalidate(self);
+	if (changed)
+		osc_store_cache_invalidate(self);
 	g_atomic_pointer_set(&self->writer, NULL);
 	g_mutex_unlock(&self->write_mutex);
 }
@@ -870,7 +873,7 @@ osc_store_acquire_writer(OscStore *self, GError **error)
 	g_mutex_lock(&self->pool_mutex);
 	if (self->closed) {
 		g_mutex_unlock(&self->pool_mutex);
-		osc_store_write_unlock(self);
+		osc_store_write_unlock(self, FALSE);
 		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE, "store is closed");
 		return NULL;
 	}
@@ -886,10 +889,11 @@ osc_store_acquire_writer(OscStore *self, GError **error)
 		if (self->closed)
 			g_cond_broadcast(&self->pool_cond);
 		g_mutex_unlock(&self->pool_mutex);
-		osc_store_write_unlock(self);
+		osc_store_write_unlock(self, FALSE);
 		return NULL;
 	}
 	self->write_dirty = FALSE;
+	self->write_changes = sqlite3_total_changes64(self->write_conn->db);
 	return self->write_conn;
 }
 
@@ -901,6 +905,7 @@ static gboolean
 osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 {
 	guint64 seq = 0;
+	gboolean changed;
 
 	g_return_val_if_fail(conn == self->write_conn, FALSE);
 
@@ -911,19 +916,23 @@ osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 		if (!osc_store_conn_run(conn, OSC_STORE_STMT_ROLLBACK, &error_local))
 			g_warning("failed to roll back: %s", error_local->message);
 	}
+	/* a transaction that changed no row (a delete of nothing, a prune with nothing to
+	 * drop, a checkpoint) neither makes what was read stale nor needs a sync; rows changed
+	 * and rolled back fire no commit hook */
+	changed = sqlite3_total_changes64(conn->db) != self->write_changes;
 	/* numbered before write_mutex goes: commit order */
-	if (self->write_dirty) {
-		self->write_dirty = FALSE;
+	if (self->write_dirty && changed) {
 		g_mutex_lock(&self->sync_mutex);
 		seq = ++self->commits;
 		g_mutex_unlock(&self->sync_mutex);
 	}
+	self->write_dirty = FALSE;
 	g_mutex_lock(&self->pool_mutex);
 	self->n_busy--;
 	if (self->closed)
 		g_cond_broadcast(&self->pool_cond);
 	g_mutex_unlock(&self->pool_mutex);
-	osc_store_write_unlock(self);
+	osc_store_write_unlock(self, changed);
 
 	if (seq == 0 || !self->sync_wal)
 		return TRUE;
@@ -1291,10 +1300,10 @@ osc_store_open(OscStore *self, GError **error)
 	if (!osc_store_write_lock(self, error))
 		return FALSE;
 	if (!osc_store_migrate(self, conn, error)) {
-		osc_store_write_unlock(self);
+		osc_store_write_unlock(self, TRUE);
 		return FALSE;
 	}
-	osc_store_write_unlock(self);
+	osc_store_write_unlock(self, TRUE);
 
 	/* the clock never goes below a stamp already stored, whatever the wall clock says */
 	if (sqlite3_prepare_v2(conn->db,
