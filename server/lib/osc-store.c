@@ -286,7 +286,8 @@ struct _OscStore {
 	gint sync_errno; /* sticky: after a failed sync the store refuses writes */
 	OscStoreSyncFunc sync_func;
 	gpointer sync_data;
-	gint wal_fd; /* used only by the thread that is syncing; -1 until the first sync */
+	gint wal_fd;	 /* used only by the thread that is syncing; -1 until the first sync */
+	gchar *wal_path; /* the WAL as SQLite names it (symbolic links resolved) */
 	/* protects versions_kept and node_id; never held while waiting for anything else */
 	GMutex settings_mutex;
 	guint versions_kept; /* 0: no history */
@@ -758,10 +759,11 @@ osc_store_conn_open_writer(OscStore *self, GError **error)
 	return conn;
 }
 
+/* the directory of the WAL, which is the database's as SQLite resolved it */
 static gint
 osc_store_fsync_dir(OscStore *self)
 {
-	g_autofree gchar *dir = g_path_get_dirname(self->path);
+	g_autofree gchar *dir = g_path_get_dirname(self->wal_path);
 	gint fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	gint errsv = 0;
 
@@ -786,10 +788,9 @@ osc_store_sync_wal(OscStore *self, gpointer user_data)
 		self->wal_fd = -1;
 	}
 	if (self->wal_fd < 0) {
-		g_autofree gchar *wal = g_strconcat(self->path, "-wal", NULL);
 		gint errsv;
 
-		self->wal_fd = g_open(wal, O_RDONLY | O_CLOEXEC, 0);
+		self->wal_fd = g_open(self->wal_path, O_RDONLY | O_CLOEXEC, 0);
 		if (self->wal_fd < 0)
 			return errno;
 		errsv = osc_store_fsync_dir(self);
@@ -859,17 +860,20 @@ osc_store_wait_durable(OscStore *self, guint64 seq, GError **error)
 static OscStoreConn *
 osc_store_acquire_writer(OscStore *self, GError **error)
 {
-	gint sync_errno = g_atomic_int_get(&self->sync_errno);
+	gint sync_errno;
 
+	if (!osc_store_write_lock(self, error))
+		return NULL;
+	/* under the lock: a writer that queued while a sync failed does not commit after it */
+	sync_errno = g_atomic_int_get(&self->sync_errno);
 	if (sync_errno != 0) {
+		osc_store_write_unlock(self, FALSE);
 		g_set_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE,
 			    "writes are refused since a sync of the database to disk failed (%s); "
 			    "check the disk, then restart the server",
 			    g_strerror(sync_errno));
 		return NULL;
 	}
-	if (!osc_store_write_lock(self, error))
-		return NULL;
 	g_mutex_lock(&self->pool_mutex);
 	if (self->closed) {
 		g_mutex_unlock(&self->pool_mutex);
@@ -906,6 +910,7 @@ osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 {
 	guint64 seq = 0;
 	gboolean changed;
+	gboolean ret = TRUE;
 
 	g_return_val_if_fail(conn == self->write_conn, FALSE);
 
@@ -927,16 +932,18 @@ osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 		g_mutex_unlock(&self->sync_mutex);
 	}
 	self->write_dirty = FALSE;
+	osc_store_write_unlock(self, changed);
+
+	if (seq != 0 && self->sync_wal)
+		ret = osc_store_wait_durable(self, seq, error);
+
+	/* busy until durable: osc_store_close() waits for the sync too */
 	g_mutex_lock(&self->pool_mutex);
 	self->n_busy--;
 	if (self->closed)
 		g_cond_broadcast(&self->pool_cond);
 	g_mutex_unlock(&self->pool_mutex);
-	osc_store_write_unlock(self, changed);
-
-	if (seq == 0 || !self->sync_wal)
-		return TRUE;
-	return osc_store_wait_durable(self, seq, error);
+	return ret;
 }
 
 /* BEGIN IMMEDIATE on the writer connection (osc_store_acquire_writer()) */
@@ -1289,7 +1296,10 @@ osc_store_open(OscStore *self, GError **error)
 	if (g_ascii_strcasecmp(mode != NULL ? mode : "", "wal") != 0) {
 		g_warning("%s: journal mode is %s, not WAL", self->path, mode);
 	} else if (g_strcmp0(self->synchronous, "FULL") == 0) {
-		/* SQLite no longer syncs a commit; osc_store_release_writer() does */
+		/* SQLite no longer syncs a commit; osc_store_release_writer() does. SQLite
+		 * resolves symbolic links in the path: the WAL is next to the real file */
+		self->wal_path =
+			g_strdup(sqlite3_filename_wal(sqlite3_db_filename(conn->db, "main")));
 		self->sync_wal = TRUE;
 		if (!osc_store_conn_exec(conn, "PRAGMA synchronous=NORMAL", error))
 			return FALSE;
@@ -3120,6 +3130,7 @@ osc_store_finalize(GObject *object)
 	osc_store_close(self);
 	g_clear_pointer(&self->idle, g_ptr_array_unref);
 	g_free(self->path);
+	g_free(self->wal_path);
 	g_free(self->node_id);
 	g_mutex_clear(&self->pool_mutex);
 	g_cond_clear(&self->pool_cond);
@@ -3229,7 +3240,9 @@ osc_store_conn_import_one(OscStore *self, OscStoreConn *conn, OscStoreImportOp *
  * @may_overwrite: (nullable): decides for each row that already exists; %NULL skips them all
  *
  * Writes every op in ONE transaction: either all results stand, or (on a database error)
- * nothing changed and every op is left untouched.
+ * nothing changed and every op is left untouched. A failed sync to disk is the exception:
+ * the transaction was committed but may not survive a crash, and the error says so
+ * (osc_store_get_sync_error()).
  */
 /**
  * osc_store_import_stream:
@@ -3238,7 +3251,9 @@ osc_store_conn_import_one(OscStore *self, OscStoreConn *conn, OscStoreImportOp *
  *
  * osc_store_import() without the array: a 100,000-entry import never holds all its
  * operations at once. One transaction: when this returns %FALSE nothing was written, and
- * the results already given to @done are void.
+ * the results already given to @done are void. A failed sync to disk is the exception:
+ * the transaction was committed but may not survive a crash, and the error says so
+ * (osc_store_get_sync_error()).
  */
 gboolean
 osc_store_import_stream(OscStore *self,
@@ -3328,7 +3343,9 @@ osc_store_import_array_done_cb(OscStoreImportOp *op, gpointer user_data)
  * @ops: (array length=n_ops): the operations; their results are filled in
  *
  * One transaction over all @ops. When this returns %FALSE nothing was written and every
- * result is %OSC_STORE_IMPORT_FAILED without a row.
+ * result is %OSC_STORE_IMPORT_FAILED without a row. A failed sync to disk is the exception:
+ * the transaction was committed but may not survive a crash, and the error says so
+ * (osc_store_get_sync_error()).
  */
 gboolean
 osc_store_import(OscStore *self, OscStoreImportOp *ops, guint n_ops,
@@ -3462,7 +3479,9 @@ osc_store_repl_row_valid(const OscReplRow *in, GError **error)
  * (osc_store_stamp_compare()), so applying the same rows in any order, any number of times,
  * on any node ends in the same state; a tombstone keeps an older write from bringing a
  * deleted entry back. The clock observes every stamp (osc_store_hlc_observe()). On error
- * nothing changed.
+ * nothing changed. A failed sync to disk is the exception:
+ * the transaction was committed but may not survive a crash, and the error says so
+ * (osc_store_get_sync_error()).
  */
 gboolean
 osc_store_apply_remote(OscStore *self, OscStoreApplyOp *ops, guint n_ops, GError **error)
