@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "osc-autocleanups.h"
 #include "osc-error.h"
@@ -2595,6 +2596,7 @@ typedef struct {
 	guint entered; /* syncs started */
 	gint result;   /* what each sync returns */
 	gulong sleep_us;
+	guint64 durable; /* commits that a sync which returned 0 covered */
 } SyncGate;
 
 static void
@@ -2606,6 +2608,7 @@ sync_gate_init(SyncGate *gate, gboolean open, gint result, gulong sleep_us)
 	gate->entered = 0;
 	gate->result = result;
 	gate->sleep_us = sleep_us;
+	gate->durable = 0;
 }
 
 static void
@@ -2619,7 +2622,10 @@ static gint
 sync_gate_func(OscStore *store, gpointer user_data)
 {
 	SyncGate *gate = user_data;
+	guint64 started = 0;
 
+	/* every commit numbered now is written: this sync covers them */
+	osc_store_get_sync_counts(store, &started, NULL);
 	g_mutex_lock(&gate->mutex);
 	gate->entered++;
 	g_cond_broadcast(&gate->cond);
@@ -2628,6 +2634,10 @@ sync_gate_func(OscStore *store, gpointer user_data)
 	g_mutex_unlock(&gate->mutex);
 	if (gate->sleep_us > 0)
 		g_usleep(gate->sleep_us);
+	g_mutex_lock(&gate->mutex);
+	if (gate->result == 0)
+		gate->durable = MAX(gate->durable, started);
+	g_mutex_unlock(&gate->mutex);
 	return gate->result;
 }
 
@@ -2730,6 +2740,7 @@ test_store_sync_wait(StoreFixture *fx, gconstpointer data)
 
 typedef struct {
 	OscStore *store;
+	SyncGate *gate;
 	guint thread;
 } GroupCommitThread;
 
@@ -2748,6 +2759,11 @@ group_commit_thread(gpointer data)
 			osc_store_insert(gct->store, key, "e", "c", "tok", "fp1", &error);
 		g_assert_no_error(error);
 		g_assert_nonnull(row);
+		/* inserts only, into a new store: row n is commit n, which a sync that
+		 * started after it must have covered before the insert returned */
+		g_mutex_lock(&gct->gate->mutex);
+		g_assert_cmpint(row->id, <=, (gint64)gct->gate->durable);
+		g_mutex_unlock(&gct->gate->mutex);
 	}
 	return NULL;
 }
@@ -2767,6 +2783,7 @@ test_store_group_commit(StoreFixture *fx, gconstpointer data)
 	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
 	for (guint i = 0; i < GROUP_COMMIT_THREADS; i++) {
 		gct[i].store = fx->store;
+		gct[i].gate = &gate;
 		gct[i].thread = i;
 		threads[i] = g_thread_new("writer", group_commit_thread, &gct[i]);
 	}
@@ -2895,6 +2912,300 @@ test_store_sync_counts(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpuint(syncs, ==, 0);
 }
 
+/* ---- every write reports a failed sync ---- */
+
+typedef struct {
+	OscStore *store;
+	const gchar *path;
+	gint64 old_id; /* a row without a fingerprint, as the original writes them */
+} SyncFailCase;
+
+static gboolean
+allow_cb(OscEntryRow *existing, gpointer user_data, gchar **reason)
+{
+	return TRUE;
+}
+
+static gchar *
+rekey_copy_cb(const gchar *token, gpointer user_data, GError **error)
+{
+	return g_strconcat(token, "-rekeyed", NULL);
+}
+
+static gboolean
+one_op_next(OscStoreImportOp *op, gpointer user_data, GError **error)
+{
+	guint *n = user_data;
+
+	if ((*n)++ > 0)
+		return FALSE;
+	op->key = "imported";
+	op->environment = "e";
+	op->token = "tok-imported";
+	op->fingerprint = "fp1";
+	return TRUE;
+}
+
+static gboolean
+sync_fail_insert(SyncFailCase *c, GError **error)
+{
+	g_autoptr(OscEntryRow) row = osc_store_insert(c->store, "new", "e", NULL, "t", "fp1", error);
+	return row != NULL;
+}
+
+static gboolean
+sync_fail_update(SyncFailCase *c, GError **error)
+{
+	g_autoptr(OscEntryRow) row =
+		osc_store_update(c->store, "k", "e", FALSE, NULL, "t3", "fp1", -1, error);
+	return row != NULL;
+}
+
+static gboolean
+sync_fail_delete(SyncFailCase *c, GError **error)
+{
+	return osc_store_delete(c->store, "k", "e", -1, error);
+}
+
+static gboolean
+sync_fail_delete_checked(SyncFailCase *c, GError **error)
+{
+	OscEntryRow *deleted = NULL;
+	gboolean ret = osc_store_delete_checked(c->store, "k", "e", allow_cb, NULL, &deleted, error);
+
+	/* nothing handed out with the error */
+	g_assert_true(ret || deleted == NULL);
+	osc_entry_row_free(deleted);
+	return ret;
+}
+
+static gboolean
+sync_fail_restore(SyncFailCase *c, GError **error)
+{
+	g_autoptr(OscEntryRow) row =
+		osc_store_restore_version(c->store, "k", "e", 1, "t-restored", "fp1", -1, error);
+	return row != NULL;
+}
+
+static gboolean
+sync_fail_fingerprint(SyncFailCase *c, GError **error)
+{
+	return osc_store_set_fingerprint(c->store, c->old_id, "fp1", error);
+}
+
+static gboolean
+sync_fail_meta(SyncFailCase *c, GError **error)
+{
+	return osc_store_set_meta(c->store, "name", "value", error);
+}
+
+static gboolean
+sync_fail_import(SyncFailCase *c, GError **error)
+{
+	guint n = 0;
+
+	return osc_store_import_stream(c->store, one_op_next, failing_second_done, &n, NULL, NULL,
+				       error);
+}
+
+static gboolean
+sync_fail_rekey(SyncFailCase *c, GError **error)
+{
+	return osc_store_rekey_versions(c->store, "fp1", "fp2", rekey_copy_cb, NULL, NULL, error);
+}
+
+static gboolean
+sync_fail_apply_remote(SyncFailCase *c, GError **error)
+{
+	g_autoptr(GError) error_list = NULL;
+	g_autoptr(GPtrArray) rows = osc_store_repl_list(c->store, NULL, TRUE, &error_list);
+	OscStoreApplyOp op = {0};
+	OscReplRow *in = NULL;
+	gboolean ret;
+
+	g_assert_no_error(error_list);
+	for (guint i = 0; i < rows->len; i++) {
+		OscReplRow *r = g_ptr_array_index(rows, i);
+		if (g_str_equal(r->key, "k"))
+			in = r;
+	}
+	g_assert_nonnull(in);
+	/* a newer write of "k" from a peer */
+	g_free(in->hlc);
+	in->hlc = osc_store_hlc_encode(g_get_real_time() / 1000 + 3600000, 0);
+	g_free(in->origin);
+	in->origin = g_strdup("peer");
+	g_free(in->token);
+	in->token = g_strdup("t-remote");
+	op.in = in;
+	ret = osc_store_apply_remote(c->store, &op, 1, error);
+	g_assert_true(ret || op.row == NULL);
+	osc_entry_row_free(op.row);
+	return ret;
+}
+
+static gboolean
+sync_fail_prune(SyncFailCase *c, GError **error)
+{
+	return osc_store_prune_tombstones(c->store, G_MAXINT64 / 2, error) >= 0;
+}
+
+static gboolean
+sync_fail_stamp(SyncFailCase *c, GError **error)
+{
+	sqlite3 *db = raw_open(c->path);
+
+	raw_exec(db, "UPDATE configurations SET hlc = NULL, origin_node = NULL WHERE \"key\" = 'k'");
+	sqlite3_close(db);
+	return osc_store_stamp_unstamped(c->store, error) >= 0;
+}
+
+static void
+test_store_sync_failure_everywhere(StoreFixture *fx, gconstpointer data)
+{
+	const struct {
+		const gchar *name;
+		gboolean (*op)(SyncFailCase *c, GError **error);
+	} cases[] = {
+	    {"insert", sync_fail_insert},
+	    {"update", sync_fail_update},
+	    {"delete", sync_fail_delete},
+	    {"delete-checked", sync_fail_delete_checked},
+	    {"restore-version", sync_fail_restore},
+	    {"set-fingerprint", sync_fail_fingerprint},
+	    {"set-meta", sync_fail_meta},
+	    {"import-stream", sync_fail_import},
+	    {"rekey-versions", sync_fail_rekey},
+	    {"apply-remote", sync_fail_apply_remote},
+	    {"prune-tombstones", sync_fail_prune},
+	    {"stamp-unstamped", sync_fail_stamp},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("%s/fail-%s.db", fx->tmpdir, cases[i].name);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OscStore) store = osc_store_new(path, &error);
+		g_autoptr(OscEntryRow) k = NULL;
+		g_autoptr(OscEntryRow) k2 = NULL;
+		g_autoptr(OscEntryRow) gone = NULL;
+		g_autoptr(OscEntryRow) old = NULL;
+		g_autoptr(OscEntryRow) refused = NULL;
+		SyncFailCase c = {store, path, 0};
+		SyncGate gate;
+		GLogLevelFlags fatal;
+
+		g_test_message("%s", cases[i].name);
+		g_assert_no_error(error);
+		/* an entry with a version kept, a tombstone, a row of the original's */
+		k = insert_ok(store, "k", "e", "c");
+		k2 = osc_store_update(store, "k", "e", FALSE, NULL, "t2", "fp1", -1, &error);
+		g_assert_no_error(error);
+		gone = insert_ok(store, "gone", "e", NULL);
+		g_assert_true(osc_store_delete(store, "gone", "e", -1, &error));
+		g_assert_no_error(error);
+		old = osc_store_insert(store, "old", "e", NULL, "t-old", NULL, &error);
+		g_assert_no_error(error);
+		c.old_id = old->id;
+
+		sync_gate_init(&gate, TRUE, EIO, 0);
+		osc_store_set_sync_func(store, sync_gate_func, &gate);
+		fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+		g_assert_false(cases[i].op(&c, &error));
+		g_log_set_always_fatal(fatal);
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_FAILED);
+		g_assert_nonnull(strstr(error->message, "cannot sync the database to disk"));
+		g_assert_cmpuint(gate.entered, ==, 1);
+		g_clear_error(&error);
+
+		/* and from then on writes are refused */
+		refused = osc_store_insert(store, "after", "e", NULL, "t", "fp1", &error);
+		g_assert_null(refused);
+		g_assert_error(error, OSC_ERROR, OSC_ERROR_UNAVAILABLE);
+		osc_store_close(store);
+		sync_gate_clear(&gate);
+	}
+}
+
+/* osc_store_close() waits for a write that is waiting for its sync */
+typedef struct {
+	OscStore *store;
+	gint returned;
+} CloseData;
+
+static gpointer
+close_thread(gpointer data)
+{
+	CloseData *cd = data;
+
+	osc_store_close(cd->store);
+	g_atomic_int_set(&cd->returned, 1);
+	return NULL;
+}
+
+static void
+test_store_sync_close(StoreFixture *fx, gconstpointer data)
+{
+	SyncGate gate;
+	SyncInsert ins = {fx->store, "k", 0};
+	CloseData cd = {fx->store, 0};
+	GThread *writer, *closer;
+	OscEntryRow *row;
+	guint64 commits = 0, syncs = 0;
+
+	sync_gate_init(&gate, FALSE, 0, 0);
+	osc_store_set_sync_func(fx->store, sync_gate_func, &gate);
+	writer = g_thread_new("writer", sync_insert_thread, &ins);
+	sync_gate_wait_entered(&gate, 1);
+	closer = g_thread_new("closer", close_thread, &cd);
+	g_usleep(50000);
+	g_assert_cmpint(g_atomic_int_get(&cd.returned), ==, 0);
+	sync_gate_set_open(&gate);
+	row = g_thread_join(writer);
+	g_thread_join(closer);
+	g_assert_nonnull(row);
+	g_assert_cmpint(g_atomic_int_get(&cd.returned), ==, 1);
+	osc_store_get_sync_counts(fx->store, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, 1);
+	g_assert_cmpuint(syncs, ==, 1);
+	osc_entry_row_free(row);
+	sync_gate_clear(&gate);
+}
+
+/* through a symbolic link, the WAL SQLite uses (next to the real file) is the one synced */
+static void
+test_store_sync_symlink(StoreFixture *fx, gconstpointer data)
+{
+	g_autofree gchar *real_dir = g_build_filename(fx->tmpdir, "real", NULL);
+	g_autofree gchar *real = g_build_filename(real_dir, "configurations.db", NULL);
+	g_autofree gchar *real_wal = g_strconcat(real, "-wal", NULL);
+	g_autofree gchar *link_dir = g_build_filename(fx->tmpdir, "link", NULL);
+	g_autofree gchar *link = g_build_filename(link_dir, "configurations.db", NULL);
+	g_autofree gchar *link_wal = g_strconcat(link, "-wal", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OscStore) store = NULL;
+	g_autoptr(OscEntryRow) row = NULL;
+	g_autoptr(OscEntryRow) got = NULL;
+	guint64 commits = 0, syncs = 0;
+
+	g_assert_cmpint(g_mkdir_with_parents(real_dir, 0700), ==, 0);
+	g_assert_cmpint(g_mkdir_with_parents(link_dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(real, "", 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(symlink(real, link), ==, 0);
+
+	store = osc_store_new(link, &error);
+	g_assert_no_error(error);
+	row = insert_ok(store, "k", "e", NULL);
+	osc_store_get_sync_counts(store, &commits, &syncs);
+	g_assert_cmpuint(commits, ==, 1);
+	g_assert_cmpuint(syncs, ==, 1);
+	g_assert_true(g_file_test(real_wal, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(link_wal, G_FILE_TEST_EXISTS));
+	got = osc_store_get(store, "k", "e", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(got->id, ==, row->id);
+}
+
 static void
 store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboolean open)
 {
@@ -2940,6 +3251,9 @@ main(int argc, char **argv)
 	store_add("/osc/store/group-commit", test_store_group_commit, TRUE);
 	store_add("/osc/store/sync-failure", test_store_sync_failure, TRUE);
 	store_add("/osc/store/sync-counts", test_store_sync_counts, TRUE);
+	store_add("/osc/store/sync-failure-everywhere", test_store_sync_failure_everywhere, TRUE);
+	store_add("/osc/store/sync-close", test_store_sync_close, TRUE);
+	store_add("/osc/store/sync-symlink", test_store_sync_symlink, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);
 	store_add("/osc/store/versions-delete", test_store_versions_delete, TRUE);
 	store_add("/osc/store/versions-import", test_store_versions_import, TRUE);
