@@ -95,6 +95,29 @@ store_fixture_setup(StoreFixture *fx, gconstpointer data)
 	g_assert_nonnull(fx->store);
 }
 
+/* a store that syncs commits itself, in groups (OSC_DB_SYNCHRONOUS=GROUP) */
+static OscStore *
+store_new_group(const gchar *path, GError **error)
+{
+	OscStore *store;
+
+	g_setenv("OSC_DB_SYNCHRONOUS", "GROUP", TRUE);
+	store = osc_store_new(path, error);
+	g_unsetenv("OSC_DB_SYNCHRONOUS");
+	return store;
+}
+
+static void
+store_fixture_setup_group(StoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	store_fixture_setup_empty(fx, data);
+	fx->store = store_new_group(fx->path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fx->store);
+}
+
 static void
 store_fixture_teardown(StoreFixture *fx, gconstpointer data)
 {
@@ -2864,7 +2887,7 @@ test_store_sync_failure(StoreFixture *fx, gconstpointer data)
 
 	/* opened again (a restart), the store writes */
 	osc_store_close(fx->store);
-	again = osc_store_new(fx->path, &error);
+	again = store_new_group(fx->path, &error);
 	g_assert_no_error(error);
 	row = osc_store_insert(again, "k2", "e", "c", "tok", "fp1", &error);
 	g_assert_no_error(error);
@@ -2881,7 +2904,7 @@ test_store_sync_counts(StoreFixture *fx, gconstpointer data)
 	g_autofree gchar *normal_path = g_build_filename(fx->tmpdir, "normal.db", NULL);
 	guint64 commits = 0, syncs = 0;
 
-	/* the real fdatasync(): one per write made alone; none for what commits nothing */
+	/* FULL (the default): SQLite syncs once per commit; nothing for what commits nothing */
 	for (guint i = 0; i < 3; i++) {
 		g_autofree gchar *key = g_strdup_printf("k%u", i);
 		g_autoptr(OscEntryRow) r = insert_ok(fx->store, key, "e", "c");
@@ -2899,6 +2922,19 @@ test_store_sync_counts(StoreFixture *fx, gconstpointer data)
 	osc_store_get_sync_counts(fx->store, &commits, &syncs);
 	g_assert_cmpuint(commits, ==, 4);
 	g_assert_cmpuint(syncs, ==, 4);
+
+	/* GROUP, with the real fdatasync(): one for a write made alone */
+	{
+		g_autofree gchar *group_path = g_build_filename(fx->tmpdir, "group.db", NULL);
+		g_autoptr(OscStore) group = store_new_group(group_path, &error);
+		g_autoptr(OscEntryRow) r = NULL;
+
+		g_assert_no_error(error);
+		r = insert_ok(group, "k", "e", "c");
+		osc_store_get_sync_counts(group, &commits, &syncs);
+		g_assert_cmpuint(commits, ==, 1);
+		g_assert_cmpuint(syncs, ==, 1);
+	}
 
 	/* OSC_DB_SYNCHRONOUS=NORMAL: commits, no syncs */
 	g_setenv("OSC_DB_SYNCHRONOUS", "NORMAL", TRUE);
@@ -3084,7 +3120,7 @@ test_store_sync_failure_everywhere(StoreFixture *fx, gconstpointer data)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("%s/fail-%s.db", fx->tmpdir, cases[i].name);
 		g_autoptr(GError) error = NULL;
-		g_autoptr(OscStore) store = osc_store_new(path, &error);
+		g_autoptr(OscStore) store = store_new_group(path, &error);
 		g_autoptr(OscEntryRow) k = NULL;
 		g_autoptr(OscEntryRow) k2 = NULL;
 		g_autoptr(OscEntryRow) gone = NULL;
@@ -3193,7 +3229,7 @@ test_store_sync_symlink(StoreFixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(symlink(real, link), ==, 0);
 
-	store = osc_store_new(link, &error);
+	store = store_new_group(link, &error);
 	g_assert_no_error(error);
 	row = insert_ok(store, "k", "e", NULL);
 	osc_store_get_sync_counts(store, &commits, &syncs);
@@ -3211,6 +3247,13 @@ store_add(const gchar *path, void (*func)(StoreFixture *, gconstpointer), gboole
 {
 	g_test_add(path, StoreFixture, NULL, open ? store_fixture_setup : store_fixture_setup_empty,
 		   func, store_fixture_teardown);
+}
+
+static void
+store_add_group(const gchar *path, void (*func)(StoreFixture *, gconstpointer))
+{
+	g_test_add(path, StoreFixture, NULL, store_fixture_setup_group, func,
+		   store_fixture_teardown);
 }
 
 int
@@ -3247,12 +3290,12 @@ main(int argc, char **argv)
 	store_add("/osc/store/close", test_store_close, TRUE);
 	store_add("/osc/store/cached", test_store_cached, TRUE);
 	store_add("/osc/store/readers-and-writers", test_store_readers_and_writers, TRUE);
-	store_add("/osc/store/sync-wait", test_store_sync_wait, TRUE);
-	store_add("/osc/store/group-commit", test_store_group_commit, TRUE);
-	store_add("/osc/store/sync-failure", test_store_sync_failure, TRUE);
+	store_add_group("/osc/store/sync-wait", test_store_sync_wait);
+	store_add_group("/osc/store/group-commit", test_store_group_commit);
+	store_add_group("/osc/store/sync-failure", test_store_sync_failure);
 	store_add("/osc/store/sync-counts", test_store_sync_counts, TRUE);
 	store_add("/osc/store/sync-failure-everywhere", test_store_sync_failure_everywhere, TRUE);
-	store_add("/osc/store/sync-close", test_store_sync_close, TRUE);
+	store_add_group("/osc/store/sync-close", test_store_sync_close);
 	store_add("/osc/store/sync-symlink", test_store_sync_symlink, TRUE);
 	store_add("/osc/store/versions-update", test_store_versions_update, TRUE);
 	store_add("/osc/store/versions-delete", test_store_versions_delete, TRUE);

@@ -272,11 +272,13 @@ struct _OscStore {
 	OscStoreConn *write_conn;
 	gboolean write_dirty; /* under write_mutex: the writer committed since it was taken */
 	gint64 write_changes; /* under write_mutex: its row changes when it was taken */
-	/* durability. With OSC_DB_SYNCHRONOUS=FULL and a WAL, SQLite commits without syncing
-	 * and the committing thread then waits, after letting go of write_mutex, until the
-	 * WAL is on disk: the next write's commit runs meanwhile, and one fdatasync() covers
-	 * every commit made before it started (group commit). See osc_store_wait_durable(). */
-	gboolean sync_wal;
+	/* durability. With OSC_DB_SYNCHRONOUS=FULL SQLite syncs the WAL in every commit,
+	 * under write_mutex. With GROUP (and a WAL) SQLite commits without syncing and the
+	 * committing thread then waits, after letting go of write_mutex, until the WAL is on
+	 * disk: the next write's commit runs meanwhile, and one fdatasync() covers every
+	 * commit made before it started (group commit). See osc_store_wait_durable(). */
+	gboolean group_commit; /* GROUP was asked for */
+	gboolean sync_wal;     /* ... and the database is in WAL mode */
 	GMutex sync_mutex; /* protects what follows */
 	GCond sync_cond;
 	guint64 commits; /* write transactions committed, numbered in commit order */
@@ -1295,7 +1297,7 @@ osc_store_open(OscStore *self, GError **error)
 	mode = (const gchar *)sqlite3_column_text(stmt, 0);
 	if (g_ascii_strcasecmp(mode != NULL ? mode : "", "wal") != 0) {
 		g_warning("%s: journal mode is %s, not WAL", self->path, mode);
-	} else if (g_strcmp0(self->synchronous, "FULL") == 0) {
+	} else if (self->group_commit) {
 		/* SQLite no longer syncs a commit; osc_store_release_writer() does. SQLite
 		 * resolves symbolic links in the path: the WAL is next to the real file */
 		self->wal_path =
@@ -1347,8 +1349,11 @@ osc_store_open(OscStore *self, GError **error)
  * @error: return location for a #GError
  *
  * Opens the store and migrates its schema. The environment variable `OSC_DB_SYNCHRONOUS`
- * (`FULL`, the default, or `NORMAL`) sets SQLite's synchronous mode; `NORMAL` may lose the
- * last acknowledged writes on power loss and is meant for benchmarks.
+ * sets how a commit reaches the disk: `FULL` (the default), SQLite syncs the WAL in every
+ * commit; `GROUP`, the store syncs it after the commit, outside the write lock, so that
+ * commits made meanwhile share one sync (faster with many concurrent writers, slower with
+ * one or two); `NORMAL` does not sync, may lose the last acknowledged writes on power loss
+ * and is meant for benchmarks.
  *
  * Returns: (transfer full): the store, or %NULL
  */
@@ -1365,9 +1370,11 @@ osc_store_new(const gchar *path, GError **error)
 	self->path = g_strdup(path);
 	if (sync_env != NULL && g_ascii_strcasecmp(sync_env, "NORMAL") == 0) {
 		self->synchronous = "NORMAL";
+	} else if (sync_env != NULL && g_ascii_strcasecmp(sync_env, "GROUP") == 0) {
+		self->group_commit = TRUE;
 	} else if (sync_env != NULL && *sync_env != '\0' &&
 		   g_ascii_strcasecmp(sync_env, "FULL") != 0) {
-		g_warning("OSC_DB_SYNCHRONOUS=%s is not NORMAL or FULL, using FULL", sync_env);
+		g_warning("OSC_DB_SYNCHRONOUS=%s is not FULL, GROUP or NORMAL, using FULL", sync_env);
 	}
 	if (!osc_store_open(self, error)) {
 		g_prefix_error(error, "cannot open database %s: ", path);
@@ -3047,7 +3054,7 @@ osc_store_checkpoint(OscStore *self, GError **error)
  * @func: (nullable): what makes the WAL durable, or %NULL for fdatasync() of the WAL file
  *
  * For tests: replaces the sync that every committed write waits for (with
- * `OSC_DB_SYNCHRONOUS=FULL`, the default, on a WAL database). Set it before any write.
+ * `OSC_DB_SYNCHRONOUS=GROUP` on a WAL database). Set it before any write.
  */
 void
 osc_store_set_sync_func(OscStore *self, OscStoreSyncFunc func, gpointer user_data)
@@ -3063,8 +3070,9 @@ osc_store_set_sync_func(OscStore *self, OscStoreSyncFunc func, gpointer user_dat
 /**
  * osc_store_get_sync_counts:
  * @commits: (out) (optional): write transactions committed since the store was opened
- * @syncs: (out) (optional): syncs run for them; fewer than @commits when commits made
- *   together shared one (0 with `OSC_DB_SYNCHRONOUS=NORMAL`)
+ * @syncs: (out) (optional): syncs of the WAL made for them: as many with
+ *   `OSC_DB_SYNCHRONOUS=FULL`, fewer with `GROUP` when commits made together shared one,
+ *   none with `NORMAL`
  */
 void
 osc_store_get_sync_counts(OscStore *self, guint64 *commits, guint64 *syncs)
@@ -3074,8 +3082,11 @@ osc_store_get_sync_counts(OscStore *self, guint64 *commits, guint64 *syncs)
 	g_mutex_lock(&self->sync_mutex);
 	if (commits != NULL)
 		*commits = self->commits;
+	/* with FULL, SQLite syncs once in every commit */
 	if (syncs != NULL)
-		*syncs = self->syncs;
+		*syncs = self->sync_wal || g_strcmp0(self->synchronous, "FULL") != 0
+				 ? self->syncs
+				 : self->commits;
 	g_mutex_unlock(&self->sync_mutex);
 }
 
