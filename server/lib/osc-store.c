@@ -664,6 +664,18 @@ osc_store_conn_open(OscStore *self, GError **error)
 	return g_steal_pointer(&conn);
 }
 
+/* one user of a connection fewer; osc_store_close() waits for none */
+static void
+osc_store_unbusy(OscStore *self)
+{
+	g_mutex_lock(&self->pool_mutex);
+	self->n_busy--;
+	/* only osc_store_close() waits; a broadcast is a syscall, so not on every release */
+	if (self->closed)
+		g_cond_broadcast(&self->pool_cond);
+	g_mutex_unlock(&self->pool_mutex);
+}
+
 static OscStoreConn *
 osc_store_acquire(OscStore *self, GError **error)
 {
@@ -683,11 +695,7 @@ osc_store_acquire(OscStore *self, GError **error)
 	if (conn == NULL) {
 		conn = osc_store_conn_open(self, error);
 		if (conn == NULL) {
-			g_mutex_lock(&self->pool_mutex);
-			self->n_busy--;
-			if (self->closed)
-				g_cond_broadcast(&self->pool_cond);
-			g_mutex_unlock(&self->pool_mutex);
+			osc_store_unbusy(self);
 			return NULL;
 		}
 	}
@@ -890,11 +898,7 @@ osc_store_acquire_writer(OscStore *self, GError **error)
 	if (self->write_conn == NULL)
 		self->write_conn = osc_store_conn_open_writer(self, error);
 	if (self->write_conn == NULL) {
-		g_mutex_lock(&self->pool_mutex);
-		self->n_busy--;
-		if (self->closed)
-			g_cond_broadcast(&self->pool_cond);
-		g_mutex_unlock(&self->pool_mutex);
+		osc_store_unbusy(self);
 		osc_store_write_unlock(self, FALSE);
 		return NULL;
 	}
@@ -940,11 +944,7 @@ osc_store_release_writer(OscStore *self, OscStoreConn *conn, GError **error)
 		ret = osc_store_wait_durable(self, seq, error);
 
 	/* busy until durable: osc_store_close() waits for the sync too */
-	g_mutex_lock(&self->pool_mutex);
-	self->n_busy--;
-	if (self->closed)
-		g_cond_broadcast(&self->pool_cond);
-	g_mutex_unlock(&self->pool_mutex);
+	osc_store_unbusy(self);
 	return ret;
 }
 
