@@ -748,6 +748,28 @@ osc_json_node_is_big_int(JsonNode *node)
 }
 
 /**
+ * osc_json_node_get_text:
+ *
+ * What a string member of a document read by osc_json_parse() holds: use it instead of
+ * json_node_get_string(), which also returns the marked strings that stand for integers
+ * beyond 64 bits.
+ *
+ * Returns: (nullable): the string @node holds, or %NULL when it holds anything else (an
+ *   integer of any size included)
+ */
+const gchar *
+osc_json_node_get_text(JsonNode *node)
+{
+	const gchar *text;
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	text = json_node_get_string(node);
+	return osc_big_int_digits(text) == NULL ? text : NULL;
+}
+
+/**
  * osc_json_parse:
  * @text: UTF-8 text
  *

@@ -32,6 +32,8 @@ JsonNode *
 osc_json_parse(const gchar *text, gsize len, GError **error);
 gboolean
 osc_json_node_is_big_int(JsonNode *node);
+const gchar *
+osc_json_node_get_text(JsonNode *node);
 gboolean
 osc_json_check_surrogates(const gchar *text, gsize len, GError **error);
 /* spans of strictly valid JSON (osc_json_validate() ran first) */

@@ -324,19 +324,19 @@ static gchar *
 osc_backup_member_string(JsonObject *obj, const gchar *name, gboolean *bad)
 {
 	JsonNode *node = json_object_get_member(obj, name);
+	const gchar *text;
 
 	*bad = FALSE;
 	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
 		return NULL;
 	/* a lone surrogate escape ("\ud83d") is valid JSON, but json-glib turns it into bytes
 	 * that are not UTF-8: such a string is as unusable as a number (found by fuzz-backup) */
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
-	    osc_json_node_is_big_int(node) ||
-	    !g_utf8_validate(json_node_get_string(node), -1, NULL)) {
+	text = osc_json_node_get_text(node);
+	if (text == NULL || !g_utf8_validate(text, -1, NULL)) {
 		*bad = TRUE;
 		return NULL;
 	}
-	return g_strdup(json_node_get_string(node));
+	return g_strdup(text);
 }
 
 static OscBackupItem *
@@ -371,10 +371,7 @@ osc_backup_span_string(const gchar *t, gsize start, gsize end)
 {
 	g_autoptr(JsonNode) node = osc_json_parse_span(t, start, end);
 
-	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING || osc_json_node_is_big_int(node))
-		return NULL;
-	return g_strdup(json_node_get_string(node));
+	return g_strdup(osc_json_node_get_text(node));
 }
 
 static gboolean

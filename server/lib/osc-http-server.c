@@ -445,13 +445,12 @@ osc_validate_string(JsonObject *body,
 	}
 	if (JSON_NODE_HOLDS_NULL(node) && nullable)
 		return NULL;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING ||
-	    osc_json_node_is_big_int(node)) {
+	text = osc_json_node_get_text(node);
+	if (text == NULL) {
 		osc_items_add(items, "string_type", osc_loc_new("body", name, NULL),
 			      "Input should be a valid string", json_node_copy(node), NULL);
 		return NULL;
 	}
-	text = json_node_get_string(node);
 	len = g_utf8_strlen(text, -1);
 	if (len < (glong)min_len) {
 		g_autofree gchar *msg = g_strdup_printf("String should have at least %u character%s",
