@@ -80,12 +80,21 @@ osc_http_simple_member(OscRequest *req, const gchar *name, JsonNode *value)
 	osc_request_respond_json(req, 200, node);
 }
 
+/* a counter another object keeps: adds what it grew by since the last scrape */
+static void
+osc_metric_catch_up(OscMetric *metric, guint64 now, guint64 *seen)
+{
+	if (now > *seen) {
+		osc_metric_inc(metric, (gdouble)(now - *seen), NULL);
+		*seen = now;
+	}
+}
+
 static void
 osc_http_metrics(OscRequest *req, OscService *service)
 {
 	OscServiceMetrics *m = osc_service_get_metric_families(service);
 	OscKeyCache *cache = osc_service_get_key_cache(service);
-	guint64 derivations = osc_key_cache_get_derivations(cache);
 	OscStore *store = osc_service_get_store(service);
 	guint64 commits = 0, syncs = 0;
 	gchar *text;
@@ -103,20 +112,11 @@ osc_http_metrics(OscRequest *req, OscService *service)
 	osc_metric_set(m->list_cache_bytes, (gdouble)osc_key_cache_get_memo_bytes(cache), NULL);
 	osc_metric_set(m->config_entries, (gdouble)osc_service_get_entry_count(service), NULL);
 	osc_store_get_sync_counts(store, &commits, &syncs);
-	if (commits > m->commits_seen) {
-		osc_metric_inc(m->db_commits, (gdouble)(commits - m->commits_seen), NULL);
-		m->commits_seen = commits;
-	}
-	if (syncs > m->syncs_seen) {
-		osc_metric_inc(m->db_syncs, (gdouble)(syncs - m->syncs_seen), NULL);
-		m->syncs_seen = syncs;
-	}
+	osc_metric_catch_up(m->db_commits, commits, &m->commits_seen);
+	osc_metric_catch_up(m->db_syncs, syncs, &m->syncs_seen);
 	osc_metric_set(m->db_writes_refused, osc_store_get_sync_error(store) != 0 ? 1 : 0, NULL);
-	if (derivations > m->derivations_seen) {
-		osc_metric_inc(m->key_derivations, (gdouble)(derivations - m->derivations_seen),
-			       NULL);
-		m->derivations_seen = derivations;
-	}
+	osc_metric_catch_up(m->key_derivations, osc_key_cache_get_derivations(cache),
+			    &m->derivations_seen);
 	text = osc_metrics_render(osc_service_get_metrics(service));
 	osc_request_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text,
 			    strlen(text));
