@@ -653,9 +653,9 @@ osc_store_conn_open(OscStore *self, GError **error)
 		osc_store_set_sqlite_error(conn->db, rc, error);
 		return NULL;
 	}
-	/* per connection: synchronous=FULL makes an acknowledged write survive a crash (with a
-	 * WAL the store syncs it itself, see osc_store_wait_durable()); a page cache of up to
-	 * 8 MiB (allocated as used) keeps point reads off pread() */
+	/* per connection: synchronous=FULL makes an acknowledged write survive a crash (with
+	 * OSC_DB_SYNCHRONOUS=GROUP the store syncs it itself, see osc_store_wait_durable()); a
+	 * page cache of up to 8 MiB (allocated as used) keeps point reads off pread() */
 	pragmas = g_strdup_printf("PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
 				  "PRAGMA cache_size=-%u;",
 				  self->sync_wal ? "NORMAL" : self->synchronous, OSC_STORE_CACHE_KIB);
