@@ -2421,15 +2421,21 @@ test_store_versions_threads(StoreFixture *fx, gconstpointer data)
 	g_assert_cmpint(versions_count(fx->path), ==, 150);
 }
 
-/* reads answered from memory (the main loop's GET) are never older than the last write */
-/* an import stream whose first row is written and whose second abandons the import */
-static gboolean
-failing_second_next(OscStoreImportOp *op, gpointer user_data, GError **error)
-{
-	guint *n = user_data;
+/* an import stream of one row, "from-import", then either its end or an error */
+typedef struct {
+	guint calls;
+	gboolean then_fail; /* abandon the import after the row */
+} OneRowImport;
 
-	if ((*n)++ > 0) {
-		g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT, "second row is bad");
+static gboolean
+one_row_next(OscStoreImportOp *op, gpointer user_data, GError **error)
+{
+	OneRowImport *imp = user_data;
+
+	if (imp->calls++ > 0) {
+		if (imp->then_fail)
+			g_set_error_literal(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT,
+					    "second row is bad");
 		return FALSE;
 	}
 	op->key = "from-import";
@@ -2440,7 +2446,7 @@ failing_second_next(OscStoreImportOp *op, gpointer user_data, GError **error)
 }
 
 static void
-failing_second_done(OscStoreImportOp *op, gpointer user_data)
+one_row_done(OscStoreImportOp *op, gpointer user_data)
 {
 	g_clear_pointer(&op->row, osc_entry_row_free);
 	g_clear_pointer(&op->error, g_free);
@@ -2451,18 +2457,19 @@ import_failing_second(OscStore *store)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(OscEntryRow) row = NULL;
-	guint n = 0;
+	OneRowImport imp = {0, TRUE};
 
-	g_assert_false(osc_store_import_stream(store, failing_second_next, failing_second_done, &n,
-					       NULL, NULL, &error));
+	g_assert_false(osc_store_import_stream(store, one_row_next, one_row_done, &imp, NULL, NULL,
+					       &error));
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_INVALID_ARGUMENT);
 	g_clear_error(&error);
-	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpuint(imp.calls, ==, 2);
 	row = osc_store_get(store, "from-import", "e", &error);
 	g_assert_null(row);
 	g_assert_error(error, OSC_ERROR, OSC_ERROR_NOT_FOUND);
 }
 
+/* reads answered from memory (the main loop's GET) are never older than the last write */
 static void
 test_store_cached(StoreFixture *fx, gconstpointer data)
 {
@@ -2969,20 +2976,6 @@ rekey_copy_cb(const gchar *token, gpointer user_data, GError **error)
 }
 
 static gboolean
-one_op_next(OscStoreImportOp *op, gpointer user_data, GError **error)
-{
-	guint *n = user_data;
-
-	if ((*n)++ > 0)
-		return FALSE;
-	op->key = "imported";
-	op->environment = "e";
-	op->token = "tok-imported";
-	op->fingerprint = "fp1";
-	return TRUE;
-}
-
-static gboolean
 sync_fail_insert(SyncFailCase *c, GError **error)
 {
 	g_autoptr(OscEntryRow) row = osc_store_insert(c->store, "new", "e", NULL, "t", "fp1", error);
@@ -3038,9 +3031,9 @@ sync_fail_meta(SyncFailCase *c, GError **error)
 static gboolean
 sync_fail_import(SyncFailCase *c, GError **error)
 {
-	guint n = 0;
+	OneRowImport imp = {0, FALSE};
 
-	return osc_store_import_stream(c->store, one_op_next, failing_second_done, &n, NULL, NULL,
+	return osc_store_import_stream(c->store, one_row_next, one_row_done, &imp, NULL, NULL,
 				       error);
 }
 
